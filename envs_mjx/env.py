@@ -1,0 +1,206 @@
+"""Functional MJX environment for LIBERO tasks.
+
+``env = LiberoEnv("libero_10/0")`` compiles the task's scene once; then
+
+* ``state = env.reset(key, init_state_index)`` loads one of the 50 fixed initial states;
+* ``state = env.step(state, action)`` applies one 20 Hz control step (10 physics substeps of
+  5 ms under ``lax.scan``).
+
+Both are pure and work under ``jax.jit(jax.vmap(...))``. ``State`` is a flat PyTree.
+
+Bad input: an action of the wrong shape raises ``ValueError`` at trace time; actions outside
+``[-1, 1]`` are clipped (LIBERO does the same); a non-finite action, or physics that becomes
+non-finite, sets ``State.error`` (``ERR_NAN_ACTION`` / ``ERR_NAN_PHYSICS``), ends the episode and
+keeps the last finite physics state - it never continues silently. Once ``done``, further steps
+leave the state unchanged.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import mujoco
+import numpy as np
+from flax import struct
+from mujoco import mjx
+
+from envs_mjx import controller as ctrl_lib
+from envs_mjx import panda
+from envs_mjx.init_states import load_init_states
+from envs_mjx.predicates import GoalInputs, make_goal_fn
+from envs_mjx.registry import get_task
+from envs_mjx.renderer import Renderer, RenderConfig
+from envs_mjx.scene import build_mjcf
+from envs_mjx.tasks import Task
+
+CONTROL_DT = 0.05  # 20 Hz
+ERR_NONE, ERR_NAN_ACTION, ERR_NAN_PHYSICS = 0, 1, 2
+PROPRIO_DIM = 8
+
+
+@struct.dataclass
+class State:
+    """Environment state (unbatched shapes; a leading batch dim under vmap).
+
+    Attributes:
+      data: MJX physics data.
+      obs: ``proprio [8]`` = [ee_pos(3), ee_axis_angle(3), finger qpos(2)], and when rendering
+        ``agentview``/``wrist`` uint8 ``[H, W, 3]``.
+      ee_pos: executed end-effector (TCP) position ``[3]`` [m, world].
+      ee_rot: end-effector rotation matrix ``[3, 3]``.
+      goal: per-predicate truth values ``[num_preds]`` bool.
+      success: all goal predicates hold ``[]`` bool (checked every step).
+      done: success, time limit or error ``[]`` bool.
+      error: ``ERR_*`` code ``[]`` int32.
+      step: control steps taken ``[]`` int32.
+      init_index: which fixed initial state was loaded ``[]`` int32.
+    """
+
+    data: mjx.Data
+    obs: dict[str, jax.Array]
+    ee_pos: jax.Array
+    ee_rot: jax.Array
+    goal: jax.Array
+    success: jax.Array
+    done: jax.Array
+    error: jax.Array
+    step: jax.Array
+    init_index: jax.Array
+
+
+@dataclasses.dataclass(frozen=True)
+class EnvConfig:
+    """Environment options.
+
+    Attributes:
+      render: camera config, or None for state-only observations.
+      controller: delta-pose controller settings.
+      substeps: physics steps per control step (timestep 5 ms x 10 = 50 ms).
+      max_steps: episode limit (None = the suite's LIBERO limit).
+    """
+
+    render: RenderConfig | None = None
+    controller: ctrl_lib.ControllerConfig = ctrl_lib.ControllerConfig()
+    substeps: int = 10
+    max_steps: int | None = None
+
+
+class LiberoEnv:
+    """One LIBERO task in MJX. See the module docstring."""
+
+    def __init__(self, task: str | Task, config: EnvConfig = EnvConfig()):
+        self.task = get_task(task) if isinstance(task, str) else task
+        self.config = config
+        self.xml = build_mjcf(self.task.scene)
+        self.mj_model = mujoco.MjModel.from_xml_string(self.xml)
+        self.model = mjx.put_model(self.mj_model)
+        self.max_steps = config.max_steps or self.task.max_steps
+        m = self.mj_model
+        self.arm_qadr = np.array([m.jnt_qposadr[m.joint(f"joint{i + 1}").id] for i in range(7)])
+        self.finger_qadr = np.array(
+            [m.jnt_qposadr[m.joint(n).id] for n in ("finger_left", "finger_right")]
+        )
+        self.tcp_site = m.site("tcp").id
+        self.base_pos = np.asarray(self.task.scene.robot_base)
+        self._goal_fn = make_goal_fn(self.task.scene, self.task.goal, m)
+        self.init_qpos = load_init_states(self.task, m)  # [N, nq]
+        self.renderer = Renderer(m, config.render) if config.render is not None else None
+
+    # -- helpers ------------------------------------------------------------------------------
+    @property
+    def num_init_states(self) -> int:
+        return int(self.init_qpos.shape[0])
+
+    @property
+    def instruction(self) -> str:
+        return self.task.instruction
+
+    def _ee(self, data: mjx.Data) -> tuple[jax.Array, jax.Array]:
+        return data.site_xpos[self.tcp_site], data.site_xmat[self.tcp_site].reshape(3, 3)
+
+    def _obs(self, data: mjx.Data) -> dict[str, jax.Array]:
+        pos, rot = self._ee(data)
+        proprio = jnp.concatenate(
+            [pos, ctrl_lib.matrix_to_axis_angle(rot), data.qpos[self.finger_qadr]]
+        ).astype(jnp.float32)
+        obs = {"proprio": proprio}
+        if self.renderer is not None:
+            imgs = self.renderer.render_data(data)
+            for i, name in enumerate(self.renderer.config.cameras):
+                obs[name] = imgs[i]
+        return obs
+
+    def _goal(self, data: mjx.Data) -> jax.Array:
+        contact = data._impl.contact
+        return self._goal_fn(GoalInputs(data.xpos, data.xmat, data.qpos, contact.geom,
+                                        contact.dist))
+
+    # -- API ----------------------------------------------------------------------------------
+    def reset(self, key: jax.Array, init_state_index: jax.Array | int) -> State:
+        """Loads fixed initial state ``init_state_index`` (taken modulo the number of states).
+
+        ``key`` is accepted for API symmetry; the fixed initial states are deterministic.
+        """
+        del key
+        idx = jnp.asarray(init_state_index, jnp.int32) % self.num_init_states
+        qpos = jnp.asarray(self.init_qpos)[idx]
+        data = mjx.make_data(self.model)
+        ctrl = jnp.concatenate([qpos[self.arm_qadr], jnp.full((2,), panda.FINGER_OPEN)])
+        data = data.replace(qpos=qpos, ctrl=ctrl)
+        data = mjx.forward(self.model, data)
+        pos, rot = self._ee(data)
+        goal = self._goal(data)
+        return State(
+            data=data, obs=self._obs(data), ee_pos=pos, ee_rot=rot, goal=goal,
+            success=jnp.all(goal), done=jnp.array(False), error=jnp.array(ERR_NONE, jnp.int32),
+            step=jnp.array(0, jnp.int32), init_index=idx,
+        )
+
+    def step(self, state: State, action: jax.Array) -> State:
+        """One control step with ``action [7]``; a no-op once ``state.done``."""
+        action = jnp.asarray(action, jnp.float32)
+        if action.shape != (ctrl_lib.ACTION_DIM,):
+            raise ValueError(
+                f"action must have shape (7,) [dx,dy,dz,droll,dpitch,dyaw,gripper], got "
+                f"{action.shape}; batch with jax.vmap(env.step)"
+            )
+        nan_action = ~jnp.all(jnp.isfinite(action))
+        action = jnp.where(nan_action, 0.0, jnp.clip(action, -1.0, 1.0))
+        data = state.data
+        q = data.qpos[self.arm_qadr]
+        q_target = ctrl_lib.ik_targets(q, action, self.config.controller)
+        finger = ctrl_lib.gripper_target(action)
+        data = data.replace(ctrl=jnp.concatenate([q_target, jnp.stack([finger, finger])]))
+
+        def substep(d: mjx.Data, _: None) -> tuple[mjx.Data, None]:
+            return mjx.step(self.model, d), None
+
+        data, _ = jax.lax.scan(substep, data, None, length=self.config.substeps)
+        finite = jnp.all(jnp.isfinite(data.qpos)) & jnp.all(jnp.isfinite(data.qvel))
+        error = jnp.where(nan_action, ERR_NAN_ACTION,
+                          jnp.where(finite, ERR_NONE, ERR_NAN_PHYSICS)).astype(jnp.int32)
+        data = jax.tree_util.tree_map(
+            lambda new, old: jnp.where(finite & ~nan_action, new, old), data, state.data
+        )
+        pos, rot = self._ee(data)
+        goal = self._goal(data)
+        success = jnp.all(goal)
+        t = state.step + 1
+        new = State(
+            data=data, obs=self._obs(data), ee_pos=pos, ee_rot=rot, goal=goal, success=success,
+            done=success | (t >= self.max_steps) | (error != ERR_NONE), error=error, step=t,
+            init_index=state.init_index,
+        )
+        return jax.tree_util.tree_map(lambda o, n: jnp.where(state.done, o, n), state, new)
+
+    @functools.cached_property
+    def jit_reset(self) -> Any:
+        return jax.jit(self.reset)
+
+    @functools.cached_property
+    def jit_step(self) -> Any:
+        return jax.jit(self.step)

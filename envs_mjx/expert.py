@@ -1,0 +1,165 @@
+"""Scripted experts: a pure-JAX waypoint state machine over a task's :class:`Stage` plan.
+
+Each stage's target is ``ref_body_pos + offset`` (captured when the stage starts) with an
+optional absolute z, a gripper command and a gripper yaw. Translation and rotation actions are
+proportional to the error (saturating at the controller's per-step limits); the stage advances
+when the TCP is within ``tol`` after ``min_steps`` or after ``max_steps``. The expert runs under
+``jit``/``vmap``/``scan`` next to the env, e.g. to collect demonstrations at batch scale.
+
+Usage::
+
+    expert = ScriptedExpert(env)
+    es = expert.init(state)
+    action, es = expert.act(es, state, key)   # action [7]
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from flax import struct
+
+from envs_mjx import controller as ctrl_lib
+from envs_mjx.env import LiberoEnv, State
+
+_DOWN = np.diag([1.0, -1.0, -1.0])  # TCP frame of LIBERO's initial (yaw 0) grasp orientation
+
+
+@struct.dataclass
+class ExpertState:
+    """Expert memory: ``stage []`` int32, ``t []`` steps in stage, ``ref_pos [3]``,
+    ``ref_yaw []`` of the stage's reference body when the stage started."""
+
+    stage: jax.Array
+    t: jax.Array
+    ref_pos: jax.Array
+    ref_yaw: jax.Array
+
+
+def _yaw_of(mat: jax.Array) -> jax.Array:
+    m = mat.reshape(3, 3)
+    return jnp.arctan2(m[1, 0], m[0, 0])
+
+
+def _wrap_half_pi(a: jax.Array) -> jax.Array:
+    """Wraps an angle to ``[-pi/2, pi/2)`` (a parallel gripper is symmetric under pi)."""
+    return (a + jnp.pi / 2) % jnp.pi - jnp.pi / 2
+
+
+class ScriptedExpert:
+    """Waypoint expert for ``env.task.plan``.
+
+    Args:
+      env: the environment (its task supplies the plan).
+      action_noise: std of Gaussian noise added to the action (imperfect demonstrations).
+      max_speed: cap on the translation action's norm (0.5 = 2.5 cm per 50 ms step).
+    """
+
+    def __init__(self, env: LiberoEnv, action_noise: float = 0.0, max_speed: float = 0.5):
+        self.env = env
+        self.max_speed = float(max_speed)
+        self.action_noise = float(action_noise)
+        m = env.mj_model
+        plan = env.task.plan
+        if not plan:
+            raise ValueError(f"task {env.task.key} has no expert plan")
+
+        def body(name: str) -> int:
+            if name == "world":
+                return 0
+            try:
+                return m.body(name).id
+            except KeyError as e:
+                raise ValueError(f"plan of {env.task.key} names unknown body {name!r}") from e
+
+        self.num_stages = len(plan)
+        self.ref_body = jnp.array([body(s.ref) for s in plan], jnp.int32)
+        self.offset = jnp.array([s.offset for s in plan], jnp.float32)
+        self.gripper = jnp.array([s.gripper for s in plan], jnp.float32)
+        self.z_abs = jnp.array([s.z_abs for s in plan])
+        self.yaw = jnp.array([s.yaw for s in plan], jnp.float32)
+        self.yaw_rel = jnp.array([s.yaw_rel for s in plan])
+        self.tol = jnp.array([s.tol for s in plan], jnp.float32)
+        self.min_steps = jnp.array([s.min_steps for s in plan], jnp.int32)
+        self.max_steps = jnp.array([s.max_steps for s in plan], jnp.int32)
+        self.gain = jnp.array([s.gain for s in plan], jnp.float32)
+        self.table_z = float(env.task.scene.table_z)
+        self.cfg = env.config.controller
+
+    def _capture(self, stage: jax.Array, state: State) -> tuple[jax.Array, jax.Array]:
+        s = jnp.minimum(stage, self.num_stages - 1)
+        b = self.ref_body[s]
+        return state.data.xpos[b], _yaw_of(state.data.xmat[b])
+
+    def init(self, state: State) -> ExpertState:
+        """Expert memory at the start of an episode."""
+        pos, yaw = self._capture(jnp.array(0), state)
+        return ExpertState(jnp.array(0, jnp.int32), jnp.array(0, jnp.int32), pos, yaw)
+
+    def target(self, es: ExpertState) -> tuple[jax.Array, jax.Array, jax.Array]:
+        """Current stage's ``(tcp_target [3], yaw_target [], gripper [])``."""
+        s = jnp.minimum(es.stage, self.num_stages - 1)
+        off = self.offset[s]
+        tgt = es.ref_pos + off
+        tgt = tgt.at[2].set(jnp.where(self.z_abs[s], self.table_z + off[2], tgt[2]))
+        yaw = self.yaw[s] + jnp.where(self.yaw_rel[s], es.ref_yaw, 0.0)
+        return tgt, yaw, self.gripper[s]
+
+    def act(self, es: ExpertState, state: State,
+            key: jax.Array | None = None) -> tuple[jax.Array, ExpertState]:
+        """One expert action ``[7]`` and the updated memory."""
+        tgt, yaw, grip = self.target(es)
+        s = jnp.minimum(es.stage, self.num_stages - 1)
+        err = tgt - state.ee_pos
+        dpos = self.gain[s] * err / self.cfg.max_pos_delta
+        dpos = dpos * jnp.minimum(1.0, self.max_speed / (jnp.linalg.norm(dpos) + 1e-9))
+        cur_yaw = _yaw_of(state.ee_rot @ _DOWN)
+        yaw_t = cur_yaw + _wrap_half_pi(yaw - cur_yaw)
+        c, sn = jnp.cos(yaw_t), jnp.sin(yaw_t)
+        rz = jnp.array([[c, -sn, 0.0], [sn, c, 0.0], [0.0, 0.0, 1.0]])
+        rot_err = ctrl_lib.matrix_to_axis_angle(rz @ _DOWN @ state.ee_rot.T)
+        drot = jnp.clip(rot_err / self.cfg.max_rot_delta, -1.0, 1.0)
+        action = jnp.concatenate([dpos, drot, grip[None]])
+        if key is not None and self.action_noise > 0:
+            noise = self.action_noise * jax.random.normal(key, (7,))
+            action = jnp.clip(action + noise.at[6].set(0.0), -1.0, 1.0)
+
+        t = es.t + 1
+        reached = (jnp.linalg.norm(err) < self.tol[s]) & (t >= self.min_steps[s])
+        advance = (reached | (t >= self.max_steps[s])) & (es.stage < self.num_stages)
+        new_stage = es.stage + advance.astype(jnp.int32)
+        pos, yaw_ref = self._capture(new_stage, state)
+        es = ExpertState(
+            stage=new_stage,
+            t=jnp.where(advance, 0, t),
+            ref_pos=jnp.where(advance, pos, es.ref_pos),
+            ref_yaw=jnp.where(advance, yaw_ref, es.ref_yaw),
+        )
+        return action, es
+
+    def finished(self, es: ExpertState) -> jax.Array:
+        return es.stage >= self.num_stages
+
+
+def rollout_expert(env: LiberoEnv, init_index: jax.Array, num_steps: int,
+                   key: jax.Array | None = None, action_noise: float = 0.0):
+    """Runs the expert from one initial state for ``num_steps`` under ``lax.scan``.
+
+    Returns the final ``State`` and per-step ``(ee_pos [T, 3], action [T, 7], success [T],
+    done [T])``. Wrap in ``jax.jit(jax.vmap(...))`` over ``init_index`` to batch.
+    """
+    expert = ScriptedExpert(env, action_noise)
+    key = jax.random.PRNGKey(0) if key is None else key
+    state = env.reset(key, init_index)
+    es = expert.init(state)
+
+    def body(carry, k):
+        st, e = carry
+        a, e = expert.act(e, st, k)
+        st = env.step(st, a)
+        return (st, e), (st.ee_pos, a, st.success, st.done)
+
+    keys = jax.random.split(key, num_steps)
+    (state, _), traj = jax.lax.scan(body, (state, es), keys)
+    return state, traj

@@ -1,0 +1,135 @@
+"""The 50 fixed initial states per task: generation (C MuJoCo) and loading.
+
+Each state samples object positions ``init_xy +/- init_jitter`` and yaw ``init_yaw +/-
+yaw_jitter`` (no overlaps), fixture joints at their task value +/- jitter, the arm at LIBERO's
+``init_qpos`` with the gripper open, then settles 0.5 s of physics so objects rest on their
+supports. Seeds are derived from the task key, so regeneration is deterministic.
+
+Regenerate after changing a scene:  ``python -m envs_mjx.init_states --suite libero_10``
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import math
+import pathlib
+
+import mujoco
+import numpy as np
+
+from envs_mjx import panda
+from envs_mjx.scene import build_mjcf
+from envs_mjx.tasks import Task
+
+NUM_INIT_STATES = 50
+DATA_DIR = pathlib.Path(__file__).parent / "data"
+SETTLE_STEPS = 100
+
+
+def _path(suite: str) -> pathlib.Path:
+    return DATA_DIR / f"{suite}_init_states.npz"
+
+
+def _seed(task: Task, i: int) -> int:
+    h = hashlib.sha256(f"{task.key}:{i}".encode()).digest()
+    return int.from_bytes(h[:4], "little")
+
+
+def _radius(obj) -> float:
+    r = 0.0
+    for g in obj.geoms:
+        if g.role == "visual":
+            continue
+        ext = g.size[:2] if g.type == "box" else (g.size[0], g.size[0])
+        r = max(r, math.hypot(abs(g.pos[0]) + ext[0], abs(g.pos[1]) + ext[1]))
+    return r
+
+
+def generate(task: Task, num: int = NUM_INIT_STATES) -> np.ndarray:
+    """Generates ``[num, nq]`` settled initial qpos for ``task``."""
+    m = mujoco.MjModel.from_xml_string(build_mjcf(task.scene))
+    d = mujoco.MjData(m)
+    arm = [m.jnt_qposadr[m.joint(f"joint{i + 1}").id] for i in range(7)]
+    fingers = [m.jnt_qposadr[m.joint(n).id] for n in ("finger_left", "finger_right")]
+    tz = task.scene.table_z
+    objs = task.scene.objects
+    radii = [_radius(o) for o in objs]
+    out = np.zeros((num, m.nq))
+    for i in range(num):
+        rng = np.random.default_rng(_seed(task, i))
+        mujoco.mj_resetData(m, d)
+        d.qpos[arm] = panda.INIT_QPOS
+        d.qpos[fingers] = panda.FINGER_OPEN
+        placed: list[tuple[float, float, float]] = []
+        for o, r in zip(objs, radii):
+            for _ in range(200):
+                x = o.init_xy[0] + rng.uniform(-1, 1) * o.init_jitter[0]
+                y = o.init_xy[1] + rng.uniform(-1, 1) * o.init_jitter[1]
+                if all(math.hypot(x - px, y - py) > r + pr + 0.005 for px, py, pr in placed):
+                    break
+            else:
+                raise RuntimeError(f"{task.key}: cannot place {o.name} without overlap")
+            placed.append((x, y, r))
+            yaw = o.init_yaw + rng.uniform(-1, 1) * o.yaw_jitter
+            adr = m.jnt_qposadr[m.joint(f"{o.name}/joint").id]
+            d.qpos[adr:adr + 7] = [x, y, tz + 0.002, math.cos(yaw / 2), 0, 0, math.sin(yaw / 2)]
+        for f in task.scene.fixtures:
+            for p in f.parts:
+                if p.joint is not None:
+                    val, jit = task.joint_inits.get(p.joint.name, (p.joint.init, 0.0))
+                    d.qpos[m.jnt_qposadr[m.joint(p.joint.name).id]] = val + rng.uniform(-1, 1) * jit
+        d.ctrl[:7] = panda.INIT_QPOS
+        d.ctrl[7:9] = panda.FINGER_OPEN
+        mujoco.mj_forward(m, d)
+        for _ in range(SETTLE_STEPS):
+            mujoco.mj_step(m, d)
+        if not np.all(np.isfinite(d.qpos)):
+            raise RuntimeError(f"{task.key}: init state {i} diverged while settling")
+        out[i] = d.qpos
+    return out
+
+
+def load_init_states(task: Task, mj_model: mujoco.MjModel) -> np.ndarray:
+    """The saved ``[50, nq]`` initial qpos of ``task``.
+
+    Raises:
+      FileNotFoundError / ValueError: missing file/entry or a scene that changed since the
+        states were generated (nq mismatch), with the command that regenerates them.
+    """
+    path = _path(task.suite)
+    hint = f"regenerate with: python -m envs_mjx.init_states --suite {task.suite}"
+    if not path.exists():
+        raise FileNotFoundError(f"initial states file {path} is missing; {hint}")
+    with np.load(path) as z:
+        key = f"task_{task.index}"
+        if key not in z:
+            raise ValueError(f"{path} has no initial states for {task.key}; {hint}")
+        qpos = np.asarray(z[key])
+    if qpos.ndim != 2 or qpos.shape[1] != mj_model.nq:
+        raise ValueError(
+            f"initial states for {task.key} have shape {qpos.shape} but the scene has "
+            f"nq={mj_model.nq} (scene changed?); {hint}"
+        )
+    if not np.all(np.isfinite(qpos)):
+        raise ValueError(f"initial states for {task.key} contain non-finite values; {hint}")
+    return qpos
+
+
+def main() -> None:
+    from envs_mjx.registry import suite_tasks
+
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--suite", default="libero_10")
+    args = ap.parse_args()
+    DATA_DIR.mkdir(exist_ok=True)
+    arrays = {}
+    for t in suite_tasks(args.suite):
+        arrays[f"task_{t.index}"] = generate(t)
+        print(f"{t.key}: {arrays[f'task_{t.index}'].shape}")
+    np.savez_compressed(_path(args.suite), **arrays)
+    print(f"wrote {_path(args.suite)}")
+
+
+if __name__ == "__main__":
+    main()

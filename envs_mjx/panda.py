@@ -1,0 +1,193 @@
+"""Franka Emika Panda: MJCF fragment and pure-JAX forward kinematics.
+
+The model is written from the public kinematic description of the Panda (modified-DH link
+offsets, joint limits) with primitive geometry only:
+
+* arm links: capsules for the renderer, no collisions (``contype=conaffinity=0``);
+* hand: a box palm and two slide fingers (0 .. 0.04 m each), each with a box finger pad that
+  is the only part of the robot that touches the scene (explicit ``<pair>`` contacts are made by
+  :mod:`envs_mjx.scene`);
+* a ``tcp`` site between the finger pads marks the tool-centre point used by the controller.
+
+Bodies carry ``gravcomp="1"`` so the position servos do not sag under gravity (the real
+robot's controller compensates gravity too).
+
+``fk(q) -> (pos [3], rot [3, 3])`` computes the TCP pose relative to the robot base from the 7
+arm joint angles, in pure JAX, so the controller's IK needs no MJX kinematics call.
+"""
+
+from __future__ import annotations
+
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+NUM_ARM_JOINTS = 7
+# Joint limits [rad] from the Panda datasheet.
+JOINT_LOWER = np.array([-2.8973, -1.7628, -2.8973, -3.0718, -2.8973, -0.0175, -2.8973])
+JOINT_UPPER = np.array([2.8973, 1.7628, 2.8973, -0.0698, 2.8973, 3.7525, 2.8973])
+# LIBERO's initial joint configuration (gripper pointing down in front of the robot).
+INIT_QPOS = np.array([0.0, -0.161, 0.0, -2.4446, 0.0, 2.2268, math.pi / 4])
+FINGER_OPEN = 0.04  # [m] per finger
+HAND_TO_TCP = 0.1034  # [m] along the hand z axis
+FLANGE = 0.107  # [m] link7 -> hand
+
+# Link-frame offsets (parent frame): translation and a rotation about the parent x axis.
+# Derived from the Panda's modified DH table (a, d, alpha).
+_LINK_POS = [
+    (0.0, 0.0, 0.333),
+    (0.0, 0.0, 0.0),
+    (0.0, -0.316, 0.0),
+    (0.0825, 0.0, 0.0),
+    (-0.0825, 0.384, 0.0),
+    (0.0, 0.0, 0.0),
+    (0.088, 0.0, 0.0),
+]
+_LINK_XROT = [0.0, -math.pi / 2, math.pi / 2, math.pi / 2, -math.pi / 2, math.pi / 2, math.pi / 2]
+_LINK_MASS = [4.0, 4.0, 3.0, 3.0, 2.0, 2.0, 0.6]
+# Servo gains per joint (position actuators) and joint damping.
+_KP = [4500.0, 4500.0, 3500.0, 3500.0, 2000.0, 2000.0, 2000.0]
+_DAMPING = [40.0, 40.0, 30.0, 30.0, 15.0, 15.0, 10.0]
+_FORCE = [87.0, 87.0, 87.0, 87.0, 12.0, 12.0, 12.0]
+# Visual capsules per link: (from, to) in the link frame.
+_LINK_CAPSULES = [
+    ((0, 0, -0.19), (0, 0, -0.03)),
+    ((0, 0, -0.06), (0, -0.20, 0)),
+    ((0, 0, -0.12), (0, 0, 0)),
+    ((0, 0, 0), (-0.0825, 0.12, 0)),
+    ((0, 0, -0.25), (0, 0, 0)),
+    ((0, 0, -0.02), (0.088, 0, 0)),
+    ((0, 0, -0.02), (0, 0, 0.08)),
+]
+_RADII = [0.06, 0.06, 0.055, 0.055, 0.05, 0.045, 0.04]
+
+
+def _quat_x(angle: float) -> str:
+    return f"{math.cos(angle / 2):.9f} {math.sin(angle / 2):.9f} 0 0"
+
+
+def panda_mjcf(base_pos: tuple[float, float, float], finger_friction: float = 1.5) -> str:
+    """Returns the ``<body>`` XML of the Panda mounted at ``base_pos`` (world frame).
+
+    The caller wraps it into a ``<worldbody>``; actuators come from :func:`panda_actuators`.
+    """
+    x, y, z = base_pos
+    parts = [
+        f'<body name="link0" pos="{x} {y} {z}">',
+        '<geom type="cylinder" size="0.07 0.05" pos="0 0 0.05" rgba="0.92 0.92 0.93 1" '
+        'contype="0" conaffinity="0"/>',
+    ]
+    for i in range(NUM_ARM_JOINTS):
+        px, py, pz = _LINK_POS[i]
+        lo, hi = JOINT_LOWER[i], JOINT_UPPER[i]
+        (a, b) = _LINK_CAPSULES[i]
+        rgba = "0.92 0.92 0.93 1" if i % 2 == 0 else "0.25 0.25 0.27 1"
+        parts.append(
+            f'<body name="link{i + 1}" pos="{px} {py} {pz}" quat="{_quat_x(_LINK_XROT[i])}" '
+            'gravcomp="1">'
+            f'<inertial pos="0 0 0" mass="{_LINK_MASS[i]}" diaginertia="0.02 0.02 0.01"/>'
+            f'<joint name="joint{i + 1}" type="hinge" axis="0 0 1" range="{lo} {hi}" '
+            f'damping="{_DAMPING[i]}" armature="0.1"/>'
+            f'<geom type="capsule" fromto="{a[0]} {a[1]} {a[2]} {b[0]} {b[1]} {b[2]}" '
+            f'size="{_RADII[i]}" rgba="{rgba}" contype="0" conaffinity="0"/>'
+        )
+    c, s = math.cos(-math.pi / 8), math.sin(-math.pi / 8)
+    pad = (
+        'type="box" size="0.009 0.004 0.018" pos="0 {y} 0.036" rgba="0.2 0.2 0.2 1" '
+        f'friction="{finger_friction} 0.02 0.001" contype="0" conaffinity="0" '
+        'solref="0.01 1" solimp="0.95 0.99 0.001" condim="4"'
+    )
+    parts.append(
+        f'<body name="hand" pos="0 0 {FLANGE}" quat="{c:.9f} 0 0 {s:.9f}" gravcomp="1">'
+        '<inertial pos="0 0 0.03" mass="0.73" diaginertia="0.003 0.0025 0.0017"/>'
+        '<geom type="box" size="0.02 0.095 0.03" pos="0 0 0.03" rgba="0.92 0.92 0.93 1" '
+        'contype="0" conaffinity="0"/>'
+        f'<site name="tcp" pos="0 0 {HAND_TO_TCP}" size="0.005" rgba="1 0 0 0"/>'
+        '<body name="left_finger" pos="0 0 0.0584" gravcomp="1">'
+        '<inertial pos="0 0 0.02" mass="0.05" diaginertia="1e-5 1e-5 1e-5"/>'
+        '<joint name="finger_left" type="slide" axis="0 1 0" range="0 0.04" damping="10" '
+        'armature="0.01"/>'
+        '<geom type="box" size="0.01 0.006 0.02" pos="0 0.006 0.01" rgba="0.85 0.85 0.86 1" '
+        'contype="0" conaffinity="0"/>'
+        f'<geom name="left_pad" {pad.format(y=0.004)}/>'
+        "</body>"
+        '<body name="right_finger" pos="0 0 0.0584" gravcomp="1">'
+        '<inertial pos="0 0 0.02" mass="0.05" diaginertia="1e-5 1e-5 1e-5"/>'
+        '<joint name="finger_right" type="slide" axis="0 -1 0" range="0 0.04" damping="10" '
+        'armature="0.01"/>'
+        '<geom type="box" size="0.01 0.006 0.02" pos="0 -0.006 0.01" rgba="0.85 0.85 0.86 1" '
+        'contype="0" conaffinity="0"/>'
+        f'<geom name="right_pad" {pad.format(y=-0.004)}/>'
+        "</body>"
+        '<camera name="wrist" pos="0.05 0 0.0" quat="0 0.7071068 0.7071068 0" fovy="75"/>'
+        "</body>"
+    )
+    parts.append("</body>" * (NUM_ARM_JOINTS + 1))
+    return "".join(parts)
+
+
+def panda_actuators(finger_force: float = 40.0) -> str:
+    """Returns the ``<actuator>`` children: 7 joint position servos and 2 finger servos."""
+    acts = []
+    for i in range(NUM_ARM_JOINTS):
+        kp, f = _KP[i], _FORCE[i]
+        lo, hi = JOINT_LOWER[i], JOINT_UPPER[i]
+        acts.append(
+            f'<position name="act{i + 1}" joint="joint{i + 1}" kp="{kp}" '
+            f'ctrlrange="{lo} {hi}" forcerange="{-f * 3} {f * 3}"/>'
+        )
+    for side in ("left", "right"):
+        acts.append(
+            f'<position name="act_finger_{side}" joint="finger_{side}" kp="800" kv="20" '
+            f'ctrlrange="0 0.04" forcerange="{-finger_force} {finger_force}"/>'
+        )
+    return "".join(acts)
+
+
+def _rot_x(a: float) -> np.ndarray:
+    c, s = math.cos(a), math.sin(a)
+    return np.array([[1, 0, 0], [0, c, -s], [0, s, c]])
+
+
+_STATIC_ROT = np.stack([_rot_x(a) for a in _LINK_XROT])  # [7, 3, 3]
+_STATIC_POS = np.array(_LINK_POS)  # [7, 3]
+_HAND_ROT = np.array(
+    [[math.cos(-math.pi / 4), -math.sin(-math.pi / 4), 0],
+     [math.sin(-math.pi / 4), math.cos(-math.pi / 4), 0],
+     [0, 0, 1]]
+)
+
+
+def fk_frames(q: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array, jax.Array]:
+    """TCP pose plus every joint's origin and axis, relative to the robot base.
+
+    Args:
+      q: arm joint angles ``[7]``.
+
+    Returns:
+      ``pos [3]``, ``rot [3, 3]`` of the ``tcp`` site, joint ``origins [7, 3]`` and unit
+      joint ``axes [7, 3]``, all in the base frame.
+    """
+    rot = jnp.eye(3)
+    pos = jnp.zeros(3)
+    origins, axes = [], []
+    for i in range(NUM_ARM_JOINTS):
+        pos = pos + rot @ _STATIC_POS[i]
+        rot = rot @ _STATIC_ROT[i]
+        origins.append(pos)
+        axes.append(rot[:, 2])
+        c, s = jnp.cos(q[i]), jnp.sin(q[i])
+        rz = jnp.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
+        rot = rot @ rz
+    pos = pos + rot @ jnp.array([0.0, 0.0, FLANGE])
+    rot = rot @ _HAND_ROT
+    pos = pos + rot @ jnp.array([0.0, 0.0, HAND_TO_TCP])
+    return pos, rot, jnp.stack(origins), jnp.stack(axes)
+
+
+def fk(q: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """Tool-centre-point pose ``(pos [3], rot [3, 3])`` relative to the robot base; ``q [7]``."""
+    pos, rot, _, _ = fk_frames(q)
+    return pos, rot

@@ -1,0 +1,329 @@
+"""GRPO (group relative policy optimisation) for discrete-token VLA policies.
+
+Shape conventions (all functions are pure and jit-able):
+    P  prompts (task + initial state), G samples per prompt (the group),
+    N  = P * G flattened episodes, C chunk decisions per episode,
+    K  action-chunk length, D = 7 action dims (one token each).
+
+Token log-probs are ``[..., C, K, D]`` (e.g. ``[N, C, K, D]``), per-episode quantities
+(advantages) are ``[...]`` (e.g. ``[N]``) and the validity mask is ``[..., C]``: chunks
+after an episode ended are 0. The per-chunk mask is broadcast over the K * D tokens.
+
+Dynamic sampling (dropping groups whose outcome is constant) is done with masks rather than
+by changing shapes: multiply the episode mask by the group mask (``apply_group_mask``) so
+those groups leave both the numerator and the denominator of the token mean.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import optax
+
+Array = jax.Array
+PyTree = Any
+Metrics = dict[str, Array]
+
+_LOSS_AGGS = ("token_mean", "seq_mean")
+# Log-ratio clamp before exp(), only to avoid inf/NaN on wildly off-policy tokens.
+_MAX_LOG_RATIO = 20.0
+
+
+@dataclasses.dataclass(frozen=True)
+class GRPOConfig:
+    """Hyper-parameters of the GRPO update (defaults follow the SmoothVLA recipe)."""
+
+    group_size: int = 8
+    clip_low: float = 0.2  # ratio lower bound 1 - clip_low
+    clip_high: float = 0.28  # ratio upper bound 1 + clip_high ("clip-higher")
+    kl_coef: float = 0.0
+    temperature: float = 1.6  # rollout sampling temperature (log-probs use the same one)
+    update_epochs: int = 2
+    num_minibatches: int = 1
+    adv_eps: float = 1e-6
+    dynamic_sampling: bool = True
+    normalize_std: bool = True
+    loss_agg: str = "token_mean"  # "token_mean" | "seq_mean"
+    max_grad_norm: float | None = 1.0  # None disables clipping
+
+    def __post_init__(self) -> None:
+        def bad(field: str, why: str) -> ValueError:
+            return ValueError(f"GRPOConfig.{field}={getattr(self, field)!r}: {why}")
+
+        for f in ("group_size", "update_epochs", "num_minibatches"):
+            v = getattr(self, f)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise bad(f, "must be an integer >= 1")
+        if self.group_size < 2:
+            raise bad("group_size", "must be >= 2 (group-relative advantages need 2+ samples)")
+        if not 0.0 <= self.clip_low < 1.0:
+            raise bad("clip_low", "must be in [0, 1)")
+        if not self.clip_high >= 0.0:
+            raise bad("clip_high", "must be >= 0")
+        if not self.kl_coef >= 0.0:
+            raise bad("kl_coef", "must be >= 0")
+        if not self.temperature > 0.0:
+            raise bad("temperature", "must be > 0")
+        if not self.adv_eps > 0.0:
+            raise bad("adv_eps", "must be > 0")
+        if self.loss_agg not in _LOSS_AGGS:
+            raise bad("loss_agg", f"must be one of {_LOSS_AGGS}")
+        if self.max_grad_norm is not None and not self.max_grad_norm > 0.0:
+            raise bad("max_grad_norm", "must be > 0 or None")
+
+    @classmethod
+    def from_config(cls, cfg: Mapping[str, Any], strict: bool = False) -> GRPOConfig:
+        """Builds a config from an ``ml_collections.ConfigDict`` (or any mapping).
+
+        Keys that are not fields are ignored unless ``strict`` (then a ValueError names them).
+        Missing fields keep their defaults.
+        """
+        d = dict(cfg.to_dict() if hasattr(cfg, "to_dict") else cfg)
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(d) - names)
+        if strict and unknown:
+            raise ValueError(f"GRPOConfig.from_config: unknown field(s) {unknown}")
+        return cls(**{k: v for k, v in d.items() if k in names})
+
+
+# ----------------------------------------------------------------------------- advantages
+
+
+def group_advantages(rewards: Array, eps: float = 1e-6, normalize_std: bool = True) -> Array:
+    """Group-relative advantages.
+
+    Args:
+        rewards: ``[P, G]`` episode returns.
+        eps: added to the group std.
+        normalize_std: divide by the (population) group std; otherwise only centre.
+
+    Returns:
+        ``[P, G]``: ``(r - mean_g) / (std_g + eps)``; a constant group gives zeros.
+    """
+    rewards = jnp.asarray(rewards, jnp.float32)
+    centred = rewards - rewards.mean(axis=-1, keepdims=True)
+    if not normalize_std:
+        return centred
+    return centred / (rewards.std(axis=-1, keepdims=True) + eps)
+
+
+def dynamic_sampling_mask(success: Array) -> Array:
+    """``[P, G]`` success (0/1 or a rate) -> ``[P]`` float, 1 where 0 < mean success < 1."""
+    m = jnp.asarray(success, jnp.float32).mean(axis=-1)
+    return ((m > 0.0) & (m < 1.0)).astype(jnp.float32)
+
+
+def nonconstant_group_mask(rewards: Array, tol: float = 0.0) -> Array:
+    """``[P, G]`` rewards -> ``[P]`` float, 1 where the group's reward spread exceeds ``tol``.
+
+    Uses ``max - min`` (exactly 0 for a constant group, unlike a float variance).
+    """
+    rewards = jnp.asarray(rewards, jnp.float32)
+    return (rewards.max(axis=-1) - rewards.min(axis=-1) > tol).astype(jnp.float32)
+
+
+def apply_group_mask(mask: Array, group_mask: Array) -> Array:
+    """Folds a ``[P]`` group mask into an episode mask ``[P, G, C]`` -> ``[P, G, C]``."""
+    return mask * group_mask.astype(mask.dtype)[:, None, None]
+
+
+def token_logprobs(logits: Array, tokens: Array, temperature: float = 1.0) -> Array:
+    """Log-probs of ``tokens [...]`` (int) under ``softmax(logits [..., V] / temperature)``.
+
+    Returns ``[...]`` float32.
+    """
+    logp = jax.nn.log_softmax(logits.astype(jnp.float32) / temperature, axis=-1)
+    return jnp.take_along_axis(logp, tokens[..., None].astype(jnp.int32), axis=-1)[..., 0]
+
+
+# ----------------------------------------------------------------------------- losses
+
+
+def _token_mask(mask: Array, like: Array) -> Array:
+    """``[..., C]`` -> ``[..., C, K, D]`` float mask broadcast to ``like``."""
+    return jnp.broadcast_to(mask.astype(jnp.float32)[..., None, None], like.shape)
+
+
+def _aggregate(x: Array, tmask: Array, agg: str) -> Array:
+    """Masked mean of token values ``x [..., C, K, D]``.
+
+    ``token_mean``: over all valid tokens. ``seq_mean``: per-episode token mean, then mean over
+    episodes that have at least one valid token.
+    """
+    if agg == "token_mean":
+        return (x * tmask).sum() / jnp.maximum(tmask.sum(), 1.0)
+    if agg == "seq_mean":
+        axes = (-3, -2, -1)
+        n_tok = tmask.sum(axis=axes)
+        per_seq = (x * tmask).sum(axis=axes) / jnp.maximum(n_tok, 1.0)
+        has = (n_tok > 0).astype(jnp.float32)
+        return (per_seq * has).sum() / jnp.maximum(has.sum(), 1.0)
+    raise ValueError(f"loss_agg={agg!r}: must be one of {_LOSS_AGGS}")
+
+
+def clipped_surrogate(
+    logp_new: Array,
+    logp_old: Array,
+    advantages: Array,
+    mask: Array,
+    clip_low: float = 0.2,
+    clip_high: float = 0.28,
+    agg: str = "token_mean",
+) -> tuple[Array, Metrics]:
+    """PPO clipped surrogate loss with asymmetric clipping.
+
+    Args:
+        logp_new: ``[..., C, K, D]`` token log-probs under the current params (differentiated).
+        logp_old: ``[..., C, K, D]`` log-probs under the rollout params (treated as constants).
+        advantages: ``[...]`` per-episode advantages, broadcast to every token of the episode.
+        mask: ``[..., C]`` chunk validity, broadcast over the ``K * D`` tokens.
+        clip_low, clip_high: ratio clipped to ``[1 - clip_low, 1 + clip_high]``.
+        agg: ``"token_mean"`` or ``"seq_mean"``.
+
+    Returns:
+        ``(loss, metrics)``: loss = -mean(min(r * A, clip(r) * A)) over valid tokens, with
+        r = exp(logp_new - logp_old); metrics (scalars, token means): ``clip_frac`` (tokens whose
+        gradient is cut by clipping), ``approx_kl`` (k3 estimate of KL(old || new)), ``ratio_mean``.
+    """
+    logp_old = jax.lax.stop_gradient(logp_old)
+    adv = jax.lax.stop_gradient(advantages).astype(jnp.float32)[..., None, None, None]
+    tmask = _token_mask(mask, logp_new)
+    log_ratio = jnp.clip(logp_new - logp_old, -_MAX_LOG_RATIO, _MAX_LOG_RATIO)
+    ratio = jnp.exp(log_ratio)
+    unclipped = ratio * adv
+    clipped = jnp.clip(ratio, 1.0 - clip_low, 1.0 + clip_high) * adv
+    objective = jnp.minimum(unclipped, clipped)
+    loss = -_aggregate(objective, tmask, agg)
+
+    lr = jax.lax.stop_gradient(log_ratio)
+    r = jnp.exp(lr)
+    metrics = {
+        "clip_frac": _aggregate((clipped < unclipped).astype(jnp.float32), tmask, "token_mean"),
+        "approx_kl": _aggregate(r - 1.0 - lr, tmask, "token_mean"),
+        "ratio_mean": _aggregate(r, tmask, "token_mean"),
+    }
+    return loss, jax.tree.map(jax.lax.stop_gradient, metrics)
+
+
+def kl_penalty(logp_new: Array, logp_ref: Array, mask: Array) -> Array:
+    """k3 estimator of KL(new || ref): ``exp(ref - new) - (ref - new) - 1``, masked token mean.
+
+    Args:
+        logp_new: ``[..., C, K, D]``; logp_ref: ``[..., C, K, D]`` (constant); mask: ``[..., C]``.
+
+    Returns:
+        Scalar >= 0, zero iff new == ref on all valid tokens.
+    """
+    d = jax.lax.stop_gradient(logp_ref) - logp_new
+    d = jnp.clip(d, -_MAX_LOG_RATIO, _MAX_LOG_RATIO)
+    return _aggregate(jnp.exp(d) - d - 1.0, _token_mask(mask, logp_new), "token_mean")
+
+
+def grpo_loss(
+    logp_new: Array,
+    logp_old: Array,
+    logp_ref: Array,
+    advantages: Array,
+    mask: Array,
+    cfg: GRPOConfig,
+) -> tuple[Array, Metrics]:
+    """Clipped surrogate + ``cfg.kl_coef`` * k3 KL to the reference policy.
+
+    Shapes as in ``clipped_surrogate``; ``logp_ref [..., C, K, D]``. The KL term is always
+    reported (metric ``kl``) but only enters the loss when ``cfg.kl_coef > 0``.
+
+    Returns:
+        ``(loss, metrics)`` with ``loss, pg_loss, kl, clip_frac, approx_kl, ratio_mean``.
+    """
+    pg_loss, metrics = clipped_surrogate(
+        logp_new, logp_old, advantages, mask, cfg.clip_low, cfg.clip_high, cfg.loss_agg
+    )
+    kl = kl_penalty(logp_new, logp_ref, mask)
+    loss = pg_loss + cfg.kl_coef * kl if cfg.kl_coef > 0 else pg_loss
+    metrics = dict(metrics, loss=loss, pg_loss=pg_loss, kl=kl)
+    return loss, jax.tree.map(jax.lax.stop_gradient, metrics)
+
+
+# ----------------------------------------------------------------------------- update
+
+
+def make_update_fn(
+    apply_logp_fn: Callable[[PyTree, dict[str, Array]], Array],
+    optimizer: optax.GradientTransformation,
+    cfg: GRPOConfig,
+) -> Callable[[PyTree, PyTree, dict[str, Array], Array], tuple[PyTree, PyTree, Metrics]]:
+    """Builds the pure GRPO update step.
+
+    Args:
+        apply_logp_fn: ``(params, minibatch) -> logp_new [n, C, K, D]`` for a minibatch of n
+            episodes (computed at ``cfg.temperature`` to match the rollout log-probs).
+        optimizer: any optax transformation (gradients are additionally clipped to
+            ``cfg.max_grad_norm`` global norm before it, unless None).
+        cfg: GRPO hyper-parameters.
+
+    Returns:
+        ``update(params, opt_state, batch, key) -> (params, opt_state, metrics)``. ``batch`` holds
+        ``logp_old [N, C, K, D]``, ``logp_ref [N, C, K, D]``, ``advantages [N]``, ``mask [N, C]``
+        and whatever ``apply_logp_fn`` reads, all with leading dim N (N % num_minibatches == 0).
+        Runs ``update_epochs`` x ``num_minibatches`` optimiser steps with ``lax.scan``, shuffling
+        episodes each epoch with ``key``. Metrics are scalar means over all steps, plus
+        ``grad_norm`` (pre-clip) and ``ratio_first`` (ratio mean of the first step, ~1 on-policy).
+    """
+    n_mb, n_ep = cfg.num_minibatches, cfg.update_epochs
+
+    def loss_fn(params: PyTree, mb: dict[str, Array]) -> tuple[Array, Metrics]:
+        logp_new = apply_logp_fn(params, mb)
+        return grpo_loss(
+            logp_new, mb["logp_old"], mb["logp_ref"], mb["advantages"], mb["mask"], cfg
+        )
+
+    grad_fn = jax.grad(loss_fn, has_aux=True)
+
+    def sgd_step(carry, mb):
+        params, opt_state = carry
+        grads, metrics = grad_fn(params, mb)
+        gnorm = optax.tree.norm(grads)
+        if cfg.max_grad_norm is not None:
+            scale = jnp.minimum(1.0, cfg.max_grad_norm / (gnorm + 1e-12))
+            grads = jax.tree.map(lambda g: g * scale.astype(g.dtype), grads)
+        updates, opt_state = optimizer.update(grads, opt_state, params)
+        params = optax.apply_updates(params, updates)
+        return (params, opt_state), dict(metrics, grad_norm=gnorm)
+
+    def update(params: PyTree, opt_state: PyTree, batch: dict[str, Array], key: Array):
+        for name in ("logp_old", "logp_ref", "advantages", "mask"):
+            if name not in batch:
+                raise ValueError(f"make_update_fn: batch is missing required key {name!r}")
+        n = batch["advantages"].shape[0]
+        for name, x in batch.items():
+            if x.shape[:1] != (n,):
+                raise ValueError(
+                    f"make_update_fn: batch[{name!r}] has leading dim {x.shape[:1]}, "
+                    f"expected N={n} (the advantages' leading dim)"
+                )
+        if n % n_mb:
+            raise ValueError(
+                f"make_update_fn: N={n} episodes is not divisible by "
+                f"GRPOConfig.num_minibatches={n_mb}"
+            )
+
+        def epoch(carry, k):
+            data = batch
+            if n_mb > 1:
+                perm = jax.random.permutation(k, n)
+                data = jax.tree.map(lambda x: jnp.take(x, perm, axis=0), batch)
+            mbs = jax.tree.map(lambda x: x.reshape((n_mb, n // n_mb) + x.shape[1:]), data)
+            return jax.lax.scan(sgd_step, carry, mbs)
+
+        (params, opt_state), metrics = jax.lax.scan(
+            epoch, (params, opt_state), jax.random.split(key, n_ep)
+        )
+        out = jax.tree.map(jnp.mean, metrics)
+        out["ratio_first"] = metrics["ratio_mean"][0, 0]
+        return params, opt_state, out
+
+    return update
