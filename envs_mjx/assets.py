@@ -229,7 +229,7 @@ def desk_caddy(pos: tuple[float, float, float]) -> Fixture:
         Geom("box", (hx, w / 2, hz), (0, hy - w / 2, hz), c),
         Geom("box", (hx, w / 2, hz), (0, -hy + w / 2, hz), c),
     )
-    half_in = (hx / 2 - w, hy - w, hz + 0.04)
+    half_in = (hx / 2 - w, hy - w, hz)
     return Fixture("desk_caddy", pos, (Part("body", (0, 0, 0), geoms),), regions=(
         Region("desk_caddy_back_contain_region", "desk_caddy/body", (hx / 2, 0, hz), half_in),
         Region("desk_caddy_front_contain_region", "desk_caddy/body", (-hx / 2, 0, hz), half_in),

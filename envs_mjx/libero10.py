@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 
 from envs_mjx import assets as A
-from envs_mjx.scene import Fixture, ObjectSpec, SceneSpec
+from envs_mjx.scene import Fixture, ObjectSpec, Region, SceneSpec
 from envs_mjx.tasks import CARRY_Z, Pred, Stage, Task, path, pick, place
 
 SUITE = "libero_10"
@@ -28,8 +28,14 @@ _STUDY = dict(table_z=0.867, table_half=(0.5, 0.6), robot_base=(-0.66, 0.0, 0.87
 def _scene(name: str, family: dict, fixtures: tuple[Fixture, ...],
            objects: tuple[ObjectSpec, ...], active: tuple[str, ...]) -> SceneSpec:
     fz = family["table_z"]
+    def lift(r: Region) -> Region:  # world-frame table regions sit on the table top
+        if r.parent != "world":
+            return r
+        return Region(r.name, r.parent, (r.center[0], r.center[1], r.center[2] + fz), r.half)
+
     fixtures = tuple(
-        Fixture(f.name, (f.pos[0], f.pos[1], fz), f.parts, f.yaw, f.regions) for f in fixtures
+        Fixture(f.name, (f.pos[0], f.pos[1], fz), f.parts, f.yaw, tuple(map(lift, f.regions)))
+        for f in fixtures
     )
     return SceneSpec(name=name, fixtures=fixtures, objects=objects, active=active, **family)
 
@@ -127,8 +133,8 @@ def _tasks() -> list[Task]:
                   "put the black bowl in the bottom drawer of the cabinet and close it", ks4,
                   (Pred("in", "black_bowl", "bottom_drawer_region"),
                    Pred("close", "bottom_drawer_slide")),
-                  pick("black_bowl", 0.02, (0.0, -0.0495), yaw_rel=False)
-                  + place("cabinet/bottom_drawer", 0.05, (-0.03, -0.0495))
+                  pick("black_bowl", 0.02, (-0.0495, 0.0), yaw=math.pi / 2, yaw_rel=False)
+                  + place("cabinet/bottom_drawer", 0.05, (-0.03 - 0.0495, 0.0), yaw=math.pi / 2)
                   + (Stage("cabinet", (-0.32, 0.0, 0.15), 1.0, z_abs=True, tol=0.02, max_steps=60),)
                   + path("cabinet", ((-0.32, 0.0, 0.04), (-0.2, 0.0, 0.04), (-0.105, 0.0, 0.04)),
                          tol=0.008, max_steps=40)

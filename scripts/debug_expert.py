@@ -39,4 +39,4 @@ if len(sys.argv) > 4:
     q = np.array(qpos)
     for t in range(0, T, 3):
         if t > int(sys.argv[5]) if len(sys.argv) > 5 else False: break
-        print(t, stage[t], np.round(q[t, adr:adr+3], 3), np.round(np.array(ee[t]), 3), np.round(q[t, env.finger_qadr], 4))
+        if t >= (int(sys.argv[6]) if len(sys.argv) > 6 else 0): print(t, stage[t], np.round(q[t, adr:adr+7], 3), np.round(np.array(ee[t]), 3), np.round(q[t, env.finger_qadr], 4), np.round(q[t, 9+7*len(env.task.scene.objects):], 3))

@@ -1,5 +1,7 @@
 """Fast tests of the VLA model package (tiny config, 32x32 images, CPU)."""
 
+# ruff: noqa: I001  (smoothvla_jax must be imported before jax)
+
 from __future__ import annotations
 
 import json
@@ -263,7 +265,7 @@ def test_log_probs_normalised_and_temperature():
     logits = jax.random.normal(jax.random.key(0), (2, 8, 7, 256)) * 3.0
     shape = logits.shape[:-1]
     for t in (1.0, 0.5):
-        all_lp = jax.vmap(lambda b: log_probs(logits, jnp.full(shape, b), t))(jnp.arange(256))
+        all_lp = jax.vmap(lambda b, t=t: log_probs(logits, jnp.full(shape, b), t))(jnp.arange(256))
         np.testing.assert_allclose(jnp.exp(all_lp).sum(0), 1.0, atol=1e-4)
         bins = greedy_tokens(logits)
         expected = jnp.take_along_axis(jax.nn.log_softmax(logits / t), bins[..., None], -1)[..., 0]

@@ -33,18 +33,18 @@ from smoothvla_jax.model.vla import (
 )
 
 __all__ = [
-    "ActionNormalizer",
-    "ActionTokenizer",
     "BOS_ID",
     "DEFAULT_CORPUS",
     "EOS_ID",
-    "InstructionTokenizer",
     "LIBERO_10_INSTRUCTIONS",
     "MIN_TEMPERATURE",
-    "Observation",
     "PAD_ID",
     "SPECIAL_TOKENS",
     "UNK_ID",
+    "ActionNormalizer",
+    "ActionTokenizer",
+    "InstructionTokenizer",
+    "Observation",
     "VLAConfig",
     "VLAPolicy",
     "abstract_params",

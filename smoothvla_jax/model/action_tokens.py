@@ -71,7 +71,7 @@ class ActionTokenizer:
         return {"num_bins": int(self.num_bins), "low": float(self.low), "high": float(self.high)}
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "ActionTokenizer":
+    def from_dict(cls, d: dict[str, Any]) -> ActionTokenizer:
         return cls(num_bins=int(d["num_bins"]), low=float(d["low"]), high=float(d["high"]))
 
 
@@ -109,7 +109,7 @@ class ActionNormalizer:
             raise ValueError("min_max mode needs min and max")
 
     @classmethod
-    def identity(cls) -> "ActionNormalizer":
+    def identity(cls) -> ActionNormalizer:
         return cls()
 
     @classmethod
@@ -119,7 +119,7 @@ class ActionNormalizer:
         mode: str = "mean_std",
         quantile: float | None = None,
         mask: Any = None,
-    ) -> "ActionNormalizer":
+    ) -> ActionNormalizer:
         """Fits statistics on ``actions`` [N, D] (any leading dims are flattened).
 
         Args:
@@ -190,7 +190,7 @@ class ActionNormalizer:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "ActionNormalizer":
+    def from_dict(cls, d: dict[str, Any]) -> ActionNormalizer:
         def tup(k, f):
             v = d.get(k)
             return None if v is None else tuple(f(x) for x in v)

@@ -109,20 +109,26 @@ _EXTRA_INSTRUCTIONS: tuple[str, ...] = (
 
 _EXTRA_WORDS: tuple[str, ...] = (
     # verbs
-    "put pick place open close turn push pull lift grab grasp move drop insert stack rotate flip "
-    "pour slide reach hold release set take bring carry press lower raise hang store",
+    (
+        "put pick place open close turn push pull lift grab grasp move drop insert stack rotate "
+        "flip pour slide reach hold release set take bring carry press lower raise hang store"
+    ),
     # function words / spatial relations
-    "on in of the and both top bottom left right front back middle up down into onto inside "
-    "outside under over above below near next to between from at with it them its a an off "
-    "center centre side behind beside then after before first second third other another all "
-    "each one two three four five is are this that there here",
+    (
+        "on in of the and both top bottom left right front back middle up down into onto inside "
+        "outside under over above below near next to between from at with it them its a an off "
+        "center centre side behind beside then after before first second third other another "
+        "all each one two three four five is are this that there here"
+    ),
     # objects
-    "alphabet soup tomato sauce cream cheese box butter basket stove moka pot pots black bowl "
-    "bowls drawer cabinet white mug mugs yellow plate plates chocolate pudding book caddy "
-    "compartment microwave ketchup milk orange juice salad dressing bbq sauce wine bottle rack "
-    "ramekin cookie wooden tray frying pan red porcelain akita shelf table desk sink faucet "
-    "cup can jar lid handle door knob flat floor kitchen living room study scene object objects "
-    "gripper robot arm block cube ball toy green blue purple pink brown gray grey",
+    (
+        "alphabet soup tomato sauce cream cheese box butter basket stove moka pot pots black "
+        "bowl bowls drawer cabinet white mug mugs yellow plate plates chocolate pudding book caddy "
+        "compartment microwave ketchup milk orange juice salad dressing bbq sauce wine bottle rack "
+        "ramekin cookie wooden tray frying pan red porcelain akita shelf table desk sink faucet "
+        "cup can jar lid handle door knob flat floor kitchen living room study scene object objects "
+        "gripper robot arm block cube ball toy green blue purple pink brown gray grey"
+    ),
     # punctuation kept as separate tokens
     ". , ; : ' \" - _ ! ?",
 )
@@ -157,7 +163,7 @@ class InstructionTokenizer:
     @classmethod
     def train(
         cls, texts: Iterable[str], vocab_extra: Iterable[str] = ()
-    ) -> "InstructionTokenizer":
+    ) -> InstructionTokenizer:
         """Builds the vocabulary from ``texts`` plus ``vocab_extra`` (strings or words).
 
         Every distinct normalised word becomes a token; ids are ``4 + rank`` in sorted order.
@@ -273,7 +279,7 @@ class InstructionTokenizer:
         return self._tok.to_str()
 
     @classmethod
-    def from_json(cls, s: str) -> "InstructionTokenizer":
+    def from_json(cls, s: str) -> InstructionTokenizer:
         return cls(Tokenizer.from_str(s))
 
     def save(self, path: str | os.PathLike) -> None:
@@ -286,7 +292,7 @@ class InstructionTokenizer:
             f.write(self.to_json())
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> "InstructionTokenizer":
+    def load(cls, path: str | os.PathLike) -> InstructionTokenizer:
         with open(os.fspath(path), encoding="utf-8") as f:
             return cls.from_json(f.read())
 

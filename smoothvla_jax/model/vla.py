@@ -75,7 +75,7 @@ class Observation:
     def batch_size(self) -> int:
         return self.agentview.shape[0]
 
-    def validate(self) -> "Observation":
+    def validate(self) -> Observation:
         """Static (jit-safe) chex checks of ranks, dtypes and consistent shapes. Returns self."""
         chex.assert_rank([self.agentview, self.wrist, self.proprio, self.tokens,
                           self.token_mask], [4, 4, 2, 2, 2])
@@ -147,12 +147,12 @@ class VLAConfig:
                 raise ValueError(f"{name} width {w} not divisible by heads {h}")
 
     @classmethod
-    def tiny(cls, **overrides: Any) -> "VLAConfig":
+    def tiny(cls, **overrides: Any) -> VLAConfig:
         """~0.5M params; compiles and runs fast on CPU (tests, debugging)."""
         return dataclasses.replace(cls(), **overrides)
 
     @classmethod
-    def base(cls, **overrides: Any) -> "VLAConfig":
+    def base(cls, **overrides: Any) -> VLAConfig:
         """Tens of millions of params (accelerator training)."""
         cfg = cls(image_size=128, patch_size=16, stem_features=(32, 64), img_width=384,
                   img_depth=4, img_heads=6, vocab_size=1024, text_width=384, text_depth=2,
@@ -160,7 +160,7 @@ class VLAConfig:
                   dtype="bfloat16")
         return dataclasses.replace(cfg, **overrides)
 
-    def replace(self, **overrides: Any) -> "VLAConfig":
+    def replace(self, **overrides: Any) -> VLAConfig:
         return dataclasses.replace(self, **overrides)
 
     @property
@@ -177,7 +177,7 @@ class VLAConfig:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "VLAConfig":
+    def from_dict(cls, d: dict[str, Any]) -> VLAConfig:
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = set(d) - names
         if unknown:

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# SmoothVLA experiment on CPU: collect -> SFT -> (GRPO binary, GRPO smooth) x seeds -> evaluate
+# all -> report.
+#
+#   bash scripts/run_experiment.sh           # configs/grpo_cpu.py, 3 seeds (many hours, 2 cores)
+#   SMOKE=1 bash scripts/run_experiment.sh   # configs/grpo_smoke.py, 2 seeds (plumbing, minutes)
+#
+# Env overrides: OUT (output root), SEEDS ("0 1 2"), CONFIG, EXTRA (more --config.x=y flags for
+# every stage), JAX_COMPILATION_CACHE_DIR (default $OUT/jax_cache: stages and seeds that compile
+# the same program -- evaluations, GRPO seeds of one reward kind -- reuse the XLA executable).
+# Stages whose output exists are skipped, so a killed run can be restarted with the same command
+# (SFT and GRPO also resume from their latest checkpoint).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [[ "${SMOKE:-0}" == "1" ]]; then
+  CONFIG=${CONFIG:-configs/grpo_smoke.py}; OUT=${OUT:-runs/smoke_experiment}; SEEDS=${SEEDS:-"0 1"}
+else
+  CONFIG=${CONFIG:-configs/grpo_cpu.py}; OUT=${OUT:-runs/cpu_experiment}; SEEDS=${SEEDS:-"0 1 2"}
+fi
+EXTRA=${EXTRA:-}
+export JAX_COMPILATION_CACHE_DIR=${JAX_COMPILATION_CACHE_DIR:-$OUT/jax_cache}
+DATA=$OUT/data
+SFT=$OUT/sft
+mkdir -p "$OUT"
+T0=$SECONDS
+stamp() { echo "[$(date +%H:%M:%S) +$((SECONDS - T0))s] $*"; }
+
+# 1. expert demonstrations
+if [[ ! -f $DATA/meta.json ]]; then
+  stamp "collect -> $DATA"
+  python -m smoothvla_jax.collect --config="$CONFIG" --config.data.root="$DATA" $EXTRA
+fi
+
+# 2. SFT (resumes; a finished run only re-saves)
+stamp "SFT -> $SFT"
+python -m smoothvla_jax.train --config="$CONFIG" --config.stage=sft --config.workdir="$SFT" \
+  --config.data.root="$DATA" --config.data.auto_collect=False $EXTRA
+
+# 3. GRPO: binary reward (baseline) and SmoothVLA hybrid reward, several seeds
+for kind in binary smooth; do
+  for seed in $SEEDS; do
+    W=$OUT/grpo_${kind}_s${seed}
+    stamp "GRPO reward=$kind seed=$seed -> $W"
+    python -m smoothvla_jax.rl.trainer --config="$CONFIG" --config.reward.kind="$kind" \
+      --config.seed="$seed" --config.workdir="$W" --config.grpo.init_checkpoint="$SFT" \
+      --config.grpo.eval_at_end=False --config.data.root="$DATA" $EXTRA
+  done
+done
+
+# 4. evaluate every policy (per-episode metrics + EE paths; the run's own config)
+evaluate() {  # $1 = run dir, $2 = eval seed
+  if [[ ! -f $1/eval/eval.json ]]; then
+    stamp "evaluate $1"
+    python -m smoothvla_jax.report --evaluate "$1" --out "$1/eval/eval.json" --seed "$2"
+  fi
+}
+evaluate "$SFT" 0
+RUNS_BINARY=() RUNS_SMOOTH=()
+for seed in $SEEDS; do
+  evaluate "$OUT/grpo_binary_s${seed}" "$seed"
+  evaluate "$OUT/grpo_smooth_s${seed}" "$seed"
+  RUNS_BINARY+=("$OUT/grpo_binary_s${seed}/eval/eval.json")
+  RUNS_SMOOTH+=("$OUT/grpo_smooth_s${seed}/eval/eval.json")
+done
+
+# 5. report: table (mean +- 95% CI across seeds), relative smoothness vs binary GRPO, figure
+join() { local IFS=,; echo "$*"; }
+stamp "report -> $OUT/report"
+python -m smoothvla_jax.report --out "$OUT/report" \
+  --runs "sft=$SFT/eval/eval.json" "binary=$(join "${RUNS_BINARY[@]}")" \
+  "smooth=$(join "${RUNS_SMOOTH[@]}")"
+stamp "done: $OUT/report/report.md"

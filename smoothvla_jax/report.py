@@ -1,0 +1,454 @@
+"""Paper-style comparison: SFT vs GRPO (binary reward) vs SmoothVLA (GRPO + jerk reward).
+
+Report from evaluation files (one or more per method; several = several training seeds)::
+
+    python -m smoothvla_jax.report --runs sft=runs/cpu/sft/eval/eval.json \\
+        binary=runs/cpu/binary_s0/eval.json,runs/cpu/binary_s1/eval.json \\
+        smooth=runs/cpu/smooth_s0/eval.json smooth=runs/cpu/smooth_s1/eval.json --out docs/report
+
+writes ``<out>/report.md`` (table: success %, MSJ, dimensionless jerk, LDLJ, SPARC, chunk
+discontinuity as mean +- 95% CI; relative change vs the ``--baseline`` method, default
+``binary``), ``<out>/report.json`` (the numbers) and ``<out>/report.png`` (per-episode jerk
+distributions and one example end-effector path + speed profile per method).
+
+Statistics: with one file per method, mean and 95% Student-t interval across episodes; with k > 1
+files per method, the per-file (per-seed) means are the samples (interval across seeds, n = k).
+Relative change for lower-is-better metrics is ``100 * (base - x) / base`` ("x% lower MSJ");
+for LDLJ / SPARC (log-scale / negative, higher = smoother) and success the table gives the
+difference ``x - base``.
+
+Evaluation files: ``smoothvla_jax.evaluate`` writes only per-task summaries (``results.json``);
+the table can use those, but the figure needs per-episode data, which :func:`evaluate_episodes`
+(CLI below) stores: the same summary plus, per task, every episode's metrics and the EE paths of
+the first ``num_paths`` episodes::
+
+    python -m smoothvla_jax.report --evaluate runs/cpu/sft [--config configs/grpo_cpu.py] \\
+        --out runs/cpu/sft/eval/eval.json [--num_init 50] [--seed 0] [--tasks ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import smoothvla_jax  # noqa: F401  (XLA CPU flag before JAX starts)
+
+import numpy as np
+
+from smoothvla_jax.metrics import summarize
+
+EVAL_FORMAT = "smoothvla-eval-episodes/1"
+# (key, column title, lower_is_better, display scale)
+METRICS: tuple[tuple[str, str, bool, float], ...] = (
+    ("success", "Success (%)", False, 100.0),
+    ("msj_ee", "MSJ (m²/s⁶)", True, 1.0),
+    ("dimensionless_jerk_ee", "Dimensionless jerk", True, 1.0),
+    ("ldlj_ee", "LDLJ", False, 1.0),
+    ("sparc_ee", "SPARC", False, 1.0),
+    ("chunk_discontinuity", "Chunk disc.", True, 1.0),
+)
+RELATIVE = ("msj_ee", "dimensionless_jerk_ee", "chunk_discontinuity")  # reported as "% lower"
+LABELS = {"sft": "SFT", "binary": "GRPO (binary)", "smooth": "SmoothVLA (GRPO + jerk)"}
+_EPISODE_KEYS = ("success", "msj_ee", "dimensionless_jerk_ee", "ldlj_ee", "sparc_ee",
+                 "chunk_discontinuity", "msj_action", "ldlj_action", "path_length",
+                 "episode_length")
+
+
+def label(name: str) -> str:
+    return LABELS.get(name, name)
+
+
+def _jsonable(x: Any) -> Any:
+    """Floats/arrays -> JSON (non-finite -> None)."""
+    if isinstance(x, dict):
+        return {k: _jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, np.ndarray):
+        return _jsonable(x.tolist())
+    if isinstance(x, (np.floating, float)):
+        return float(x) if math.isfinite(float(x)) else None
+    if isinstance(x, np.integer):
+        return int(x)
+    if isinstance(x, np.bool_):
+        return bool(x)
+    return x
+
+
+# ============================================================================ evaluation
+def evaluate_episodes(checkpoint: str, config: Any = None, tasks: str | Sequence[str] | None = None,
+                      num_init: int | None = None, temperature: float | None = None,
+                      out_path: str | None = None, step: int | None = None, seed: int = 0,
+                      num_paths: int = 4) -> dict[str, Any]:
+    """Closed-loop evaluation keeping per-episode data (see the module docstring).
+
+    Same protocol and summary as :func:`smoothvla_jax.evaluate.evaluate` (``config.eval``:
+    ``num_init`` fixed initial states per task, ``horizon``, ``temperature``, ``batch_size``;
+    default config = the one stored in the checkpoint), no videos. Returns the dict written to
+    ``out_path`` (default ``<run>/eval/step_<step>/eval.json``): ``format``, ``checkpoint``,
+    ``step``, ``stage``, ``temperature``, ``num_init``, ``horizon``, ``seed``, ``tasks`` (per-task +
+    ``overall`` summaries exactly as evaluate's ``results.json``), ``table``, ``timing`` and
+    ``episodes[task]`` = ``{init_index: [n], <metric>: [n] for every smoothness metric,
+    ee_paths: [num_paths][len_i][3]}``.
+    """
+    import jax
+
+    from envs_mjx.env import CONTROL_DT, EnvConfig, LiberoEnv
+    from envs_mjx.renderer import RenderConfig
+    from smoothvla_jax import builders, checkpoints, evaluate
+    from smoothvla_jax.metrics import smoothness_report
+    from smoothvla_jax.rollout import make_batch_rollout_fn
+
+    policy = checkpoints.load_policy(checkpoint, step)
+    config = config if config is not None else builders.from_dict(policy.config)
+    ecfg, vcfg = config.eval, policy.vla_config
+    keys = builders.task_keys(tasks or ecfg.tasks or config.data.tasks, config.data.suite)
+    num_init = int(num_init or ecfg.num_init)
+    temperature = float(ecfg.temperature if temperature is None else temperature)
+    horizon, s = int(ecfg.horizon), vcfg.image_size
+    rows, episodes, timing, reports = {}, {}, {}, []
+    for task in keys:
+        env = LiberoEnv(task, EnvConfig(render=RenderConfig(width=s, height=s), max_steps=horizon))
+        text, mask = policy.tokenizer.encode(env.instruction, max_len=vcfg.text_max_len)
+        rollout_batch = make_batch_rollout_fn(
+            env, vcfg, policy.action_tokenizer, text[0], mask[0], math.ceil(horizon / vcfg.chunk),
+            temperature, action_normalizer=policy.action_normalizer)
+        bsz = min(int(ecfg.batch_size), num_init)
+        key = jax.random.PRNGKey(seed)
+        t0 = time.perf_counter()
+        compiled = rollout_batch.lower(policy.params, key, np.arange(bsz)).compile()
+        compile_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        parts = []
+        for start in range(0, num_init, bsz):
+            ids = np.arange(start, start + bsz) % env.num_init_states
+            traj = compiled(policy.params, jax.random.fold_in(key, start), ids)
+            keep = {"ee_pos": traj.ee_pos, "actions": traj.actions, "step_mask": traj.step_mask,
+                    "success": traj.success, "length": traj.length}
+            n = min(bsz, num_init - start)
+            part = {k: np.asarray(v)[:n] for k, v in jax.device_get(keep).items()}
+            part["init_index"] = ids[:n]
+            parts.append(part)
+        run_s = time.perf_counter() - t0
+        cat = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+        rep = smoothness_report(cat["ee_pos"], cat["actions"], cat["step_mask"], cat["success"],
+                                CONTROL_DT, vcfg.chunk)
+        reports.append(rep)
+        rows[task] = evaluate._summary(rep) | {"instruction": env.instruction}
+        ep = {k: np.asarray(rep[k], np.float64) for k in _EPISODE_KEYS if k in rep}
+        ep["init_index"] = cat["init_index"]
+        ep["ee_paths"] = [np.round(cat["ee_pos"][i, : max(int(cat["length"][i]), 1)], 5)
+                          for i in range(min(num_paths, num_init))]
+        episodes[task] = ep
+        timing[task] = {"compile_s": round(compile_s, 1), "run_s": round(run_s, 1)}
+        print(f"{task}: success {100 * rows[task]['success_rate']:.1f}% ({timing[task]})",
+              flush=True)
+    overall = {k: np.concatenate([np.atleast_1d(r[k]) for r in reports])
+               for k in evaluate.REPORTED + ("success",)}
+    rows["overall"] = evaluate._summary(overall)
+    table = evaluate.format_table(rows)
+    print(table)
+    ckpt_dir = checkpoints.resolve_dir(checkpoint)
+    results = {"format": EVAL_FORMAT, "checkpoint": ckpt_dir, "step": policy.step,
+               "stage": policy.meta.get("stage", "sft"), "temperature": temperature,
+               "num_init": num_init, "horizon": horizon, "seed": seed, "tasks": rows,
+               "table": table, "timing": timing, "episodes": episodes}
+    out_path = out_path or os.path.join(os.path.dirname(ckpt_dir), "eval", f"step_{policy.step}",
+                                        "eval.json")
+    os.makedirs(os.path.dirname(os.path.abspath(out_path)), exist_ok=True)
+    with open(out_path, "w", encoding="utf-8") as f:
+        json.dump(_jsonable(results), f)
+    results["out_path"] = out_path
+    return results
+
+
+# ============================================================================ loading
+def _as_array(v: Any) -> np.ndarray:
+    return np.asarray([np.nan if x is None else x for x in v], np.float64)
+
+
+def load_eval(path: str) -> dict[str, Any]:
+    """Reads an eval file (ours or evaluate's ``results.json``) into
+    ``{"path", "episodes": {metric: [n]} | None, "paths": [[T, 3], ...], "overall": summary}``
+    (episodes pooled over tasks; ``None`` when the file has only summaries)."""
+    with open(path, encoding="utf-8") as f:
+        d = json.load(f)
+    if "tasks" not in d or "overall" not in d["tasks"]:
+        raise ValueError(f"{path}: not an evaluation file (no tasks.overall); expected the output "
+                         f"of smoothvla_jax.evaluate or smoothvla_jax.report --evaluate")
+    out: dict[str, Any] = {"path": path, "overall": d["tasks"]["overall"], "episodes": None,
+                           "paths": [], "meta": {k: d.get(k) for k in
+                                                 ("checkpoint", "step", "stage", "temperature",
+                                                  "num_init", "horizon", "seed")}}
+    eps = d.get("episodes")
+    if eps:
+        pooled: dict[str, list[np.ndarray]] = {}
+        for task in sorted(eps):
+            for k in _EPISODE_KEYS:
+                if k in eps[task]:
+                    pooled.setdefault(k, []).append(_as_array(eps[task][k]))
+            for p in eps[task].get("ee_paths", []):
+                out["paths"].append(np.asarray(p, np.float64).reshape(-1, 3))
+        out["episodes"] = {k: np.concatenate(v) for k, v in pooled.items()}
+    return out
+
+
+def _file_mean(ev: dict[str, Any], key: str) -> float:
+    if ev["episodes"] is not None and key in ev["episodes"]:
+        v = ev["episodes"][key]
+        v = v[np.isfinite(v)]
+        return float(v.mean()) if v.size else float("nan")
+    if key == "success":
+        return float(ev["overall"]["success_rate"])
+    s = ev["overall"].get(key)
+    return float("nan") if s is None or s.get("mean") is None else float(s["mean"])
+
+
+def method_stats(evals: Sequence[dict[str, Any]], confidence: float = 0.95) -> dict[str, Any]:
+    """``{metric: {mean, ci_low, ci_high, n, over}}`` for one method (see module docstring)."""
+    stats: dict[str, Any] = {}
+    for key, *_ in METRICS:
+        if len(evals) > 1:
+            s = summarize([_file_mean(e, key) for e in evals], confidence) | {"over": "seeds"}
+        else:
+            ev = evals[0]
+            if ev["episodes"] is not None and key in ev["episodes"]:
+                v = ev["episodes"][key]
+                s = summarize(v[np.isfinite(v)], confidence) | {"over": "episodes"}
+            elif key == "success":
+                p, n = float(ev["overall"]["success_rate"]), int(ev["overall"]["n"])
+                half = (1.96 * math.sqrt(p * (1 - p) / n)) if n else float("nan")
+                s = {"mean": p, "ci_low": p - half, "ci_high": p + half, "n": n,
+                     "over": "episodes"}
+            else:
+                o = ev["overall"].get(key) or {}
+                s = {k: (float("nan") if o.get(k) is None else float(o[k]))
+                     for k in ("mean", "ci_low", "ci_high")} | {"n": int(o.get("n", 0)),
+                                                                "over": "episodes"}
+        stats[key] = s
+    stats["num_files"] = len(evals)
+    stats["num_episodes"] = int(sum(int(e["overall"].get("n", 0)) for e in evals))
+    return stats
+
+
+def relative_change(base: float, value: float, lower_is_better: bool = True) -> float:
+    """``100 * (base - value) / |base|`` (positive = lower than base) for lower-is-better
+    metrics, else the difference ``value - base``. NaN if base is 0 or not finite."""
+    if not lower_is_better:
+        return float(value - base)
+    if not (math.isfinite(base) and math.isfinite(value)) or base == 0:
+        return float("nan")
+    return float(100.0 * (base - value) / abs(base))
+
+
+# ============================================================================ report
+def _fmt(x: float, scale: float = 1.0) -> str:
+    if x is None or not math.isfinite(x):
+        return "n/a"
+    x = x * scale
+    a = abs(x)
+    if a != 0 and (a >= 1e4 or a < 1e-2):
+        return f"{x:.2e}"
+    return f"{x:.3g}" if a >= 100 else f"{x:.3f}"
+
+
+def _cell(s: dict[str, Any], scale: float) -> str:
+    m, lo, hi = s["mean"], s["ci_low"], s["ci_high"]
+    if not math.isfinite(m):
+        return "n/a"
+    half = (hi - lo) / 2 if math.isfinite(hi) and math.isfinite(lo) else float("nan")
+    if scale == 100.0:  # percentages
+        return f"{100 * m:.1f} ± {100 * half:.1f}" if math.isfinite(half) else f"{100 * m:.1f}"
+    return f"{_fmt(m, scale)} ± {_fmt(half, scale)}"
+
+
+def markdown_table(stats: Mapping[str, dict[str, Any]], baseline: str | None) -> str:
+    head = "| Method | " + " | ".join(t for _, t, _, _ in METRICS) + " | n |"
+    lines = [head, "|" + "---|" * (len(METRICS) + 2)]
+    for name, st in stats.items():
+        n = f"{st['num_episodes']} ep" + (f" / {st['num_files']} seeds" if st["num_files"] > 1
+                                          else "")
+        cells = [_cell(st[k], sc) for k, _, _, sc in METRICS]
+        lines.append(f"| {label(name)} | " + " | ".join(cells) + f" | {n} |")
+    if baseline and baseline in stats:
+        base = stats[baseline]
+        lines += ["", f"Change relative to {label(baseline)} (positive = smoother / better):", "",
+                  "| Method | " + " | ".join(t for _, t, _, _ in METRICS) + " |",
+                  "|" + "---|" * (len(METRICS) + 1)]
+        for name, st in stats.items():
+            if name == baseline:
+                continue
+            cells = []
+            for k, _, lower, sc in METRICS:
+                r = relative_change(base[k]["mean"], st[k]["mean"], lower)
+                if not math.isfinite(r):
+                    cells.append("n/a")
+                elif k in RELATIVE:
+                    cells.append(f"{abs(r):.1f}% {'lower' if r >= 0 else 'higher'}")
+                elif k == "success":
+                    cells.append(f"{100 * r:+.1f} pp")
+                else:
+                    cells.append(f"{r:+.3f}")
+            lines.append(f"| {label(name)} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def make_figure(evals: Mapping[str, Sequence[dict[str, Any]]], path: str) -> bool:
+    """Jerk distributions (log10 MSJ, log10 dimensionless jerk; episodes pooled over files) and
+    one example EE path (top view) + speed profile per method. False if no per-episode data."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = [n for n, evs in evals.items() if any(e["episodes"] is not None for e in evs)]
+    if not names:
+        return False
+    fig, axes = plt.subplots(2, 2, figsize=(11, 8))
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for ax, key, title in ((axes[0, 0], "msj_ee", "log10 MSJ of the EE path (m²/s⁶)"),
+                           (axes[0, 1], "dimensionless_jerk_ee", "log10 dimensionless jerk")):
+        data, labels = [], []
+        for n in names:
+            v = np.concatenate([e["episodes"][key] for e in evals[n] if e["episodes"] is not None
+                                and key in e["episodes"]] or [np.zeros(0)])
+            v = v[np.isfinite(v) & (v > 0)]
+            data.append(np.log10(v) if v.size else np.array([np.nan]))
+            labels.append(f"{label(n)}\n(n={v.size})")
+        ok = [d for d in data if np.isfinite(d).any()]
+        if ok:
+            parts = ax.violinplot([d[np.isfinite(d)] if np.isfinite(d).any() else [0.0]
+                                   for d in data], showmedians=True)
+            for body, c in zip(parts["bodies"], colors, strict=False):
+                body.set_facecolor(c)
+        ax.set_xticks(range(1, len(names) + 1), labels, fontsize=8)
+        ax.set_title(title, fontsize=10)
+    dt = 0.05
+    for i, n in enumerate(names):
+        paths = [p for e in evals[n] for p in e["paths"]]
+        if not paths:
+            continue
+        p = paths[0]
+        c = colors[i % len(colors)]
+        axes[1, 0].plot(p[:, 0], p[:, 1], color=c, label=label(n))
+        axes[1, 0].plot(p[:1, 0], p[:1, 1], "o", color=c)
+        if len(p) > 2:
+            v = np.linalg.norm(np.diff(p, axis=0), axis=1) / dt
+            axes[1, 1].plot(np.arange(1, len(p)) * dt, v, color=c, label=label(n), lw=1)
+    axes[1, 0].set(title="example end-effector path (top view, o = start)", xlabel="x (m)",
+                   ylabel="y (m)")
+    axes[1, 0].axis("equal")
+    axes[1, 1].set(title="speed of that path", xlabel="time (s)", ylabel="|v| (m/s)")
+    for ax in axes[1]:
+        ax.title.set_fontsize(10)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return True
+
+
+def build_report(runs: Mapping[str, Sequence[str]], out_dir: str, baseline: str = "binary",
+                 title: str = "SmoothVLA on LIBERO-MJX") -> dict[str, Any]:
+    """Loads every method's eval files, writes ``report.md``/``report.json``/``report.png`` to
+    ``out_dir``; returns ``{"stats", "relative", "markdown", "figure"}``."""
+    if not runs:
+        raise ValueError("no runs given")
+    evals = {name: [load_eval(p) for p in paths] for name, paths in runs.items()}
+    stats = {name: method_stats(evs) for name, evs in evals.items()}
+    relative: dict[str, dict[str, float]] = {}
+    if baseline in stats:
+        for name, st in stats.items():
+            if name != baseline:
+                relative[name] = {k: relative_change(stats[baseline][k]["mean"], st[k]["mean"],
+                                                     lower) for k, _, lower, _ in METRICS}
+    os.makedirs(out_dir, exist_ok=True)
+    fig_path = os.path.join(out_dir, "report.png")
+    has_fig = make_figure(evals, fig_path)
+    lines = [f"# {title}", "",
+             "Closed-loop evaluation; each cell is the mean ± half-width of the 95% Student-t "
+             "interval (across episodes for one evaluation file per method, across the per-seed "
+             "means when several files are given). MSJ = mean squared jerk of the executed "
+             "end-effector path; dimensionless jerk = D⁵/L²∫‖j‖²dt (lower = smoother); LDLJ and "
+             "SPARC: higher (less negative) = smoother; chunk disc. = mean action jump at action-"
+             "chunk boundaries. Smoothness metrics are over all episodes (success or not).", "",
+             markdown_table(stats, baseline), ""]
+    if "smooth" in relative and "msj_ee" in relative["smooth"]:
+        r = relative["smooth"]["msj_ee"]
+        if math.isfinite(r):
+            lines += [f"**SmoothVLA vs {label(baseline)}: {abs(r):.1f}% "
+                      f"{'lower' if r >= 0 else 'higher'} MSJ** (the paper reports 13.8% "
+                      f"smoother than binary-reward RL).", ""]
+    if has_fig:
+        lines += ["![jerk distributions and example trajectories](report.png)", ""]
+    else:
+        lines += ["(No per-episode data in the eval files, so no figure; produce them with "
+                  "`python -m smoothvla_jax.report --evaluate <run>`.)", ""]
+    lines += ["## Inputs", ""]
+    for name, evs in evals.items():
+        for e in evs:
+            m = e["meta"]
+            lines.append(f"- {label(name)}: `{e['path']}` (checkpoint `{m.get('checkpoint')}`, "
+                         f"step {m.get('step')}, temperature {m.get('temperature')}, "
+                         f"{e['overall'].get('n')} episodes)")
+    md = "\n".join(lines) + "\n"
+    with open(os.path.join(out_dir, "report.md"), "w", encoding="utf-8") as f:
+        f.write(md)
+    with open(os.path.join(out_dir, "report.json"), "w", encoding="utf-8") as f:
+        json.dump(_jsonable({"stats": stats, "relative": relative, "baseline": baseline,
+                             "runs": {k: list(v) for k, v in runs.items()}}), f, indent=1)
+    return {"stats": stats, "relative": relative, "markdown": md,
+            "figure": fig_path if has_fig else None}
+
+
+def parse_runs(specs: Sequence[str]) -> dict[str, list[str]]:
+    """``["sft=a.json", "binary=b.json,c.json", "binary=d.json"]`` -> ordered ``{name: paths}``."""
+    runs: dict[str, list[str]] = {}
+    for spec in specs:
+        if "=" not in spec:
+            raise ValueError(f"--runs entries are NAME=FILE[,FILE...], got {spec!r}")
+        name, files = spec.split("=", 1)
+        paths = [p for p in files.split(",") if p]
+        if not name or not paths:
+            raise ValueError(f"--runs entry {spec!r} needs a name and at least one file")
+        runs.setdefault(name, []).extend(paths)
+    return runs
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--runs", nargs="+", default=[], help="NAME=EVAL.json[,EVAL.json...]")
+    ap.add_argument("--out", required=True, help="report directory, or eval JSON (--evaluate)")
+    ap.add_argument("--baseline", default="binary")
+    ap.add_argument("--title", default="SmoothVLA on LIBERO-MJX")
+    ap.add_argument("--evaluate", default="", help="checkpoint/run dir to evaluate instead")
+    ap.add_argument("--config", default="", help="(--evaluate) config file; default: the run's")
+    ap.add_argument("--tasks", default="")
+    ap.add_argument("--num_init", type=int, default=None)
+    ap.add_argument("--temperature", type=float, default=None)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--step", type=int, default=None)
+    ap.add_argument("--num_paths", type=int, default=4)
+    args = ap.parse_args(argv)
+    if args.evaluate:
+        config = None
+        if args.config:
+            from smoothvla_jax.builders import load_config
+
+            config = load_config(args.config)
+        evaluate_episodes(args.evaluate, config, args.tasks or None, args.num_init,
+                          args.temperature, args.out, args.step, args.seed, args.num_paths)
+        return
+    res = build_report(parse_runs(args.runs), args.out, args.baseline, args.title)
+    print(res["markdown"])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,504 @@
+"""GRPO fine-tuning of the SFT policy in MJX: one jitted, pure iteration per task.
+
+    python -m smoothvla_jax.rl.trainer --config=configs/grpo_smoke.py [--config.seed=1]
+
+(``python -m smoothvla_jax.train`` will dispatch ``config.stage='grpo'`` to :func:`run_grpo`.)
+
+One GRPO iteration (``make_grpo_iteration``), PureJaxRL style, is a single ``jax.jit`` of
+``iteration(train_state, key) -> (train_state, metrics)``:
+
+1. sample ``P`` prompts = fixed initial-state indices of the task (without replacement);
+2. roll out ``G`` episodes per prompt: ``vmap(prompts) o vmap(group)`` of the closed-loop
+   :func:`smoothvla_jax.rollout.make_rollout_fn` at the GRPO temperature -> ``[P, G, ...]``
+   (env physics, renderer and policy sampling all inside the same compiled function);
+3. rewards :func:`smoothvla_jax.rl.rewards.compute_reward` on the valid-step mask (steps after
+   ``done`` never count) with ``dt = CONTROL_DT``; jerk metrics of the executed EE path;
+4. group-relative advantages; dynamic sampling folds a ``[P]`` group mask into the chunk mask
+   (groups whose success is all-0/all-1 -- or whose reward is constant -- leave the loss);
+5. ``update_epochs x num_minibatches`` PPO-clipped steps (:func:`smoothvla_jax.rl.grpo.
+   make_update_fn`) on token log-probs recomputed by ``apply_policy`` on the stored decision
+   observations (the ``[N, C]`` decisions are flattened into one policy batch of ``N * C``);
+   optional k3 KL to the frozen SFT reference (its log-probs are computed only if
+   ``kl_coef > 0``). If no group is kept, the optimiser is skipped (Adam momentum would
+   otherwise still move the parameters).
+
+Multi-task: every iteration trains on ONE task, chosen round robin (``tasks[step % n]``), with
+one compiled iteration per task. Different tasks are different MJCF scenes: different numbers of
+bodies, geoms, joints and collision pairs, so their ``mjx.Model`` / ``mjx.Data`` pytrees have
+different shapes and their physics (collision functions are selected per geom-type pair at trace
+time) is different code. ``vmap`` needs one program over equally shaped inputs, so episodes of
+different scenes cannot share a vmapped batch (padding every scene to a union model would make
+every step pay for every object of every scene).
+
+Shapes: ``P`` prompts, ``G`` group size, ``N = P * G`` episodes, ``C`` chunk decisions per
+episode, ``K`` chunk length, ``T = C * K`` control steps, ``D = 7`` action dims.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import envs_mjx  # noqa: F401  (XLA CPU flag before JAX starts)
+
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+import optax
+from flax import struct
+
+from envs_mjx.env import CONTROL_DT, EnvConfig, LiberoEnv
+from envs_mjx.renderer import RenderConfig
+from smoothvla_jax.metrics import smoothness as sm
+from smoothvla_jax.model import (
+    MIN_TEMPERATURE,
+    ActionNormalizer,
+    ActionTokenizer,
+    Observation,
+    VLAConfig,
+    apply_policy,
+    log_probs,
+)
+from smoothvla_jax.rl.grpo import (
+    GRPOConfig,
+    apply_group_mask,
+    dynamic_sampling_mask,
+    group_advantages,
+    make_update_fn,
+    nonconstant_group_mask,
+)
+from smoothvla_jax.rl.rewards import RewardConfig, compute_reward, jerk_cost
+from smoothvla_jax.rollout import Trajectory, make_rollout_fn
+
+Params = Any
+Metrics = dict[str, Any]
+IterationFn = Callable[["GRPOTrainState", jax.Array], tuple["GRPOTrainState", Metrics]]
+
+DS_CRITERIA = ("success", "reward")
+
+
+@struct.dataclass
+class GRPOTrainState:
+    """``step []`` int32 (iterations done), ``params``, ``opt_state``, ``rng`` uint32 [2] (the
+    run's base key; the host loop uses ``fold_in(rng, step)``), ``ref_params`` (frozen SFT
+    params; ``None`` unless ``kl_coef > 0``)."""
+
+    step: jax.Array
+    params: Params
+    opt_state: Any
+    rng: jax.Array
+    ref_params: Params | None = None
+
+
+# ============================================================================ pure pieces
+def episode_metrics(traj: Trajectory, reward_cfg: RewardConfig, chunk_size: int,
+                    dt: float = CONTROL_DT) -> tuple[jax.Array, dict[str, jax.Array]]:
+    """Rewards and per-episode smoothness of rollouts with any leading dims ``[...]``.
+
+    Only valid steps (``traj.step_mask``) enter the reward and every jerk metric.
+
+    Returns:
+      ``(rewards [...], per-episode metrics {name: [...]})`` with ``success``, ``length``,
+      ``msj_ee``, ``log_dj_ee`` (ln dimensionless jerk), ``ldlj_ee``, ``msj_action``,
+      ``chunk_discontinuity`` and ``jerk_cost`` (the reward's ``J_norm``; 0 for binary).
+    """
+    mask = traj.step_mask.astype(jnp.float32)
+    rewards = compute_reward(traj.success, traj.ee_pos, traj.actions, mask, dt, reward_cfg)
+    arm = traj.actions[..., :6]
+    ep = {
+        "success": traj.success.astype(jnp.float32),
+        "length": traj.length.astype(jnp.float32),
+        "msj_ee": sm.mean_squared_jerk(traj.ee_pos, dt, mask),
+        "log_dj_ee": sm._log_dimensionless_jerk(traj.ee_pos, dt, mask, use_amplitude=False),
+        "ldlj_ee": sm.log_dimensionless_jerk(traj.ee_pos, dt, mask),
+        "msj_action": sm.mean_squared_jerk(arm, dt, mask),
+        "chunk_discontinuity": sm.chunk_discontinuity(arm, chunk_size, mask),
+    }
+    if reward_cfg.kind == "smooth":
+        ep["jerk_cost"] = jerk_cost(traj.ee_pos, traj.actions, mask, dt, reward_cfg)
+    else:
+        ep["jerk_cost"] = jnp.zeros_like(rewards)
+    return rewards, ep
+
+
+def group_keep_mask(success: jax.Array, rewards: jax.Array, enabled: bool,
+                    criterion: str = "success") -> jax.Array:
+    """Dynamic-sampling group mask ``[P]`` float from ``success, rewards [P, G]``.
+
+    ``criterion="success"`` keeps groups with 0 < success rate < 1 (SimpleVLA-RL);
+    ``"reward"`` keeps groups whose reward is not constant (with a smoothness reward an
+    all-success group still ranks its members by jerk). ``enabled=False`` keeps every group.
+    """
+    if not enabled:
+        return jnp.ones(success.shape[:1], jnp.float32)
+    if criterion == "success":
+        return dynamic_sampling_mask(success)
+    if criterion == "reward":
+        return nonconstant_group_mask(rewards)
+    raise ValueError(f"dynamic-sampling criterion must be one of {DS_CRITERIA}, got {criterion!r}")
+
+
+def _policy_logp(params: Params, vla_config: VLAConfig, mb: dict[str, jax.Array],
+                 temperature: float) -> jax.Array:
+    """Token log-probs ``[n, C, K, D]`` of ``mb["tokens"]`` under ``params``: the ``n * C``
+    stored decision observations form one policy batch."""
+    n, c = mb["tokens"].shape[:2]
+    flat = lambda x: x.reshape((n * c,) + x.shape[2:])
+    obs = Observation(agentview=flat(mb["agentview"]), wrist=flat(mb["wrist"]),
+                      proprio=flat(mb["proprio"]), tokens=flat(mb["text"]),
+                      token_mask=flat(mb["text_mask"]))
+    logits = apply_policy(params, vla_config, obs)                       # [n*C, K, D, V]
+    lp = log_probs(logits, flat(mb["tokens"]), max(temperature, MIN_TEMPERATURE))
+    return lp.reshape((n, c) + lp.shape[1:])
+
+
+def make_grpo_optimizer(lr: float, weight_decay: float = 0.0, b1: float = 0.9,
+                        b2: float = 0.999, eps: float = 1e-8) -> optax.GradientTransformation:
+    """Constant-LR AdamW (global-norm clipping happens in ``make_update_fn``)."""
+    if weight_decay > 0:
+        decay_mask = lambda params: jax.tree.map(lambda p: p.ndim >= 2, params)
+        return optax.adamw(lr, b1=b1, b2=b2, eps=eps, weight_decay=weight_decay, mask=decay_mask)
+    return optax.adam(lr, b1=b1, b2=b2, eps=eps)
+
+
+def make_grpo_iteration(
+    env: LiberoEnv,
+    vla_config: VLAConfig,
+    action_tokenizer: ActionTokenizer,
+    instruction_tokens: Any,
+    instruction_mask: Any,
+    grpo_config: GRPOConfig,
+    reward_config: RewardConfig,
+    optimizer: optax.GradientTransformation,
+    num_chunks: int,
+    prompts_per_iteration: int,
+    action_normalizer: ActionNormalizer | None = None,
+    init_states: Sequence[int] | None = None,
+    ds_criterion: str = "success",
+    return_episodes: bool = False,
+    donate: bool = True,
+) -> IterationFn:
+    """Builds the jitted ``iteration(train_state, key) -> (train_state, metrics)`` of one task.
+
+    Args:
+      env: the task's env, rendering ``agentview`` + ``wrist`` at ``vla_config.image_size``
+        (its ``max_steps`` is the episode limit; ``num_chunks * K`` steps are simulated).
+      vla_config, action_tokenizer, action_normalizer: the policy (as in the SFT checkpoint).
+      instruction_tokens, instruction_mask: the encoded task instruction ``[L]``.
+      grpo_config: group size G, clipping, KL, temperature, epochs, minibatches, ...
+      reward_config: binary or hybrid smoothness reward.
+      optimizer: optax transformation; ``train_state.opt_state`` is its state.
+      num_chunks: C decisions per episode.
+      prompts_per_iteration: P initial states per iteration (``P * G`` must be divisible by
+        ``grpo_config.num_minibatches``).
+      init_states: indices prompts are drawn from (default: all of the env's fixed states).
+      ds_criterion: ``"success"`` or ``"reward"`` (see :func:`group_keep_mask`); only used when
+        ``grpo_config.dynamic_sampling``.
+      return_episodes: also return per-episode arrays under ``metrics["episodes"]`` (rewards,
+        advantages, group mask, success, length, actions, ee_pos, step_mask; for tests/debug).
+      donate: donate the input train state's buffers.
+
+    Metrics (scalars): ``reward_mean``, ``reward_std``, ``success_rate``, ``episode_length``,
+    ``msj_ee``, ``log_dj_ee``, ``ldlj_ee``, ``msj_action``, ``chunk_discontinuity``,
+    ``jerk_cost``, ``groups_kept``, ``valid_chunk_frac``, ``updated`` and the update's ``loss``,
+    ``pg_loss``, ``clip_frac``, ``approx_kl``, ``ratio_mean``, ``ratio_first``, ``grad_norm``,
+    plus ``kl_ref`` when ``kl_coef > 0``.
+    """
+    g, p = int(grpo_config.group_size), int(prompts_per_iteration)
+    n_eps = p * g
+    if p < 1:
+        raise ValueError(f"prompts_per_iteration must be >= 1, got {p}")
+    if n_eps % grpo_config.num_minibatches:
+        raise ValueError(f"P * G = {p} * {g} = {n_eps} episodes is not divisible by "
+                         f"num_minibatches={grpo_config.num_minibatches}")
+    if ds_criterion not in DS_CRITERIA:
+        raise ValueError(f"ds_criterion must be one of {DS_CRITERIA}, got {ds_criterion!r}")
+    pool = np.arange(env.num_init_states) if init_states is None else np.asarray(init_states)
+    pool = jnp.asarray(pool.reshape(-1), jnp.int32)
+    if pool.size == 0:
+        raise ValueError("init_states is empty")
+    replace = p > pool.size
+    temp = float(grpo_config.temperature)
+    use_kl = grpo_config.kl_coef > 0
+    chunk = vla_config.chunk
+
+    rollout = make_rollout_fn(env, vla_config, action_tokenizer, instruction_tokens,
+                              instruction_mask, num_chunks, temp,
+                              action_normalizer=action_normalizer)
+    # [P] prompts x [G] samples -> Trajectory with leading [P, G]
+    group_rollout = jax.vmap(rollout, in_axes=(None, 0, None))
+    prompt_rollout = jax.vmap(group_rollout, in_axes=(None, 0, 0))
+
+    apply_logp = lambda params, mb: _policy_logp(params, vla_config, mb, temp)
+    update = make_update_fn(apply_logp, optimizer, grpo_config)
+    n_mb = grpo_config.num_minibatches
+
+    def reference_logp(ref_params: Params, batch: dict[str, jax.Array]) -> jax.Array:
+        """Reference log-probs ``[N, C, K, D]``, one minibatch-sized forward at a time."""
+        mbs = jax.tree.map(lambda x: x.reshape((n_mb, n_eps // n_mb) + x.shape[1:]), batch)
+        out = jax.lax.map(lambda mb: apply_logp(ref_params, mb), mbs)
+        return out.reshape((n_eps,) + out.shape[2:])
+
+    def iteration(state: GRPOTrainState, key: jax.Array) -> tuple[GRPOTrainState, Metrics]:
+        k_prompt, k_roll, k_update = jax.random.split(key, 3)
+        prompts = jax.random.choice(k_prompt, pool, (p,), replace=replace)          # [P]
+        keys = jax.random.split(k_roll, n_eps)
+        keys = keys.reshape((p, g) + keys.shape[1:])                                 # [P, G, ...]
+        traj = prompt_rollout(state.params, keys, prompts)                           # [P, G, ...]
+
+        rewards, ep = episode_metrics(traj, reward_config, chunk)                    # [P, G]
+        adv = group_advantages(rewards, grpo_config.adv_eps, grpo_config.normalize_std)
+        gmask = group_keep_mask(traj.success, rewards, grpo_config.dynamic_sampling,
+                                ds_criterion)                                         # [P]
+        mask = apply_group_mask(traj.chunk_mask.astype(jnp.float32), gmask)          # [P, G, C]
+
+        flat = lambda x: x.reshape((n_eps,) + x.shape[2:])
+        obs = traj.obs
+        batch = {"tokens": flat(traj.tokens), "logp_old": flat(traj.logp),
+                 "advantages": flat(adv), "mask": flat(mask),
+                 "agentview": flat(obs.agentview), "wrist": flat(obs.wrist),
+                 "proprio": flat(obs.proprio), "text": flat(obs.tokens),
+                 "text_mask": flat(obs.token_mask)}
+        if use_kl:
+            batch["logp_ref"] = jax.lax.stop_gradient(reference_logp(state.ref_params, batch))
+        else:  # unused by the loss (kl_coef == 0); only its `kl` metric reads it (dropped)
+            batch["logp_ref"] = batch["logp_old"]
+
+        def do_update(args):
+            params, opt_state = args
+            return update(params, opt_state, batch, k_update)
+
+        def skip_update(args):
+            params, opt_state = args
+            shapes = jax.eval_shape(do_update, args)[2]
+            return params, opt_state, jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), shapes)
+
+        any_kept = jnp.sum(mask) > 0
+        params, opt_state, upd = jax.lax.cond(any_kept, do_update, skip_update,
+                                              (state.params, state.opt_state))
+        upd = dict(upd)
+        kl = upd.pop("kl")
+        if use_kl:
+            upd["kl_ref"] = kl
+
+        metrics = {k: jnp.mean(v) for k, v in ep.items() if k not in ("success", "length")}
+        metrics.update(
+            reward_mean=jnp.mean(rewards), reward_std=jnp.mean(jnp.std(rewards, axis=-1)),
+            success_rate=jnp.mean(ep["success"]), episode_length=jnp.mean(ep["length"]),
+            groups_kept=jnp.mean(gmask), valid_chunk_frac=jnp.mean(traj.chunk_mask),
+            updated=any_kept.astype(jnp.float32), **upd)
+        if return_episodes:
+            metrics["episodes"] = {
+                "prompts": prompts, "rewards": rewards, "advantages": adv, "group_mask": gmask,
+                "success": traj.success, "length": traj.length, "actions": traj.actions,
+                "ee_pos": traj.ee_pos, "step_mask": traj.step_mask,
+                "chunk_mask": traj.chunk_mask}
+        new_state = state.replace(step=state.step + 1, params=params, opt_state=opt_state)
+        return new_state, metrics
+
+    return jax.jit(iteration, donate_argnums=(0,) if donate else ())
+
+
+def init_train_state(params: Params, optimizer: optax.GradientTransformation, rng: jax.Array,
+                     keep_reference: bool) -> GRPOTrainState:
+    """Fresh state at step 0; ``ref_params`` is a copy of ``params`` when ``keep_reference``."""
+    ref = jax.tree.map(jnp.array, params) if keep_reference else None  # own buffers (donation)
+    return GRPOTrainState(step=jnp.zeros((), jnp.int32), params=params,
+                          opt_state=optimizer.init(params), rng=jnp.asarray(rng, jnp.uint32),
+                          ref_params=ref)
+
+
+# ============================================================================ config plumbing
+def grpo_config_from(g: ml_collections.ConfigDict) -> GRPOConfig:
+    """:class:`GRPOConfig` from the ``config.grpo`` section (``max_grad_norm <= 0`` = off)."""
+    max_gn = float(g.get("max_grad_norm", 1.0))
+    return GRPOConfig(
+        group_size=int(g.group_size), clip_low=float(g.clip_low), clip_high=float(g.clip_high),
+        kl_coef=float(g.kl_coef), temperature=float(g.temperature),
+        update_epochs=int(g.update_epochs), num_minibatches=int(g.num_minibatches),
+        adv_eps=float(g.get("adv_eps", 1e-6)), dynamic_sampling=bool(g.dynamic_sampling),
+        normalize_std=bool(g.get("normalize_std", True)),
+        loss_agg=str(g.get("loss_agg", "token_mean")),
+        max_grad_norm=max_gn if max_gn > 0 else None)
+
+
+@dataclasses.dataclass
+class TaskSetup:
+    """One task's env and compiled iteration."""
+
+    key: str
+    env: LiberoEnv
+    iteration: IterationFn
+    compiled: Any = None
+    compile_s: float = 0.0
+
+
+def build_task_iteration(task_key: str, policy: Any, config: ml_collections.ConfigDict,
+                         optimizer: optax.GradientTransformation, **kwargs: Any) -> TaskSetup:
+    """Env + jitted iteration for one task of a GRPO config (``policy``: a
+    :class:`smoothvla_jax.checkpoints.Policy`)."""
+    g, vcfg = config.grpo, policy.vla_config
+    s = vcfg.image_size
+    horizon = int(g.num_chunks) * vcfg.chunk
+    env = LiberoEnv(task_key, EnvConfig(render=RenderConfig(width=s, height=s),
+                                        max_steps=horizon))
+    tokens, mask = policy.tokenizer.encode(env.instruction, max_len=vcfg.text_max_len)
+    n_init = int(g.get("num_train_init", 0)) or env.num_init_states
+    it = make_grpo_iteration(
+        env, vcfg, policy.action_tokenizer, tokens[0], mask[0], grpo_config_from(g),
+        RewardConfig.from_config(config.reward), optimizer, int(g.num_chunks),
+        int(g.prompts_per_iteration), policy.action_normalizer,
+        init_states=np.arange(min(n_init, env.num_init_states)),
+        ds_criterion=str(g.get("ds_criterion", "success")), **kwargs)
+    return TaskSetup(key=task_key, env=env, iteration=it)
+
+
+def _check_config(config: ml_collections.ConfigDict) -> None:
+    for section in ("grpo", "reward"):
+        if section not in config:
+            raise ValueError(f"config has no '{section}' section; use a GRPO config such as "
+                             f"configs/grpo_smoke.py or configs/grpo_cpu.py")
+    if not config.grpo.init_checkpoint:
+        raise ValueError("config.grpo.init_checkpoint must name the SFT run directory")
+
+
+# ============================================================================ the run
+def run_grpo(config: ml_collections.ConfigDict, workdir: str | None = None) -> dict[str, Any]:
+    """Runs (or resumes) GRPO from the SFT checkpoint ``config.grpo.init_checkpoint``.
+
+    Writes to ``workdir`` (default ``config.workdir``): ``checkpoints/`` (params, and
+    ``train_state`` = opt state, step, base RNG; same layout/meta as SFT, so
+    ``smoothvla_jax.evaluate`` loads GRPO checkpoints too), ``tb/`` + ``metrics.jsonl``
+    (``grpo/*`` rows, one per iteration) and, when ``config.grpo.eval_at_end``,
+    ``eval/step_<n>/eval.json`` (:func:`smoothvla_jax.report.evaluate_episodes`: per-task
+    summary + per-episode metrics and EE paths). Returns a summary dict.
+    """
+    from tqdm import tqdm
+
+    from smoothvla_jax import builders, checkpoints
+    from smoothvla_jax.logger import MetricLogger
+
+    _check_config(config)
+    g = config.grpo
+    workdir = os.path.abspath(workdir or config.workdir)
+    init_step = int(g.get("init_step", -1))
+    policy = checkpoints.load_policy(g.init_checkpoint, None if init_step < 0 else init_step)
+    vcfg = policy.vla_config
+    tasks = builders.task_keys(g.get("tasks", "") or config.data.tasks, config.data.suite)
+    gcfg = grpo_config_from(g)
+    rcfg = RewardConfig.from_config(config.reward)
+    optimizer = make_grpo_optimizer(float(g.lr), float(g.get("weight_decay", 0.0)))
+    rng = jax.random.PRNGKey(int(config.seed))
+    state = init_train_state(policy.params, optimizer, rng, keep_reference=gcfg.kl_coef > 0)
+
+    meta = checkpoints.make_meta(
+        vcfg, policy.action_tokenizer, policy.action_normalizer, policy.tokenizer,
+        builders.to_dict(config), stage="grpo", init_checkpoint=os.path.abspath(g.init_checkpoint),
+        init_step=policy.step, tasks=tasks, reward=rcfg.to_dict())
+    ckpt = checkpoints.Checkpointer(os.path.join(workdir, "checkpoints"),
+                                    int(g.get("keep_checkpoints", 3)),
+                                    bool(g.get("async_checkpoint", False)))
+    if bool(g.get("resume", True)) and ckpt.latest_step() is not None:
+        target = {"opt_state": state.opt_state, "rng": state.rng, "step": state.step}
+        step, params, ts, _ = ckpt.restore(state.params, target)
+        state = state.replace(step=jnp.asarray(ts["step"], jnp.int32), params=params,
+                              opt_state=ts["opt_state"], rng=jnp.asarray(ts["rng"], jnp.uint32))
+        print(f"resumed GRPO from {ckpt.directory}/{step}")
+
+    def save() -> None:
+        ts = {"opt_state": state.opt_state, "rng": state.rng, "step": state.step}
+        ckpt.save(int(state.step), state.params, ts, meta)
+
+    setups: dict[str, TaskSetup] = {}
+    log = MetricLogger(workdir)
+    total, start = int(g.num_iterations), int(state.step)
+    log_every, save_every = int(g.get("log_every", 1)), int(g.get("save_every", 10))
+    print(f"GRPO: tasks {tasks}, P={g.prompts_per_iteration} x G={gcfg.group_size} episodes of "
+          f"{g.num_chunks}x{vcfg.chunk} steps, {total} iterations, reward {rcfg.kind}"
+          f"/{rcfg.form}, workdir {workdir}")
+    last: dict[str, float] = {}
+    iter_times: list[float] = []
+    with tqdm(total=total, initial=start, desc="grpo", unit="it") as pbar:
+        for it in range(start, total):
+            task = tasks[it % len(tasks)]
+            key = jax.random.fold_in(state.rng, it)
+            if task not in setups:
+                setups[task] = build_task_iteration(task, policy, config, optimizer)
+            su = setups[task]
+            if su.compiled is None:
+                t0 = time.perf_counter()
+                su.compiled = su.iteration.lower(state, key).compile()
+                su.compile_s = time.perf_counter() - t0
+                log.write(it, {"compile_s": su.compile_s}, prefix=f"grpo/{task}/")
+            t0 = time.perf_counter()
+            state, metrics = su.compiled(state, key)
+            metrics = jax.device_get(metrics)
+            dt_iter = time.perf_counter() - t0
+            iter_times.append(dt_iter)
+            pbar.update(1)
+            row = {k: float(v) for k, v in metrics.items() if np.ndim(v) == 0}
+            row.update(iter_s=dt_iter, task_index=tasks.index(task))
+            if (it + 1) % log_every == 0 or it + 1 == total:
+                log.write(it + 1, row, prefix="grpo/")
+                log.write(it + 1, {"success_rate": row["success_rate"],
+                                   "reward_mean": row["reward_mean"]}, prefix=f"grpo/{task}/")
+            last = row
+            pbar.set_postfix(task=task.split("/")[-1], R=f"{row['reward_mean']:.3f}",
+                             succ=f"{row['success_rate']:.2f}", kept=f"{row['groups_kept']:.2f}",
+                             s=f"{dt_iter:.1f}")
+            if (it + 1) % save_every == 0 or it + 1 == total:
+                save()
+    if ckpt.latest_step() != int(state.step):
+        save()
+    ckpt.close()
+    log.close()
+    summary: dict[str, Any] = {
+        "workdir": workdir, "checkpoint_dir": ckpt.directory, "step": int(state.step),
+        "compile_s": {k: round(v.compile_s, 1) for k, v in setups.items()},
+        "mean_iter_s": float(np.mean(iter_times)) if iter_times else None, **last}
+    if bool(g.get("eval_at_end", True)):
+        from smoothvla_jax.report import evaluate_episodes
+
+        out = os.path.join(workdir, "eval", f"step_{int(state.step)}", "eval.json")
+        res = evaluate_episodes(workdir, config, out_path=out, seed=int(config.seed),
+                                num_paths=int(g.get("eval_num_paths", 4)))
+        summary["eval"] = out
+        summary["eval_success_rate"] = res["tasks"]["overall"]["success_rate"]
+    return summary
+
+
+def main(argv: list[str]) -> None:
+    from absl import flags, logging
+
+    del argv
+    if not flags.FLAGS["verbosity"].present:  # orbax logs every save/restore at INFO
+        logging.set_verbosity(logging.WARNING)
+    summary = run_grpo(flags.FLAGS.config)
+    print({k: v for k, v in summary.items()})
+
+
+if __name__ == "__main__":
+    from absl import app, flags
+    from ml_collections import config_flags
+
+    config_flags.DEFINE_config_file("config", None, "GRPO config file, e.g. configs/grpo_smoke.py")
+    flags.mark_flags_as_required(["config"])
+    app.run(main)
+
+
+__all__ = [
+    "GRPOTrainState",
+    "TaskSetup",
+    "build_task_iteration",
+    "episode_metrics",
+    "group_keep_mask",
+    "grpo_config_from",
+    "init_train_state",
+    "make_grpo_iteration",
+    "make_grpo_optimizer",
+    "run_grpo",
+]

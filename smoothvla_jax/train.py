@@ -1,0 +1,52 @@
+"""Training entry point; ``config.stage`` picks the stage.
+
+    python -m smoothvla_jax.train --config=configs/libero10.py [--config.seed=3]
+
+Stages: ``"sft"`` (:func:`smoothvla_jax.sft.train_sft`); ``"grpo"`` is not implemented yet.
+Outputs in ``config.workdir``: ``checkpoints/`` (orbax, see :mod:`smoothvla_jax.checkpoints`),
+``tb/`` (TensorBoard), ``metrics.jsonl``. Re-running resumes from the latest checkpoint
+(``config.sft.resume``). A missing dataset raises an error with the exact collect command, or
+is collected first when ``config.data.auto_collect`` is True.
+"""
+
+from __future__ import annotations
+
+import envs_mjx  # noqa: F401  (XLA CPU flag before JAX starts)
+
+import ml_collections
+from absl import app, flags, logging
+from ml_collections import config_flags
+
+STAGES = ("sft", "grpo")
+
+
+def train(config: ml_collections.ConfigDict, config_path: str | None = None,
+          stop_at: int | None = None) -> dict:
+    """Runs ``config.stage``; returns its summary dict (workdir, step, last metrics).
+
+    ``config_path`` only improves error messages; ``stop_at`` ends the run early at that global
+    step with a checkpoint (see :func:`smoothvla_jax.sft.train_sft`)."""
+    stage = config.stage
+    if stage == "sft":
+        from smoothvla_jax.sft import train_sft
+
+        return train_sft(config, config_path, stop_at)
+    if stage == "grpo":
+        raise NotImplementedError(
+            "config.stage='grpo' is not implemented yet (the GRPO trainer is planned: it will "
+            "reuse smoothvla_jax.rollout and smoothvla_jax.rl). Run config.stage='sft' first.")
+    raise ValueError(f"unknown config.stage {stage!r}; expected one of {STAGES}")
+
+
+def main(argv: list[str]) -> None:
+    del argv
+    logging.set_verbosity(logging.WARNING)  # orbax logs every save at INFO
+    path = config_flags.get_config_filename(flags.FLAGS["config"])
+    summary = train(flags.FLAGS.config, path)
+    print(summary)
+
+
+if __name__ == "__main__":
+    config_flags.DEFINE_config_file("config", None, "config file, e.g. configs/smoke.py")
+    flags.mark_flags_as_required(["config"])
+    app.run(main)

@@ -1,0 +1,127 @@
+"""MJX environment: API, bad input, batched rollouts with pixels, scripted experts."""
+
+import envs_mjx  # noqa: F401
+import jax
+import jax.numpy as jnp
+import mujoco
+import numpy as np
+import pytest
+
+from envs_mjx.env import ERR_NAN_ACTION, ERR_NAN_PHYSICS, ERR_NONE, EnvConfig, LiberoEnv
+from envs_mjx.expert import ScriptedExpert, rollout_expert
+from envs_mjx.init_states import NUM_INIT_STATES, generate, load_init_states
+from envs_mjx.registry import get_task, suite_tasks
+from envs_mjx.renderer import RenderConfig
+from envs_mjx.scene import build_mjcf
+
+INSTRUCTIONS = [
+    "put both the alphabet soup and the tomato sauce in the basket",
+    "put both the cream cheese box and the butter in the basket",
+    "turn on the stove and put the moka pot on it",
+    "put the black bowl in the bottom drawer of the cabinet and close it",
+    "put the white mug on the left plate and put the yellow and white mug on the right plate",
+    "pick up the book and place it in the back compartment of the caddy",
+    "put the white mug on the plate and put the chocolate pudding to the right of the plate",
+    "put both the alphabet soup and the cream cheese box in the basket",
+    "put both moka pots on the stove",
+    "put the yellow and white mug in the microwave and close it",
+]
+
+
+def test_suite_has_ten_tasks_with_verbatim_instructions():
+    tasks = suite_tasks("libero_10")
+    assert [t.instruction for t in tasks] == INSTRUCTIONS
+    assert all(t.max_steps == 520 for t in tasks)
+    assert get_task("libero_10/3") is get_task(tasks[3].name) is get_task(INSTRUCTIONS[3])
+
+
+def test_unknown_task_and_suite_raise_clear_errors():
+    with pytest.raises(ValueError, match="unknown task 'libero_10/42'.*libero_10/0"):
+        get_task("libero_10/42")
+    with pytest.raises(ValueError, match="unknown task suite"):
+        suite_tasks("libero_99")
+
+
+def test_all_scenes_compile_for_mjx():
+    from mujoco import mjx
+
+    for t in suite_tasks("libero_10"):
+        m = mujoco.MjModel.from_xml_string(build_mjcf(t.scene))
+        mjx.put_model(m)  # raises for unsupported collision pairs
+        assert m.ngeom > 20
+
+
+def test_init_states_are_saved_deterministic_and_distinct():
+    t = get_task("libero_10/4")
+    m = mujoco.MjModel.from_xml_string(build_mjcf(t.scene))
+    saved = load_init_states(t, m)
+    assert saved.shape == (NUM_INIT_STATES, m.nq)
+    np.testing.assert_allclose(generate(t, num=3), saved[:3], atol=1e-6)
+    assert np.min(np.abs(saved[0] - saved[1]).max()) > 1e-3  # layouts differ
+
+
+def test_wrong_action_shape_raises():
+    env = LiberoEnv("libero_10/9")
+    state = jax.eval_shape(env.reset, jax.random.PRNGKey(0), 0)
+    with pytest.raises(ValueError, match=r"shape \(7,\)"):
+        jax.eval_shape(env.step, state, jnp.zeros(6))
+
+
+def test_batched_rollout_with_pixels_and_error_flags():
+    """G=8 envs x 50 control steps in one jit(vmap(scan)) with agentview+wrist pixels; env 6
+    starts with NaN velocities (NaN physics), env 7 gets a NaN action at step 5."""
+    env = LiberoEnv("libero_10/9", EnvConfig(render=RenderConfig(width=32, height=32)))
+    expert = ScriptedExpert(env)
+    g, t_len = 8, 50
+
+    def rollout(i):
+        st = env.reset(jax.random.PRNGKey(0), i)
+        st = st.replace(data=st.data.replace(
+            qvel=jnp.where(i == 6, jnp.nan, st.data.qvel)))
+        es = expert.init(st)
+
+        def body(c, t):
+            s, e = c
+            a, e = expert.act(e, s)
+            a = jnp.where((i == 7) & (t == 5), jnp.nan, a)
+            s = env.step(s, a)
+            return (s, e), (s.obs["agentview"], s.obs["wrist"], s.ee_pos)
+
+        (st, _), out = jax.lax.scan(body, (st, es), jnp.arange(t_len))
+        return st, out
+
+    st, (agent, wrist, ee) = jax.jit(jax.vmap(rollout))(jnp.arange(g))
+    assert agent.shape == (g, t_len, 32, 32, 3) and agent.dtype == jnp.uint8
+    assert wrist.shape == (g, t_len, 32, 32, 3)
+    errors = np.asarray(st.error)
+    assert errors[6] == ERR_NAN_PHYSICS and errors[7] == ERR_NAN_ACTION
+    assert np.all(errors[:6] == ERR_NONE)
+    assert np.all(np.asarray(st.done)[6:]) and not np.any(np.asarray(st.done)[:6])
+    assert np.all(np.isfinite(np.asarray(st.data.qpos)[:6]))
+    ee = np.asarray(ee)
+    assert np.all(np.abs(ee[7, 5:] - ee[7, 4]) < 1e-6)  # frozen after the NaN action
+    moved = np.linalg.norm(ee[:6, -1] - ee[:6, 0], axis=-1)
+    assert np.all(moved > 0.05)  # the expert moved the arm
+    a = np.asarray(agent[:6]).astype(np.float32)
+    assert a.std() > 10 and np.abs(a[:, -1] - a[:, 0]).mean() > 0.5  # frames change
+    assert np.abs(a[0, 0] - a[1, 0]).sum() > 0  # different initial states look different
+
+
+def _expert_success(task: str, init_indices, steps: int | None = None) -> np.ndarray:
+    env = LiberoEnv(task)
+    run = jax.jit(jax.vmap(lambda i: rollout_expert(env, i, steps or env.max_steps)[0].success))
+    return np.asarray(run(jnp.asarray(init_indices)))
+
+
+@pytest.mark.parametrize("task", ["libero_10/0", "libero_10/3", "libero_10/9"])
+def test_expert_succeeds_representative_tasks(task):
+    """Basket pick-place, drawer place+close, microwave place+door close (2 init states)."""
+    ok = _expert_success(task, [0, 1])
+    assert ok.all(), f"{task}: expert success {ok}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("index", range(10))
+def test_expert_succeeds_every_task(index):
+    ok = _expert_success(f"libero_10/{index}", [0, 1, 2, 3])
+    assert ok.mean() >= 0.75, f"libero_10/{index}: expert success {ok}"

@@ -1,0 +1,178 @@
+"""GRPO trainer: one jitted iteration (rollout + reward + jerk + update) on a tiny MJX setup.
+
+The module fixture compiles ONE iteration (task libero_10/9, 32x32 pixels, tiny VLA, K=2,
+C=3 chunks, P=1 prompt, G=2 samples; the env limit of 5 steps ends every episode one step
+before the 6 simulated ones) and runs it twice; the tests read its outputs. MJX compilation
+dominates (~1.5-3 min on 2 busy cores); the rest of the file is pure and fast.
+"""
+
+from __future__ import annotations  # noqa: I001  (smoothvla_jax must import before jax)
+
+import smoothvla_jax  # noqa: F401  (XLA CPU flag before JAX initialises)
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from smoothvla_jax.rl import trainer
+from smoothvla_jax.rl.grpo import GRPOConfig, group_advantages
+from smoothvla_jax.rl.rewards import RewardConfig, compute_reward
+from smoothvla_jax.rollout import Trajectory
+
+TASK, SIZE, K, C, MAX_STEPS = "libero_10/9", 32, 2, 3, 5
+DT = 0.05
+REWARD = RewardConfig(kind="smooth", form="additive", lam=0.5, signal="action")
+
+
+def _finite_scalars(metrics):
+    return {k: float(v) for k, v in metrics.items() if k != "episodes"}
+
+
+# ============================================================================ pure (fast)
+def _synthetic_traj(t_valid: int, t_total: int = 12, garbage: bool = True) -> Trajectory:
+    rng = np.random.default_rng(0)
+    ee = np.cumsum(rng.normal(0, 1e-3, (2, t_total, 3)), axis=1).astype(np.float32)
+    act = rng.uniform(-0.2, 0.2, (2, t_total, 7)).astype(np.float32)
+    mask = np.arange(t_total)[None].repeat(2, 0) < t_valid
+    if garbage:  # post-done junk must not leak into anything
+        ee[:, t_valid:] = 1e3 * rng.normal(size=(2, t_total - t_valid, 3))
+        act[:, t_valid:] = rng.uniform(-1, 1, (2, t_total - t_valid, 7))
+    z = np.zeros((2, 1))
+    return Trajectory(tokens=z, logp=z, obs=None, chunk_mask=z, actions=jnp.asarray(act),
+                      ee_pos=jnp.asarray(ee), step_mask=jnp.asarray(mask),
+                      success=jnp.asarray([True, False]),
+                      length=jnp.asarray(mask.sum(1), jnp.int32))
+
+
+@pytest.mark.parametrize("cfg", [
+    RewardConfig(kind="smooth", form="multiplicative", signal="ee"),
+    RewardConfig(kind="smooth", form="additive", signal="both"),
+    RewardConfig(kind="binary"),
+])
+def test_episode_metrics_ignore_post_done_steps(cfg):
+    clean_r, clean = trainer.episode_metrics(_synthetic_traj(9, garbage=False), cfg, 4)
+    dirty_r, dirty = trainer.episode_metrics(_synthetic_traj(9, garbage=True), cfg, 4)
+    np.testing.assert_allclose(dirty_r, clean_r, rtol=1e-6)
+    for k in clean:
+        np.testing.assert_allclose(dirty[k], clean[k], rtol=1e-5, err_msg=k)
+    np.testing.assert_array_equal(clean["length"], [9, 9])
+    # and it matches compute_reward on the truncated (valid-only) arrays
+    t = _synthetic_traj(9, garbage=True)
+    ref = compute_reward(t.success, t.ee_pos[:, :9], t.actions[:, :9], np.ones((2, 9)), DT, cfg)
+    np.testing.assert_allclose(dirty_r, ref, rtol=1e-5)
+
+
+def test_group_keep_mask_criteria():
+    success = jnp.asarray([[1, 1], [0, 1], [0, 0], [0, 0]], bool)
+    rewards = jnp.asarray([[0.9, 0.8], [0.0, 1.0], [0.1, 0.1], [0.0, 0.2]])
+    np.testing.assert_array_equal(trainer.group_keep_mask(success, rewards, True, "success"),
+                                  [0, 1, 0, 0])
+    np.testing.assert_array_equal(trainer.group_keep_mask(success, rewards, True, "reward"),
+                                  [1, 1, 0, 1])
+    np.testing.assert_array_equal(trainer.group_keep_mask(success, rewards, False), [1] * 4)
+    with pytest.raises(ValueError, match="criterion"):
+        trainer.group_keep_mask(success, rewards, True, "bogus")
+
+
+def test_grpo_config_from_configdict():
+    import ml_collections
+
+    g = ml_collections.ConfigDict(dict(group_size=8, clip_low=0.2, clip_high=0.28, kl_coef=0.0,
+                                       temperature=1.6, update_epochs=2, num_minibatches=4,
+                                       dynamic_sampling=True, max_grad_norm=0.0))
+    cfg = trainer.grpo_config_from(g)
+    assert cfg == GRPOConfig(num_minibatches=4, max_grad_norm=None)
+
+
+# ============================================================================ compiled iteration
+@pytest.fixture(scope="module")
+def setup():
+    from envs_mjx.env import EnvConfig, LiberoEnv
+    from envs_mjx.renderer import RenderConfig
+    from smoothvla_jax.model import ActionTokenizer, VLAConfig, default_tokenizer, init_params
+
+    env = LiberoEnv(TASK, EnvConfig(render=RenderConfig(width=SIZE, height=SIZE),
+                                    max_steps=MAX_STEPS))
+    vcfg = VLAConfig.tiny(image_size=SIZE, chunk=K)
+    tok = default_tokenizer([env.instruction])
+    text, text_mask = tok.encode(env.instruction, max_len=vcfg.text_max_len)
+    gcfg = GRPOConfig(group_size=2, update_epochs=2, num_minibatches=2, dynamic_sampling=True)
+    opt = trainer.make_grpo_optimizer(1e-3)
+    args = (env, vcfg, ActionTokenizer(), text[0], text_mask[0], gcfg, REWARD, opt, C, 1)
+    iteration = trainer.make_grpo_iteration(*args, ds_criterion="reward", return_episodes=True)
+    params = init_params(jax.random.PRNGKey(0), vcfg)
+    state = trainer.init_train_state(params, opt, jax.random.PRNGKey(1), keep_reference=False)
+    params0 = jax.tree.map(np.asarray, params)
+    out = []
+    for i in range(2):
+        state, metrics = iteration(state, jax.random.PRNGKey(10 + i))
+        out.append(jax.device_get(metrics))
+    return dict(env=env, args=args, iteration=iteration, params0=params0, state=state,
+                metrics=out)
+
+
+def test_iteration_is_one_jit_and_updates_params(setup):
+    it = setup["iteration"]
+    assert hasattr(it, "lower")  # a jax.jit-wrapped function: rollout..update in one program
+    assert it._cache_size() == 1  # second call reused the compiled iteration
+    state = setup["state"]
+    assert int(state.step) == 2
+    for m in setup["metrics"]:
+        scalars = _finite_scalars(m)
+        assert all(np.isfinite(v) for v in scalars.values()), scalars
+        for k in ("reward_mean", "success_rate", "msj_ee", "log_dj_ee", "groups_kept", "loss",
+                  "pg_loss", "clip_frac", "approx_kl", "grad_norm", "episode_length"):
+            assert k in scalars, k
+        assert scalars["episode_length"] == MAX_STEPS
+    # random actions at temperature 1.6 -> the two samples' action jerk differs -> kept, updated
+    assert setup["metrics"][0]["groups_kept"] == 1.0 and setup["metrics"][0]["updated"] == 1.0
+    assert setup["metrics"][0]["grad_norm"] > 0
+    diff = jax.tree.map(lambda a, b: float(np.abs(np.asarray(a) - b).max()),
+                        state.params, setup["params0"])
+    assert max(jax.tree.leaves(diff)) > 0
+
+
+def test_iteration_rewards_use_only_valid_steps(setup):
+    ep = setup["metrics"][0]["episodes"]
+    t = C * K
+    assert ep["step_mask"].shape == (1, 2, t) and ep["actions"].shape == (1, 2, t, 7)
+    np.testing.assert_array_equal(ep["step_mask"].sum(-1), [[MAX_STEPS, MAX_STEPS]])
+    assert not ep["step_mask"][..., MAX_STEPS:].any()
+    valid = compute_reward(ep["success"], ep["ee_pos"][..., :MAX_STEPS, :],
+                           ep["actions"][..., :MAX_STEPS, :], np.ones((1, 2, MAX_STEPS)), DT,
+                           REWARD)
+    np.testing.assert_allclose(ep["rewards"], valid, rtol=1e-5, atol=1e-7)
+    # sensitivity: counting the post-done step (a sampled, never executed action) changes it
+    everything = compute_reward(ep["success"], ep["ee_pos"], ep["actions"], np.ones((1, 2, t)),
+                                DT, REWARD)
+    assert np.abs(np.asarray(everything) - ep["rewards"]).max() > 1e-4
+    np.testing.assert_allclose(ep["advantages"], group_advantages(ep["rewards"]), atol=1e-5)
+    np.testing.assert_allclose(setup["metrics"][0]["reward_mean"], ep["rewards"].mean(),
+                               rtol=1e-6)
+
+
+def test_bad_batch_split_raises(setup):
+    env, vcfg, at, text, mask, _, rcfg, opt, c, _ = setup["args"]
+    gcfg = GRPOConfig(group_size=3, num_minibatches=2)
+    with pytest.raises(ValueError, match="not divisible"):
+        trainer.make_grpo_iteration(env, vcfg, at, text, mask, gcfg, rcfg, opt, c, 1)
+
+
+@pytest.mark.slow
+def test_kl_reference_and_no_kept_group_skips_update(setup):
+    """kl_coef > 0 computes reference log-probs (``kl_ref`` ~ 0 at the start); with the
+    success criterion and no successes (5-step episodes) every group is dropped, so the
+    optimiser is skipped and the parameters stay exactly the same."""
+    env, vcfg, at, text, mask, _, rcfg, opt, c, _ = setup["args"]
+    gcfg = GRPOConfig(group_size=2, update_epochs=1, num_minibatches=1, kl_coef=0.1)
+    it = trainer.make_grpo_iteration(env, vcfg, at, text, mask, gcfg, rcfg, opt, c, 1,
+                                     ds_criterion="success")
+    params = jax.tree.map(jnp.asarray, setup["params0"])
+    state = trainer.init_train_state(params, opt, jax.random.PRNGKey(1), keep_reference=True)
+    state, m = it(state, jax.random.PRNGKey(3))
+    assert float(m["groups_kept"]) == 0.0 and float(m["updated"]) == 0.0
+    assert "kl_ref" in m
+    same = jax.tree.map(lambda a, b: np.array_equal(np.asarray(a), b), state.params,
+                        setup["params0"])
+    assert all(jax.tree.leaves(same))
