@@ -163,8 +163,8 @@ def _tasks() -> list[Task]:
     t.append(Task(SUITE, 5, "STUDY_SCENE1_pick_up_the_book_and_place_it_in_the_back_compartment_of_the_caddy",  # noqa: E501
                   "pick up the book and place it in the back compartment of the caddy", ss1,
                   (Pred("in", "book", "desk_caddy_back_contain_region"),),
-                  pick("book", 0.095, yaw=math.pi / 2, lift_z=0.3)
-                  + place("desk_caddy", 0.008 + 0.095 + 0.02, (0.03775, 0.0), yaw=math.pi / 2,
+                  pick("book", 0.065, yaw=math.pi / 2, lift_z=0.3)
+                  + place("desk_caddy", 0.008 + 0.065 + 0.02, (0.03775, 0.0), yaw=math.pi / 2,
                           carry_z=0.3),
                   MAX_STEPS))
     # 6
