@@ -5,8 +5,8 @@ scripted expert solves them in ~80-110 control steps, so a 180-step horizon keep
 successful demonstrations while bounding MJX cost. 20 noisy demos per task, 1,500 SFT steps,
 greedy evaluation on 10 fixed initial states per task.
 
-    python -m smoothvla_jax.train    --config=configs/cpu.py     # collects first (auto_collect)
-    python -m smoothvla_jax.evaluate --checkpoint=runs/cpu
+    python -m smoothvla_jax.train    --config=configs/cpu.py  # collect + SFT + evaluate
+    python -m smoothvla_jax.evaluate --checkpoint=runs/cpu --num_init=50   # more init states
 """
 
 from __future__ import annotations
@@ -49,4 +49,5 @@ def get_config() -> ml_collections.ConfigDict:
     e.horizon = 180
     e.batch_size = 10
     e.num_videos = 2
+    e.after_train = True
     return c

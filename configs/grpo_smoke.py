@@ -1,7 +1,7 @@
 """CPU smoke config for GRPO: checks the SFT -> GRPO -> evaluate plumbing in minutes.
 
 ``configs/smoke.py`` (one task, 48-step episodes at 32x32, tiny model) + the GRPO sections, shrunk:
-1 prompt x 4 samples of 6 chunks x 8 steps per iteration, 3 iterations. 48 steps are far too
+1 prompt x 4 samples of 6 chunks x 8 steps per iteration, 3 iterations (and 100 SFT steps). 48 steps are far too
 short to succeed, so success is ~0: dynamic sampling on success would drop every group, hence it
 is off, and the reward is the *additive* hybrid (failures still get lam * smoothness), so the
 smooth run has a non-zero learning signal. ``reward.kind=binary`` gives all-zero rewards here
@@ -31,7 +31,7 @@ def get_config() -> ml_collections.ConfigDict:
     g.num_iterations = 3
     g.prompts_per_iteration = 1
     g.group_size = 4
-    g.num_chunks = 6                # 48 steps = data.horizon = eval.horizon
+    g.horizon = 48                  # = data.horizon = eval.horizon (6 chunks of 8)
     g.num_train_init = 4
     g.lr = 1e-4                     # tiny model on CPU: larger than the paper's 5e-6
     g.num_minibatches = 2
@@ -41,4 +41,6 @@ def get_config() -> ml_collections.ConfigDict:
     g.eval_num_paths = 2
 
     c.reward.form = "additive"
+    c.sft.num_steps = 100           # the SFT stage of `SMOKE=1 scripts/run_experiment.sh`
+    c.sft.save_every = 100
     return c

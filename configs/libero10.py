@@ -72,4 +72,5 @@ def get_config() -> ml_collections.ConfigDict:
     e.batch_size = 25               # envs per vmapped rollout
     e.num_videos = 3                # episodes written as video per task
     e.video_format = "gif"          # "gif" | "mp4"
+    e.after_train = False           # train: evaluate the final checkpoint when SFT finishes
     return c

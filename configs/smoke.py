@@ -5,8 +5,14 @@ evaluation on 4 initial states. Episodes are far shorter than the task needs, so
 *partial* expert trajectories (``keep_only_success=False``) and success rates are ~0: this
 config checks the plumbing, not learning. See configs/cpu.py for an honest CPU run.
 
+    python -m smoothvla_jax.train --config=configs/smoke.py   # all three stages (below)
+
+``data.auto_collect`` collects the dataset first when it is missing and ``eval.after_train``
+evaluates the final checkpoint, so the one command runs collect -> SFT -> evaluate; the stages
+can also be run one by one:
+
     python -m smoothvla_jax.collect  --config=configs/smoke.py
-    python -m smoothvla_jax.train    --config=configs/smoke.py
+    python -m smoothvla_jax.train    --config=configs/smoke.py --config.eval.after_train=False
     python -m smoothvla_jax.evaluate --checkpoint=runs/smoke
 """
 
@@ -51,4 +57,5 @@ def get_config() -> ml_collections.ConfigDict:
     e.horizon = 48
     e.batch_size = 4
     e.num_videos = 2
+    e.after_train = True
     return c

@@ -163,3 +163,31 @@ def rollout_expert(env: LiberoEnv, init_index: jax.Array, num_steps: int,
     keys = jax.random.split(key, num_steps)
     (state, _), traj = jax.lax.scan(body, (state, es), keys)
     return state, traj
+
+
+def run_expert_batch(env: LiberoEnv, init_indices: jax.Array, max_steps: int,
+                     key: jax.Array | None = None, action_noise: float = 0.0) -> State:
+    """Runs the expert on a batch of initial states ``[B]`` until every episode is done (or
+    ``max_steps``), under one ``lax.while_loop`` over ``vmap``-ed steps, so a batch stops as
+    soon as its slowest episode ends. Returns the final batched ``State`` (``state.step`` is each
+    episode's length). Jit it: ``jax.jit(functools.partial(run_expert_batch, env, max_steps=T))``.
+    """
+    expert = ScriptedExpert(env, action_noise)
+    key = jax.random.PRNGKey(0) if key is None else key
+    idx = jnp.asarray(init_indices, jnp.int32)
+    n = idx.shape[0]
+    states = jax.vmap(env.reset)(jax.random.split(key, n), idx)
+    es = jax.vmap(expert.init)(states)
+
+    def cond(c):
+        t, st, _, _ = c
+        return (t < max_steps) & ~jnp.all(st.done)
+
+    def body(c):
+        t, st, e, k = c
+        k, sub = jax.random.split(k)
+        a, e = jax.vmap(expert.act)(e, st, jax.random.split(sub, n))
+        return t + 1, jax.vmap(env.step)(st, a), e, k
+
+    _, states, _, _ = jax.lax.while_loop(cond, body, (jnp.array(0), states, es, key))
+    return states

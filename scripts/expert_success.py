@@ -2,7 +2,8 @@
 
     python scripts/expert_success.py --num-init 50 [--tasks libero_10/0,libero_10/3] [--out f.json]
 
-Each task is one ``jax.jit(jax.vmap(rollout))`` over its initial states (state-only, no pixels).
+Each task is one jitted ``lax.while_loop`` over ``vmap``-ed env steps (state-only, no pixels)
+that stops when every episode has ended.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import jax
 import numpy as np
 
 from envs_mjx.env import LiberoEnv
-from envs_mjx.expert import rollout_expert
+from envs_mjx.expert import run_expert_batch
 from envs_mjx.registry import suite_tasks
 
 
@@ -36,12 +37,12 @@ def main() -> None:
         env = LiberoEnv(t)
         steps = args.steps or env.max_steps
         t0 = time.time()
-        run = jax.jit(jax.vmap(lambda i: rollout_expert(env, i, steps)))
-        state, (_, _, success, _) = run(np.arange(args.num_init))
+        run = jax.jit(lambda idx: run_expert_batch(env, idx, steps))
+        state = run(np.arange(args.num_init))
         ok = np.asarray(state.success)
-        first = np.where(np.any(success, 1), np.argmax(np.asarray(success), 1), -1)
+        lengths = np.asarray(state.step)
         row = dict(task=t.key, instruction=t.instruction, success_rate=float(ok.mean()),
-                   n=int(ok.size), mean_steps=float(first[first >= 0].mean()) if ok.any() else None,
+                   n=int(ok.size), mean_steps=float(lengths[ok].mean()) if ok.any() else None,
                    failed_init_states=np.flatnonzero(~ok).tolist(), seconds=time.time() - t0)
         rows.append(row)
         print(f"{t.key:14s} {row['success_rate']*100:5.1f}%  n={row['n']}  steps~{row['mean_steps']}"

@@ -3,9 +3,10 @@
 # all -> report.
 #
 #   bash scripts/run_experiment.sh           # configs/grpo_cpu.py, 3 seeds (many hours, 2 cores)
-#   SMOKE=1 bash scripts/run_experiment.sh   # configs/grpo_smoke.py, 2 seeds (plumbing, minutes)
+#   SMOKE=1 bash scripts/run_experiment.sh   # configs/grpo_smoke.py, 1 seed (plumbing, minutes;
+#                                            # SEEDS="0 1" also exercises the across-seed stats)
 #
-# Env overrides: OUT (output root), SEEDS ("0 1 2"), CONFIG, EXTRA (more --config.x=y flags for
+# Env overrides: OUT (output root), SEEDS (default "0 1 2"; smoke "0"), CONFIG, EXTRA (more --config.x=y flags for
 # every stage), JAX_COMPILATION_CACHE_DIR (default $OUT/jax_cache: stages and seeds that compile
 # the same program -- evaluations, GRPO seeds of one reward kind -- reuse the XLA executable).
 # Stages whose output exists are skipped, so a killed run can be restarted with the same command
@@ -14,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [[ "${SMOKE:-0}" == "1" ]]; then
-  CONFIG=${CONFIG:-configs/grpo_smoke.py}; OUT=${OUT:-runs/smoke_experiment}; SEEDS=${SEEDS:-"0 1"}
+  CONFIG=${CONFIG:-configs/grpo_smoke.py}; OUT=${OUT:-runs/smoke_experiment}; SEEDS=${SEEDS:-"0"}
 else
   CONFIG=${CONFIG:-configs/grpo_cpu.py}; OUT=${OUT:-runs/cpu_experiment}; SEEDS=${SEEDS:-"0 1 2"}
 fi
@@ -35,7 +36,8 @@ fi
 # 2. SFT (resumes; a finished run only re-saves)
 stamp "SFT -> $SFT"
 python -m smoothvla_jax.train --config="$CONFIG" --config.stage=sft --config.workdir="$SFT" \
-  --config.data.root="$DATA" --config.data.auto_collect=False $EXTRA
+  --config.data.root="$DATA" --config.data.auto_collect=False --config.eval.after_train=False \
+  $EXTRA
 
 # 3. GRPO: binary reward (baseline) and SmoothVLA hybrid reward, several seeds
 for kind in binary smooth; do

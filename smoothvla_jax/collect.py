@@ -15,8 +15,6 @@ import os
 import time
 from typing import Any
 
-import envs_mjx  # noqa: F401  (XLA CPU flag before JAX starts)
-
 import jax
 import jax.numpy as jnp
 import ml_collections
@@ -49,9 +47,9 @@ def make_collect_fns(env: LiberoEnv, expert: ScriptedExpert, segment: int):
             action, es = expert.act(es, st, k)
             action = jnp.clip(action, -1.0, 1.0)
             nxt = env.step(st, action)
-            out = dict(agentview=st.obs["agentview"], wrist=st.obs["wrist"],
-                       proprio=st.obs["proprio"], actions=action, ee_pos=nxt.ee_pos,
-                       valid=~st.done)
+            out = {"agentview": st.obs["agentview"], "wrist": st.obs["wrist"],
+                   "proprio": st.obs["proprio"], "actions": action, "ee_pos": nxt.ee_pos,
+                   "valid": ~st.done}
             return (nxt, es, key), out
 
         return jax.lax.scan(body, carry, None, length=segment)
@@ -100,22 +98,21 @@ def collect_task(task_key: str, dcfg: ml_collections.ConfigDict, key: jax.Array,
         lengths = out["valid"].sum(1)
         steps += int(lengths.sum())
         for i in range(n):
-            if success[i] or not dcfg.keep_only_success:
-                if len(kept) < dcfg.num_demos:
-                    ep = {k: out[k][i, : lengths[i]] for k in _STEP_KEYS}
-                    ep.update(success=bool(success[i]), init_index=int(ids[i] % num_init),
-                              length=int(lengths[i]))
-                    kept.append(ep)
-                    if pbar is not None:
-                        pbar.update(1)
+            if (success[i] or not dcfg.keep_only_success) and len(kept) < dcfg.num_demos:
+                ep = {k: out[k][i, : lengths[i]] for k in _STEP_KEYS}
+                ep.update(success=bool(success[i]), init_index=int(ids[i] % num_init),
+                          length=int(lengths[i]))
+                kept.append(ep)
+                if pbar is not None:
+                    pbar.update(1)
         attempts += n
         successes += int(success.sum())
         if pbar is not None:
             pbar.set_postfix(task=task_key, ok=f"{successes}/{attempts}",
                              sps=f"{steps / max(run_s, 1e-9):.0f}")
-    stats = dict(attempts=attempts, expert_success_rate=successes / max(attempts, 1),
-                 kept=len(kept), env_steps=steps, compile_s=round(compile_s, 1),
-                 run_s=round(run_s, 1), env_steps_per_s=round(steps / max(run_s, 1e-9), 1))
+    stats = {"attempts": attempts, "expert_success_rate": successes / max(attempts, 1),
+             "kept": len(kept), "env_steps": steps, "compile_s": round(compile_s, 1),
+             "run_s": round(run_s, 1), "env_steps_per_s": round(steps / max(run_s, 1e-9), 1)}
     return _pad(kept, size), stats
 
 

@@ -24,8 +24,6 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-import envs_mjx  # noqa: F401  (XLA CPU flag before JAX starts)
-
 import imageio.v2 as imageio
 import jax
 import ml_collections
@@ -117,7 +115,7 @@ def _write_videos(out_dir: str, task_key: str, frames: np.ndarray, lengths: np.n
         if fmt == "gif":
             imageio.mimsave(path, list(clip), duration=1000 * CONTROL_DT, loop=0)
         else:
-            imageio.mimsave(path, list(clip), fps=int(round(1 / CONTROL_DT)))
+            imageio.mimsave(path, list(clip), fps=round(1 / CONTROL_DT))
         paths.append(path)
     return paths
 

@@ -36,8 +36,6 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import smoothvla_jax  # noqa: F401  (XLA CPU flag before JAX starts)
-
 import numpy as np
 
 from smoothvla_jax.metrics import summarize
@@ -371,25 +369,26 @@ def build_report(runs: Mapping[str, Sequence[str]], out_dir: str, baseline: str 
     os.makedirs(out_dir, exist_ok=True)
     fig_path = os.path.join(out_dir, "report.png")
     has_fig = make_figure(evals, fig_path)
-    lines = [f"# {title}", "",
-             "Closed-loop evaluation; each cell is the mean ± half-width of the 95% Student-t "
+    intro = ("Closed-loop evaluation; each cell is the mean ± half-width of the 95% Student-t "
              "interval (across episodes for one evaluation file per method, across the per-seed "
              "means when several files are given). MSJ = mean squared jerk of the executed "
              "end-effector path; dimensionless jerk = D⁵/L²∫‖j‖²dt (lower = smoother); LDLJ and "
              "SPARC: higher (less negative) = smoother; chunk disc. = mean action jump at action-"
-             "chunk boundaries. Smoothness metrics are over all episodes (success or not).", "",
-             markdown_table(stats, baseline), ""]
+             "chunk boundaries. Smoothness metrics are over all episodes (success or not).")
+    lines = [f"# {title}", "", intro, "", markdown_table(stats, baseline), ""]
     if "smooth" in relative and "msj_ee" in relative["smooth"]:
         r = relative["smooth"]["msj_ee"]
         if math.isfinite(r):
-            lines += [f"**SmoothVLA vs {label(baseline)}: {abs(r):.1f}% "
-                      f"{'lower' if r >= 0 else 'higher'} MSJ** (the paper reports 13.8% "
-                      f"smoother than binary-reward RL).", ""]
+            head = (f"**SmoothVLA vs {label(baseline)}: {abs(r):.1f}% "
+                    f"{'lower' if r >= 0 else 'higher'} MSJ** (the paper reports 13.8% "
+                    f"smoother than binary-reward RL).")
+            lines += [head, ""]
     if has_fig:
         lines += ["![jerk distributions and example trajectories](report.png)", ""]
     else:
-        lines += ["(No per-episode data in the eval files, so no figure; produce them with "
-                  "`python -m smoothvla_jax.report --evaluate <run>`.)", ""]
+        note = ("(No per-episode data in the eval files, so no figure; produce them with "
+                "`python -m smoothvla_jax.report --evaluate <run>`.)")
+        lines += [note, ""]
     lines += ["## Inputs", ""]
     for name, evs in evals.items():
         for e in evs:

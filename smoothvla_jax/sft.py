@@ -157,9 +157,11 @@ def train_sft(config: ml_collections.ConfigDict, config_path: str | None = None,
     """
     scfg, workdir = config.sft, os.path.abspath(config.workdir)
     dataset = _open_dataset(config, config_path)
-    vcfg = builders.vla_config(config, image_size=dataset.image_size[0])
+    vcfg = builders.vla_config(config)
     if dataset.image_size != (vcfg.image_size, vcfg.image_size):
-        raise data.DatasetError(f"dataset images {dataset.image_size} are not square")
+        raise data.DatasetError(
+            f"dataset {dataset.root} has {dataset.image_size} images but config.data.image_size "
+            f"is {vcfg.image_size}; re-collect or point config.data.root elsewhere")
     tokenizer = builders.make_tokenizer(dataset.instructions, vcfg.vocab_size)
     action_tok = ActionTokenizer(num_bins=vcfg.num_bins)
     normalizer = fit_normalizer(scfg.action_norm, dataset)
@@ -203,6 +205,11 @@ def train_sft(config: ml_collections.ConfigDict, config_path: str | None = None,
             host_batch, position = next(it)
             batch = to_device_batch(host_batch, action_tok, normalizer, scfg.mask_padding)
             state, metrics = train_step(state, batch)
+            if step == start:  # keep compilation out of steps_per_s
+                jax.block_until_ready(metrics)
+                tqdm.write(f"first step (incl. compile): {time.perf_counter() - t_log:.1f} s")
+                t_log = time.perf_counter()
+                n_log = -1
             n_log += 1
             pbar.update(1)
             if (step + 1) % scfg.log_every == 0 or step + 1 == end:
@@ -227,7 +234,7 @@ def _open_dataset(config: ml_collections.ConfigDict, config_path: str | None) ->
     except data.DatasetNotFoundError:
         if not config.data.auto_collect:
             raise
-    from smoothvla_jax.collect import collect  # noqa: PLC0415  (imports MJX)
+    from smoothvla_jax.collect import collect  # imports MJX: only when needed
 
     print(f"dataset {config.data.root} missing; collecting it first (data.auto_collect=True)")
     collect(config)

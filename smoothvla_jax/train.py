@@ -2,7 +2,9 @@
 
     python -m smoothvla_jax.train --config=configs/libero10.py [--config.seed=3]
 
-Stages: ``"sft"`` (:func:`smoothvla_jax.sft.train_sft`); ``"grpo"`` is not implemented yet.
+Stages: ``"sft"`` (:func:`smoothvla_jax.sft.train_sft`, then
+:func:`smoothvla_jax.evaluate.evaluate` when ``config.eval.after_train``); ``"grpo"`` is not
+implemented yet.
 Outputs in ``config.workdir``: ``checkpoints/`` (orbax, see :mod:`smoothvla_jax.checkpoints`),
 ``tb/`` (TensorBoard), ``metrics.jsonl``. Re-running resumes from the latest checkpoint
 (``config.sft.resume``). A missing dataset raises an error with the exact collect command, or
@@ -10,8 +12,6 @@ is collected first when ``config.data.auto_collect`` is True.
 """
 
 from __future__ import annotations
-
-import envs_mjx  # noqa: F401  (XLA CPU flag before JAX starts)
 
 import ml_collections
 from absl import app, flags, logging
@@ -30,7 +30,13 @@ def train(config: ml_collections.ConfigDict, config_path: str | None = None,
     if stage == "sft":
         from smoothvla_jax.sft import train_sft
 
-        return train_sft(config, config_path, stop_at)
+        summary = train_sft(config, config_path, stop_at)
+        if config.eval.get("after_train", False) and summary["step"] >= config.sft.num_steps:
+            from smoothvla_jax.evaluate import evaluate
+
+            res = evaluate(summary["workdir"], config)
+            summary.update(eval_dir=res["out_dir"], eval=res["tasks"]["overall"])
+        return summary
     if stage == "grpo":
         raise NotImplementedError(
             "config.stage='grpo' is not implemented yet (the GRPO trainer is planned: it will "

@@ -24,7 +24,7 @@ from smoothvla_jax.model import (
 from smoothvla_jax.train import train
 from test_sft import synthetic_config
 
-VCFG = VLAConfig.tiny(image_size=16, chunk=4)
+VCFG = VLAConfig.tiny(image_size=16)  # the synthetic SFT runs below use the same config
 
 
 def _save(directory, step=5):
@@ -46,8 +46,9 @@ def test_save_restore_gives_identical_outputs(tmp_path):
     assert pol.step == 5 and pol.vla_config == VCFG and pol.action_normalizer == norm
     assert pol.tokenizer == default_tokenizer() and pol.config == {"seed": 3}
     obs = dummy_observation(2, 16, 12)
-    np.testing.assert_array_equal(apply_policy(params, VCFG, obs),
-                                  apply_policy(pol.params, pol.vla_config, obs))
+    apply = jax.jit(apply_policy, static_argnums=1)
+    np.testing.assert_array_equal(apply(params, VCFG, obs),
+                                  apply(pol.params, pol.vla_config, obs))
 
 
 def test_missing_checkpoint_raises_clear_error(tmp_path):

@@ -10,6 +10,9 @@ from __future__ import annotations  # noqa: I001  (smoothvla_jax must import bef
 
 import smoothvla_jax  # noqa: F401  (XLA CPU flag before JAX initialises)
 
+import json
+import pathlib
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -78,9 +81,10 @@ def test_group_keep_mask_criteria():
 def test_grpo_config_from_configdict():
     import ml_collections
 
-    g = ml_collections.ConfigDict(dict(group_size=8, clip_low=0.2, clip_high=0.28, kl_coef=0.0,
-                                       temperature=1.6, update_epochs=2, num_minibatches=4,
-                                       dynamic_sampling=True, max_grad_norm=0.0))
+    g = ml_collections.ConfigDict({
+        "group_size": 8, "clip_low": 0.2, "clip_high": 0.28, "kl_coef": 0.0, "temperature": 1.6,
+        "update_epochs": 2, "num_minibatches": 4, "dynamic_sampling": True,
+        "max_grad_norm": 0.0})
     cfg = trainer.grpo_config_from(g)
     assert cfg == GRPOConfig(num_minibatches=4, max_grad_norm=None)
 
@@ -108,8 +112,8 @@ def setup():
     for i in range(2):
         state, metrics = iteration(state, jax.random.PRNGKey(10 + i))
         out.append(jax.device_get(metrics))
-    return dict(env=env, args=args, iteration=iteration, params0=params0, state=state,
-                metrics=out)
+    return {"env": env, "args": args, "iteration": iteration, "params0": params0,
+            "state": state, "metrics": out}
 
 
 def test_iteration_is_one_jit_and_updates_params(setup):
@@ -176,3 +180,55 @@ def test_kl_reference_and_no_kept_group_skips_update(setup):
     same = jax.tree.map(lambda a, b: np.array_equal(np.asarray(a), b), state.params,
                         setup["params0"])
     assert all(jax.tree.leaves(same))
+
+
+@pytest.mark.slow
+def test_run_grpo_saves_resumes_and_evaluates(tmp_path):
+    """run_grpo from a (randomly initialised) SFT checkpoint: 1 iteration, then resume to 2,
+    evaluation with per-episode data at the end. Several MJX compiles: minutes."""
+    import ml_collections
+
+    from configs import grpo_smoke
+    from smoothvla_jax import checkpoints
+    from smoothvla_jax.model import (
+        LIBERO_10_INSTRUCTIONS,
+        ActionNormalizer,
+        ActionTokenizer,
+        VLAConfig,
+        default_tokenizer,
+        init_params,
+    )
+
+    vcfg = VLAConfig.tiny(image_size=SIZE, chunk=K)
+    tok = default_tokenizer(list(LIBERO_10_INSTRUCTIONS))
+    sft_dir = tmp_path / "sft"
+    ck = checkpoints.Checkpointer(sft_dir / "checkpoints")
+    meta = checkpoints.make_meta(vcfg, ActionTokenizer(), ActionNormalizer(), tok, {},
+                                 stage="sft", tasks=[TASK])
+    ck.save(7, init_params(jax.random.PRNGKey(0), vcfg), {"step": np.int32(7)}, meta)
+    ck.close()
+
+    config = grpo_smoke.get_config()
+    config.data.tasks = TASK
+    config.grpo.init_checkpoint = str(sft_dir)
+    config.grpo.horizon = C * K
+    config.grpo.group_size = 2
+    config.grpo.num_minibatches = 1
+    config.grpo.num_iterations = 1
+    config.grpo.eval_at_end = False
+    config.eval.num_init = 2
+    config.eval.batch_size = 2
+    config.eval.horizon = C * K
+    work = tmp_path / "grpo"
+    s1 = trainer.run_grpo(config, str(work))
+    assert s1["step"] == 1 and np.isfinite(s1["loss"])
+    config.grpo.num_iterations = 2
+    config.grpo.eval_at_end = True
+    s2 = trainer.run_grpo(ml_collections.ConfigDict(config.to_dict()), str(work))
+    assert s2["step"] == 2
+    rows = [json.loads(line) for line in (work / "metrics.jsonl").read_text().splitlines()]
+    assert sorted({r["step"] for r in rows if "grpo/loss" in r}) == [1, 2]
+    pol = checkpoints.load_policy(work)
+    assert pol.step == 2 and pol.meta["stage"] == "grpo" and pol.meta["init_step"] == 7
+    ev = json.loads(pathlib.Path(s2["eval"]).read_text())
+    assert len(ev["episodes"][TASK]["msj_ee"]) == 2 and len(ev["episodes"][TASK]["ee_paths"]) == 2

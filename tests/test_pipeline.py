@@ -110,6 +110,7 @@ def test_collect_train_evaluate_end_to_end(tmp_path):
         "data.num_demos": 2, "data.batch_size": 2, "data.horizon": 40, "data.segment": 40,
         "sft.num_steps": 6, "sft.batch_size": 8, "sft.log_every": 3, "sft.save_every": 6,
         "eval.num_init": 2, "eval.batch_size": 2, "eval.horizon": 40, "eval.num_videos": 1,
+        "eval.after_train": False,
     }
     cfg = builders.load_config(os.path.join(CONFIGS, "smoke.py"),
                                [f"--config.{k}={v}" for k, v in overrides.items()])

@@ -23,7 +23,7 @@ def synthetic_config(tmp_path, **sft):
     if not (root / "meta.json").exists():
         data.write_synthetic(root, ("libero_10/0",), num_episodes=3, length=10, image_size=16)
     overrides = {"data.root": str(root), "data.tasks": "libero_10/0", "data.image_size": 16,
-                 "data.auto_collect": False, "workdir": str(tmp_path / "run"),
+                 "data.auto_collect": False, "eval.after_train": False, "workdir": str(tmp_path / "run"),
                  "sft.batch_size": 16, "sft.num_steps": 40, "sft.warmup_steps": 5,
                  "sft.log_every": 10, "sft.save_every": 20, "sft.lr": 1e-3}
     overrides.update({f"sft.{k}": v for k, v in sft.items()})
@@ -73,7 +73,8 @@ def test_sft_loss_decreases_and_logs(tmp_path):
     cfg = synthetic_config(tmp_path)
     out = train(cfg)
     assert out["step"] == 40
-    rows = [json.loads(line) for line in open(tmp_path / "run" / "metrics.jsonl")]
+    with open(tmp_path / "run" / "metrics.jsonl") as f:
+        rows = [json.loads(line) for line in f]
     assert [r["step"] for r in rows] == [10, 20, 30, 40]
     first, last = rows[0]["sft/loss"], rows[-1]["sft/loss"]
     assert last < 0.7 * first, (first, last)

@@ -42,8 +42,6 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import envs_mjx  # noqa: F401  (XLA CPU flag before JAX starts)
-
 import jax
 import jax.numpy as jnp
 import ml_collections
@@ -326,6 +324,20 @@ def grpo_config_from(g: ml_collections.ConfigDict) -> GRPOConfig:
         max_grad_norm=max_gn if max_gn > 0 else None)
 
 
+def episode_shape(g: ml_collections.ConfigDict, chunk: int) -> tuple[int, int]:
+    """``(horizon, num_chunks)`` from ``config.grpo``: the env's step limit ``g.horizon`` and
+    ``C = g.num_chunks`` decisions; either may be 0 (derived from the other:
+    ``C = ceil(horizon / K)``, ``horizon = C * K``)."""
+    horizon, c = int(g.get("horizon", 0)), int(g.get("num_chunks", 0))
+    if horizon <= 0 and c <= 0:
+        raise ValueError("set config.grpo.horizon (control steps) and/or config.grpo.num_chunks")
+    c = c if c > 0 else -(-horizon // chunk)
+    horizon = horizon if horizon > 0 else c * chunk
+    if c * chunk < horizon:
+        raise ValueError(f"grpo.num_chunks={c} x chunk {chunk} < grpo.horizon={horizon}")
+    return horizon, c
+
+
 @dataclasses.dataclass
 class TaskSetup:
     """One task's env and compiled iteration."""
@@ -343,14 +355,14 @@ def build_task_iteration(task_key: str, policy: Any, config: ml_collections.Conf
     :class:`smoothvla_jax.checkpoints.Policy`)."""
     g, vcfg = config.grpo, policy.vla_config
     s = vcfg.image_size
-    horizon = int(g.num_chunks) * vcfg.chunk
+    horizon, num_chunks = episode_shape(g, vcfg.chunk)
     env = LiberoEnv(task_key, EnvConfig(render=RenderConfig(width=s, height=s),
                                         max_steps=horizon))
     tokens, mask = policy.tokenizer.encode(env.instruction, max_len=vcfg.text_max_len)
     n_init = int(g.get("num_train_init", 0)) or env.num_init_states
     it = make_grpo_iteration(
         env, vcfg, policy.action_tokenizer, tokens[0], mask[0], grpo_config_from(g),
-        RewardConfig.from_config(config.reward), optimizer, int(g.num_chunks),
+        RewardConfig.from_config(config.reward), optimizer, num_chunks,
         int(g.prompts_per_iteration), policy.action_normalizer,
         init_states=np.arange(min(n_init, env.num_init_states)),
         ds_criterion=str(g.get("ds_criterion", "success")), **kwargs)
@@ -389,6 +401,9 @@ def run_grpo(config: ml_collections.ConfigDict, workdir: str | None = None) -> d
     policy = checkpoints.load_policy(g.init_checkpoint, None if init_step < 0 else init_step)
     vcfg = policy.vla_config
     tasks = builders.task_keys(g.get("tasks", "") or config.data.tasks, config.data.suite)
+    unseen = sorted(set(tasks) - set(policy.meta.get("tasks", tasks)))
+    if unseen:
+        print(f"warning: GRPO tasks {unseen} were not in the SFT data of {g.init_checkpoint}")
     gcfg = grpo_config_from(g)
     rcfg = RewardConfig.from_config(config.reward)
     optimizer = make_grpo_optimizer(float(g.lr), float(g.get("weight_decay", 0.0)))
@@ -417,8 +432,10 @@ def run_grpo(config: ml_collections.ConfigDict, workdir: str | None = None) -> d
     log = MetricLogger(workdir)
     total, start = int(g.num_iterations), int(state.step)
     log_every, save_every = int(g.get("log_every", 1)), int(g.get("save_every", 10))
+    horizon, num_chunks = episode_shape(g, vcfg.chunk)
     print(f"GRPO: tasks {tasks}, P={g.prompts_per_iteration} x G={gcfg.group_size} episodes of "
-          f"{g.num_chunks}x{vcfg.chunk} steps, {total} iterations, reward {rcfg.kind}"
+          f"{num_chunks}x{vcfg.chunk} steps (limit {horizon}), {total} iterations, "
+          f"reward {rcfg.kind}"
           f"/{rcfg.form}, workdir {workdir}")
     last: dict[str, float] = {}
     iter_times: list[float] = []
@@ -495,6 +512,7 @@ __all__ = [
     "TaskSetup",
     "build_task_iteration",
     "episode_metrics",
+    "episode_shape",
     "group_keep_mask",
     "grpo_config_from",
     "init_train_state",
