@@ -21,6 +21,13 @@ else
 fi
 EXTRA=${EXTRA:-}
 export JAX_COMPILATION_CACHE_DIR=${JAX_COMPILATION_CACHE_DIR:-$OUT/jax_cache}
+# XLA:CPU's concurrency-optimised scheduler deadlocks (all threads idle in block_until_ready)
+# on the LIVING_ROOM_SCENE2 physics (libero_10/0, /1) at batch >= 8; turning it off fixes it
+# at no measured cost. smoothvla_jax keeps user XLA_FLAGS and appends its own.
+case " ${XLA_FLAGS:-} " in
+  *xla_cpu_enable_concurrency_optimized_scheduler*) ;;
+  *) export XLA_FLAGS="${XLA_FLAGS:-} --xla_cpu_enable_concurrency_optimized_scheduler=false" ;;
+esac
 DATA=$OUT/data
 SFT=$OUT/sft
 mkdir -p "$OUT"

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from envs_mjx.env import ERR_NAN_ACTION, ERR_NAN_PHYSICS, ERR_NONE, EnvConfig, LiberoEnv
-from envs_mjx.expert import ScriptedExpert, rollout_expert
+from envs_mjx.expert import ScriptedExpert, run_expert_batch
 from envs_mjx.init_states import NUM_INIT_STATES, generate, load_init_states
 from envs_mjx.registry import get_task, suite_tasks
 from envs_mjx.renderer import RenderConfig
@@ -109,7 +109,7 @@ def test_batched_rollout_with_pixels_and_error_flags():
 
 def _expert_success(task: str, init_indices, steps: int | None = None) -> np.ndarray:
     env = LiberoEnv(task)
-    run = jax.jit(jax.vmap(lambda i: rollout_expert(env, i, steps or env.max_steps)[0].success))
+    run = jax.jit(lambda idx: run_expert_batch(env, idx, steps or env.max_steps).success)
     return np.asarray(run(jnp.asarray(init_indices)))
 
 

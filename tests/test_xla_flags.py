@@ -12,16 +12,18 @@ from envs_mjx import _xla_flags
 
 def test_flag_in_effect_in_this_process():
     assert jax.default_backend() == "cpu"
-    assert _xla_flags.CPU_FLAG in os.environ["XLA_FLAGS"]
+    for flag in _xla_flags.CPU_FLAGS:
+        assert flag in os.environ["XLA_FLAGS"]
 
 
 def test_apply_keeps_user_flags_and_is_idempotent():
     env = {"XLA_FLAGS": "--xla_force_host_platform_device_count=4"}
     out = _xla_flags.apply_cpu_flags(env)
-    assert out == "--xla_force_host_platform_device_count=4 " + _xla_flags.CPU_FLAG
+    assert out == "--xla_force_host_platform_device_count=4 " + " ".join(_xla_flags.CPU_FLAGS)
     assert _xla_flags.apply_cpu_flags(env) == out  # no duplicate
     user_choice = {"XLA_FLAGS": "--xla_cpu_use_fusion_emitters=true"}
-    assert _xla_flags.apply_cpu_flags(user_choice) == "--xla_cpu_use_fusion_emitters=true"
+    assert _xla_flags.apply_cpu_flags(user_choice) == (
+        "--xla_cpu_use_fusion_emitters=true " + _xla_flags.SCHEDULER_FLAG)
     assert _xla_flags.apply_cpu_flags({"SMOOTHVLA_KEEP_XLA_FLAGS": "1"}) == ""
 
 
@@ -36,5 +38,5 @@ def test_flag_reaches_xla_in_a_fresh_process():
     env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=3")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                          check=True).stdout.split("\n")
-    assert _xla_flags.CPU_FLAG in out[0]
+    assert all(f in out[0] for f in _xla_flags.CPU_FLAGS)
     assert out[1] == "3"  # the user's flag was honoured by XLA, so XLA parsed our string too

@@ -414,9 +414,14 @@ def run_grpo(config: ml_collections.ConfigDict, workdir: str | None = None) -> d
         vcfg, policy.action_tokenizer, policy.action_normalizer, policy.tokenizer,
         builders.to_dict(config), stage="grpo", init_checkpoint=os.path.abspath(g.init_checkpoint),
         init_step=policy.step, tasks=tasks, reward=rcfg.to_dict())
-    ckpt = checkpoints.Checkpointer(os.path.join(workdir, "checkpoints"),
-                                    int(g.get("keep_checkpoints", 3)),
+    ckpt_dir = os.path.join(workdir, "checkpoints")
+    if os.path.abspath(checkpoints.resolve_dir(g.init_checkpoint)) == ckpt_dir:
+        raise ValueError(f"GRPO workdir {workdir} is the SFT run grpo.init_checkpoint; give GRPO "
+                         f"its own --config.workdir")
+    ckpt = checkpoints.Checkpointer(ckpt_dir, int(g.get("keep_checkpoints", 3)),
                                     bool(g.get("async_checkpoint", False)))
+    if ckpt.latest_step() is not None and ckpt.restore_meta().get("stage") != "grpo":
+        raise ValueError(f"{ckpt_dir} holds non-GRPO checkpoints; use another workdir")
     if bool(g.get("resume", True)) and ckpt.latest_step() is not None:
         target = {"opt_state": state.opt_state, "rng": state.rng, "step": state.step}
         step, params, ts, _ = ckpt.restore(state.params, target)
