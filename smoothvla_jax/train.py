@@ -3,8 +3,9 @@
     python -m smoothvla_jax.train --config=configs/libero10.py [--config.seed=3]
 
 Stages: ``"sft"`` (:func:`smoothvla_jax.sft.train_sft`, then
-:func:`smoothvla_jax.evaluate.evaluate` when ``config.eval.after_train``); ``"grpo"`` is not
-implemented yet.
+:func:`smoothvla_jax.evaluate.evaluate` when ``config.eval.after_train``); ``"grpo"``
+(:func:`smoothvla_jax.rl.trainer.run_grpo`, needs ``config.grpo``/``config.reward``, e.g.
+``configs/grpo_smoke.py``).
 Outputs in ``config.workdir``: ``checkpoints/`` (orbax, see :mod:`smoothvla_jax.checkpoints`),
 ``tb/`` (TensorBoard), ``metrics.jsonl``. Re-running resumes from the latest checkpoint
 (``config.sft.resume``). A missing dataset raises an error with the exact collect command, or
@@ -38,9 +39,12 @@ def train(config: ml_collections.ConfigDict, config_path: str | None = None,
             summary.update(eval_dir=res["out_dir"], eval=res["tasks"]["overall"])
         return summary
     if stage == "grpo":
-        raise NotImplementedError(
-            "config.stage='grpo' is not implemented yet (the GRPO trainer is planned: it will "
-            "reuse smoothvla_jax.rollout and smoothvla_jax.rl). Run config.stage='sft' first.")
+        if "grpo" not in config or "reward" not in config:
+            raise ValueError("config.stage='grpo' needs config.grpo and config.reward sections "
+                             "(see configs/grpo_smoke.py, configs/grpo_cpu.py)")
+        from smoothvla_jax.rl.trainer import run_grpo
+
+        return run_grpo(config)
     raise ValueError(f"unknown config.stage {stage!r}; expected one of {STAGES}")
 
 

@@ -62,7 +62,7 @@ def test_missing_dataset_error_tells_the_collect_command(tmp_path):
 def test_stage_dispatch(tmp_path):
     cfg = synthetic_config(tmp_path)
     cfg.stage = "grpo"
-    with pytest.raises(NotImplementedError, match="grpo"):
+    with pytest.raises(ValueError, match="needs config.grpo"):
         train(cfg)
     cfg.stage = "ppo"
     with pytest.raises(ValueError, match="unknown config.stage"):
