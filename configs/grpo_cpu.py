@@ -1,7 +1,7 @@
 """The honest CPU experiment (2 cores, a few hours): SFT vs GRPO-binary vs SmoothVLA.
 
-``configs/cpu.py`` (tiny VLA, 64 px, LIBERO-10 tasks 0-2, 180-step episodes, 20 noisy demos per
-task, 1,500 SFT steps) + the GRPO sections. Its SFT run (``runs/cpu``) is the GRPO starting point;
+``configs/cpu.py`` (tiny VLA, 64 px, LIBERO-10 tasks 2 and 9, 180-step episodes, 20 noisy demos
+per task, 3,000 SFT steps) + the GRPO sections. Its SFT run (``runs/cpu``) is the GRPO starting point;
 one file drives every stage (``scripts/run_experiment.sh`` runs them all)::
 
     python -m smoothvla_jax.train      --config=configs/cpu.py        # collect + SFT -> runs/cpu
@@ -15,15 +15,17 @@ GRPO sizing (measured on the shared 2-core machine, random-init policy, 64 px, 1
 (LIVING_ROOM_SCENE2, 80 collision pairs) ~105 s per iteration. GRPO therefore trains and is
 evaluated on task 2 only: 2 prompts x 8 samples of 23 chunks x 8 steps (limit 180) per
 iteration, 40 iterations, ~15 min per GRPO run, ~1.5 h for the 6 runs (2 rewards x 3 seeds).
-``--config.grpo.tasks= --config.eval.tasks=`` trains/evaluates on all three SFT tasks (round
-robin, one compiled iteration per task; ~75 s per iteration on average, ~4x the cost).
+``--config.grpo.tasks= --config.eval.tasks=`` trains/evaluates on both SFT tasks (round robin,
+one compiled iteration per task).
 The paper's group size, clipping, temperature, KL 0 and success-based dynamic sampling; a
 larger learning rate (tiny model, few iterations). Evaluation: the LIBERO protocol's 50 fixed
 initial states, greedy.
 
-GRPO learns only from groups whose success rate is strictly between 0 and 1 at temperature 1.6;
-check ``grpo/groups_kept`` in metrics.jsonl: if it stays ~0 (SFT too weak or too strong at that
-temperature), lower ``grpo.temperature`` or raise ``prompts_per_iteration``.
+Dynamic sampling keeps groups whose reward is not constant (``ds_criterion="reward"``): for the
+binary reward that is exactly "0 < success rate < 1"; for the SmoothVLA reward an all-success
+group still ranks its members by jerk, so it is kept. Check ``grpo/groups_kept`` in
+metrics.jsonl: if it stays ~0 (SFT too weak at temperature 1.6), lower ``grpo.temperature`` or
+raise ``prompts_per_iteration``.
 """
 
 from __future__ import annotations
@@ -55,4 +57,5 @@ def get_config() -> ml_collections.ConfigDict:
     g.num_minibatches = 2
     g.save_every = 5
     g.async_checkpoint = False
+    g.ds_criterion = "reward"       # binary: same as "success"; smooth: keeps all-success groups
     return c

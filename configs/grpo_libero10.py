@@ -55,6 +55,13 @@ def add_grpo(c: ml_collections.ConfigDict, init_checkpoint: str) -> ml_collectio
     g.eval_at_end = True            # eval/step_<n>/eval.json (per-episode, for smoothvla_jax.report)
     g.eval_num_paths = 4            # EE paths stored per task in that file
 
+    # ---- devices (smoothvla_jax.parallel): the P * G episodes are split over a 1-D mesh
+    c.parallel = par = ml_collections.ConfigDict()
+    par.num_devices = 0             # 0 = every device (all hosts); 1 = no mesh
+    par.params = "replicate"        # "replicate" | "fsdp" (shard large tensors over the mesh)
+    par.min_fsdp_size = 4096        # fsdp: tensors with fewer elements stay replicated
+    par.distributed = False         # multi-host: jax.distributed.initialize() at start-up
+
     # ---- reward (smoothvla_jax.rl.rewards.RewardConfig)
     c.reward = r = ml_collections.ConfigDict()
     r.kind = "smooth"               # "binary" (= GRPO baseline) | "smooth" (SmoothVLA)

@@ -1,10 +1,10 @@
 """CPU smoke config for GRPO: checks the SFT -> GRPO -> evaluate plumbing in minutes.
 
 ``configs/smoke.py`` (one task, 48-step episodes at 32x32, tiny model) + the GRPO sections, shrunk:
-1 prompt x 4 samples of 6 chunks x 8 steps per iteration, 3 iterations (and 100 SFT steps). 48 steps are far too
-short to succeed, so success is ~0: dynamic sampling on success would drop every group, hence it
-is off, and the reward is the *additive* hybrid (failures still get lam * smoothness), so the
-smooth run has a non-zero learning signal. ``reward.kind=binary`` gives all-zero rewards here
+1 prompt x 4 samples of 6 chunks x 8 steps per iteration, 3 iterations (and 100 SFT steps). 48 steps
+are far too short to succeed, so success is ~0: dynamic sampling on success would drop every group,
+hence it is off, and the reward is the *additive* hybrid (failures still get lam * smoothness), so
+the smooth run has a non-zero learning signal. ``reward.kind=binary`` gives all-zero rewards here
 (no update): the binary smoke run only checks the plumbing.
 
     python -m smoothvla_jax.train        --config=configs/grpo_smoke.py --config.stage=sft \\

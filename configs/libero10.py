@@ -73,4 +73,11 @@ def get_config() -> ml_collections.ConfigDict:
     e.num_videos = 3                # episodes written as video per task
     e.video_format = "gif"          # "gif" | "mp4"
     e.after_train = False           # train: evaluate the final checkpoint when SFT finishes
+
+    # ---- metric logging (smoothvla_jax.logger): TensorBoard + metrics.jsonl always
+    c.logging = lg = ml_collections.ConfigDict()
+    lg.wandb = False                # also log to Weights & Biases (pip install wandb)
+    lg.wandb_project = "smoothvla-jax"
+    lg.wandb_name = ""              # "" = workdir basename
+    lg.wandb_mode = ""              # "online" | "offline" | "disabled"; "" = $WANDB_MODE/default
     return c

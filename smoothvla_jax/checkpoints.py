@@ -9,6 +9,11 @@ Layout (``<dir>/<step>/<item>``), three items per step:
   ``action_normalizer``, ``tokenizer`` (the instruction tokenizer's JSON), ``config`` (the run's
   ConfigDict as a dict) and anything else the trainer adds.
 
+Exported checkpoints (``python -m smoothvla_jax.export``, :mod:`smoothvla_jax.export`) have the
+same layout without ``train_state``; their ``meta`` adds ``exported: true``, ``source_checkpoint``,
+``source_step`` and ``params_dtype``. Everything that only reads params + meta (:func:`load_policy`,
+:func:`smoothvla_jax.inference.load_policy`, evaluation, GRPO initialisation) accepts both.
+
 orbax writes each step to a temporary directory and renames it when complete, so a run killed
 mid-save leaves the previous step as the latest valid checkpoint. Missing checkpoints raise
 :class:`CheckpointNotFoundError`; unreadable ones raise :class:`CheckpointError` naming the path.
@@ -78,13 +83,17 @@ class Checkpointer:
         self._mgr = ocp.CheckpointManager(self.directory, options=opts, item_names=_ITEMS)
 
     # ----------------------------------------------------------------------------- saving
-    def save(self, step: int, params: PyTree, train_state: PyTree, meta: dict[str, Any],
+    def save(self, step: int, params: PyTree, train_state: PyTree | None, meta: dict[str, Any],
              force: bool = True) -> bool:
-        """Saves ``params``, ``train_state`` and ``meta`` at ``step``; returns whether saved."""
-        args = ocp.args.Composite(params=ocp.args.StandardSave(params),
-                                  train_state=ocp.args.StandardSave(train_state),
-                                  meta=ocp.args.JsonSave(meta))
-        return bool(self._mgr.save(int(step), args=args, force=force))
+        """Saves ``params``, ``train_state`` and ``meta`` at ``step``; returns whether saved.
+
+        ``train_state=None`` writes a params-only checkpoint (params + meta; used by export):
+        it loads for inference but cannot resume training.
+        """
+        items = {"params": ocp.args.StandardSave(params), "meta": ocp.args.JsonSave(meta)}
+        if train_state is not None:
+            items["train_state"] = ocp.args.StandardSave(train_state)
+        return bool(self._mgr.save(int(step), args=ocp.args.Composite(**items), force=force))
 
     def wait(self) -> None:
         self._mgr.wait_until_finished()
@@ -140,6 +149,11 @@ class Checkpointer:
         """
         step = self._step(step)
         meta = self.restore_meta(step)
+        if train_state_target is not None and meta.get("exported"):
+            raise CheckpointError(
+                f"checkpoint {self.directory}/{step} is an exported params-only checkpoint (no "
+                f"optimiser state); resume from the training run {meta.get('source_checkpoint')!r}"
+                f" instead")
         items = {"params": ocp.args.StandardRestore(_abstract(params_target))}
         if train_state_target is not None:
             items["train_state"] = ocp.args.StandardRestore(_abstract(train_state_target))
@@ -148,10 +162,24 @@ class Checkpointer:
         return step, out.params, train_state, meta
 
 
+def cast_floating(tree: PyTree, dtype: Any) -> PyTree:
+    """Casts the floating-point leaves of ``tree`` to ``dtype`` (other leaves unchanged)."""
+    dtype = jax.numpy.dtype(dtype)
+
+    def cast(x):
+        return x.astype(dtype) if jax.numpy.issubdtype(x.dtype, jax.numpy.floating) else x
+
+    return jax.tree.map(cast, tree)
+
+
 def _abstract(tree: PyTree | None) -> PyTree | None:
     if tree is None:
         return None
-    return jax.tree.map(lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype), tree)
+    def leaf(x):  # keep a jax.Array's sharding: restored arrays land where the target lives
+        sharding = getattr(x, "sharding", None) if isinstance(x, jax.Array) else None
+        return jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=sharding)
+
+    return jax.tree.map(leaf, tree)
 
 
 @dataclasses.dataclass

@@ -186,7 +186,7 @@ def train_sft(config: ml_collections.ConfigDict, config_path: str | None = None,
                            opt_state=ts["opt_state"], rng=jnp.asarray(ts["rng"]))
         position = int(ts["data_position"])
         print(f"resumed from {ckpt.directory}/{step} (data position {position})")
-    log = MetricLogger(workdir)
+    log = MetricLogger(workdir, config=config)
     start, total = int(state.step), int(scfg.num_steps)
     end = total if stop_at is None else min(int(stop_at), total)
     print(f"SFT: {param_count(state.params):,} params, {loader.num_samples} samples, "

@@ -52,7 +52,12 @@ def main(argv: list[str]) -> None:
     del argv
     logging.set_verbosity(logging.WARNING)  # orbax logs every save at INFO
     path = config_flags.get_config_filename(flags.FLAGS["config"])
-    summary = train(flags.FLAGS.config, path)
+    config = flags.FLAGS.config
+    if config.get("parallel", None) is not None and config.parallel.get("distributed", False):
+        from smoothvla_jax.parallel import initialize_distributed
+
+        initialize_distributed()  # multi-host: before anything else touches the devices
+    summary = train(config, path)
     print(summary)
 
 

@@ -52,6 +52,7 @@ from flax import struct
 from envs_mjx.env import CONTROL_DT, EnvConfig, LiberoEnv
 from envs_mjx.renderer import RenderConfig
 from smoothvla_jax.metrics import smoothness as sm
+from smoothvla_jax.parallel import DataParallel
 from smoothvla_jax.model import (
     MIN_TEMPERATURE,
     ActionNormalizer,
@@ -179,6 +180,7 @@ def make_grpo_iteration(
     ds_criterion: str = "success",
     return_episodes: bool = False,
     donate: bool = True,
+    parallel: DataParallel | None = None,
 ) -> IterationFn:
     """Builds the jitted ``iteration(train_state, key) -> (train_state, metrics)`` of one task.
 
@@ -199,6 +201,10 @@ def make_grpo_iteration(
       return_episodes: also return per-episode arrays under ``metrics["episodes"]`` (rewards,
         advantages, group mask, success, length, actions, ee_pos, step_mask; for tests/debug).
       donate: donate the input train state's buffers.
+      parallel: shard the ``N = P * G`` episodes (rollout, reward, per-episode gradient work)
+        over a device mesh (:class:`smoothvla_jax.parallel.DataParallel`; the train state
+        must be placed with ``parallel.put``). ``N`` must be a multiple of the device count.
+        None = whatever devices the inputs live on (one device by default).
 
     Metrics (scalars): ``reward_mean``, ``reward_std``, ``success_rate``, ``episode_length``,
     ``msj_ee``, ``log_dj_ee``, ``ldlj_ee``, ``msj_action``, ``chunk_discontinuity``,
@@ -224,12 +230,16 @@ def make_grpo_iteration(
     use_kl = grpo_config.kl_coef > 0
     chunk = vla_config.chunk
 
+    if parallel is not None:
+        parallel.check_batch(n_eps, f"episodes (P * G = {p} * {g})")
+    constrain = parallel.constrain_batch if parallel is not None else (lambda t: t)
+
     rollout = make_rollout_fn(env, vla_config, action_tokenizer, instruction_tokens,
                               instruction_mask, num_chunks, temp,
                               action_normalizer=action_normalizer)
-    # [P] prompts x [G] samples -> Trajectory with leading [P, G]
-    group_rollout = jax.vmap(rollout, in_axes=(None, 0, None))
-    prompt_rollout = jax.vmap(group_rollout, in_axes=(None, 0, 0))
+    # N = P * G episodes in one flat vmap (episode i starts from prompt i // G); the flat
+    # episode axis is what a device mesh splits
+    flat_rollout = jax.vmap(rollout, in_axes=(None, 0, 0))
 
     apply_logp = lambda params, mb: _policy_logp(params, vla_config, mb, temp)
     update = make_update_fn(apply_logp, optimizer, grpo_config)
@@ -244,9 +254,10 @@ def make_grpo_iteration(
     def iteration(state: GRPOTrainState, key: jax.Array) -> tuple[GRPOTrainState, Metrics]:
         k_prompt, k_roll, k_update = jax.random.split(key, 3)
         prompts = jax.random.choice(k_prompt, pool, (p,), replace=replace)          # [P]
-        keys = jax.random.split(k_roll, n_eps)
-        keys = keys.reshape((p, g) + keys.shape[1:])                                 # [P, G, ...]
-        traj = prompt_rollout(state.params, keys, prompts)                           # [P, G, ...]
+        keys, starts = constrain((jax.random.split(k_roll, n_eps),
+                                  jnp.repeat(prompts, g)))                           # [N], [N]
+        traj = flat_rollout(state.params, keys, starts)                              # [N, ...]
+        traj = jax.tree.map(lambda x: x.reshape((p, g) + x.shape[1:]), traj)         # [P, G, ...]
 
         rewards, ep = episode_metrics(traj, reward_config, chunk)                    # [P, G]
         adv = group_advantages(rewards, grpo_config.adv_eps, grpo_config.normalize_std)
@@ -261,6 +272,7 @@ def make_grpo_iteration(
                  "agentview": flat(obs.agentview), "wrist": flat(obs.wrist),
                  "proprio": flat(obs.proprio), "text": flat(obs.tokens),
                  "text_mask": flat(obs.token_mask)}
+        batch = constrain(batch)
         if use_kl:
             batch["logp_ref"] = jax.lax.stop_gradient(reference_logp(state.ref_params, batch))
         else:  # unused by the loss (kl_coef == 0); only its `kl` metric reads it (dropped)
@@ -298,7 +310,12 @@ def make_grpo_iteration(
         new_state = state.replace(step=state.step + 1, params=params, opt_state=opt_state)
         return new_state, metrics
 
-    return jax.jit(iteration, donate_argnums=(0,) if donate else ())
+    donate_argnums = (0,) if donate else ()
+    if parallel is None:
+        return jax.jit(iteration, donate_argnums=donate_argnums)
+    rep = parallel.replicated
+    return jax.jit(iteration, donate_argnums=donate_argnums,
+                   in_shardings=(parallel.state, rep), out_shardings=(parallel.state, rep))
 
 
 def init_train_state(params: Params, optimizer: optax.GradientTransformation, rng: jax.Array,
@@ -369,6 +386,22 @@ def build_task_iteration(task_key: str, policy: Any, config: ml_collections.Conf
     return TaskSetup(key=task_key, env=env, iteration=it)
 
 
+def make_parallel(config: ml_collections.ConfigDict, state: GRPOTrainState,
+                  optimizer: optax.GradientTransformation) -> DataParallel | None:
+    """:class:`DataParallel` from the optional ``config.parallel`` section (``num_devices``:
+    0 = all devices, 1 = no mesh; ``params``: ``"replicate"`` | ``"fsdp"``), or None."""
+    from smoothvla_jax.parallel import make_mesh
+
+    par = config.get("parallel", None)
+    if par is None:
+        return None
+    n = int(par.get("num_devices", 1))
+    if n == 1 or (n == 0 and jax.device_count() == 1):
+        return None
+    return DataParallel.create(make_mesh(n), state, optimizer, str(par.get("params", "replicate")),
+                               int(par.get("min_fsdp_size", 2 ** 12)))
+
+
 def _check_config(config: ml_collections.ConfigDict) -> None:
     for section in ("grpo", "reward"):
         if section not in config:
@@ -409,6 +442,11 @@ def run_grpo(config: ml_collections.ConfigDict, workdir: str | None = None) -> d
     optimizer = make_grpo_optimizer(float(g.lr), float(g.get("weight_decay", 0.0)))
     rng = jax.random.PRNGKey(int(config.seed))
     state = init_train_state(policy.params, optimizer, rng, keep_reference=gcfg.kl_coef > 0)
+    parallel = make_parallel(config, state, optimizer)
+    if parallel is not None:
+        state = parallel.put(state)
+        print(f"GRPO data-parallel over {parallel.num_devices} devices "
+              f"({jax.devices()[0].platform}), params {parallel.params_mode}")
 
     meta = checkpoints.make_meta(
         vcfg, policy.action_tokenizer, policy.action_normalizer, policy.tokenizer,
@@ -434,7 +472,7 @@ def run_grpo(config: ml_collections.ConfigDict, workdir: str | None = None) -> d
         ckpt.save(int(state.step), state.params, ts, meta)
 
     setups: dict[str, TaskSetup] = {}
-    log = MetricLogger(workdir)
+    log = MetricLogger(workdir, config=config)
     total, start = int(g.num_iterations), int(state.step)
     log_every, save_every = int(g.get("log_every", 1)), int(g.get("save_every", 10))
     horizon, num_chunks = episode_shape(g, vcfg.chunk)
@@ -449,7 +487,8 @@ def run_grpo(config: ml_collections.ConfigDict, workdir: str | None = None) -> d
             task = tasks[it % len(tasks)]
             key = jax.random.fold_in(state.rng, it)
             if task not in setups:
-                setups[task] = build_task_iteration(task, policy, config, optimizer)
+                setups[task] = build_task_iteration(task, policy, config, optimizer,
+                                                    parallel=parallel)
             su = setups[task]
             if su.compiled is None:
                 t0 = time.perf_counter()
@@ -499,7 +538,12 @@ def main(argv: list[str]) -> None:
     del argv
     if not flags.FLAGS["verbosity"].present:  # orbax logs every save/restore at INFO
         logging.set_verbosity(logging.WARNING)
-    summary = run_grpo(flags.FLAGS.config)
+    config = flags.FLAGS.config
+    if config.get("parallel", None) is not None and config.parallel.get("distributed", False):
+        from smoothvla_jax.parallel import initialize_distributed
+
+        initialize_distributed()
+    summary = run_grpo(config)
     print({k: v for k, v in summary.items()})
 
 
@@ -523,5 +567,6 @@ __all__ = [
     "init_train_state",
     "make_grpo_iteration",
     "make_grpo_optimizer",
+    "make_parallel",
     "run_grpo",
 ]
