@@ -1,16 +1,22 @@
 """Seconds per GRPO iteration (rollouts + reward + update, one jitted call) for a GRPO config.
 
     python benchmarks/grpo_iteration.py --config configs/grpo_smoke.py [--iters 3] \\
-        [--config.grpo.group_size=8 ...]
+        [--breakdown] [--config.grpo.group_size=8 ...]
 
 Uses a freshly initialised policy of the config's model size (no SFT checkpoint needed) on the
-config's first task; compile time is reported separately. Prints one JSON line.
+config's first task; compile time is reported separately. ``--breakdown`` also times the three
+parts of the iteration as separately jitted functions on the same inputs: the rollout of the
+``P * G`` episodes (physics + rendering + policy sampling), reward + group advantages, and the
+PPO update epochs. Peak memory: the process's max RSS (CPU) or the device's
+``peak_bytes_in_use`` (GPU/TPU), plus XLA's temp-buffer estimate of the compiled iteration.
+Prints one JSON line; sweep ``--config.grpo.group_size`` / ``prompts_per_iteration`` for scaling.
 """
 
 from __future__ import annotations  # noqa: I001  (smoothvla_jax must import before jax)
 
 import argparse
 import json
+import resource
 import time
 
 import smoothvla_jax  # noqa: F401  (XLA CPU flag before JAX starts)
@@ -29,6 +35,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--config", required=True)
     ap.add_argument("--iters", type=int, default=3)
+    ap.add_argument("--breakdown", action="store_true", help="time rollout / reward / update")
     args, overrides = ap.parse_known_args()  # the rest: --config.a.b=v overrides
     bad = [o for o in overrides if not o.startswith("--config.")]
     if bad:
@@ -58,12 +65,85 @@ def main() -> None:
         times.append(time.perf_counter() - t0)
     n_eps = int(g.prompts_per_iteration) * int(g.group_size)
     steps = n_eps * trainer.episode_shape(g, vcfg.chunk)[1] * vcfg.chunk
-    print(json.dumps({"config": args.config, "task": task, "episodes": n_eps,
-                      "env_steps_per_iter": steps, "image_size": vcfg.image_size,
-                      "compile_s": round(compile_s, 1), "iter_s": [round(t, 2) for t in times],
-                      "mean_iter_s": round(float(np.mean(times)), 2),
-                      "env_steps_per_s": round(steps / float(np.mean(times)), 1),
-                      "cpu_devices": jax.device_count()}))
+    mem = fn.memory_analysis()
+    out = {"config": args.config, "task": task, "episodes": n_eps,
+           "group_size": int(g.group_size), "prompts": int(g.prompts_per_iteration),
+           "env_steps_per_iter": steps, "image_size": vcfg.image_size,
+           "compile_s": round(compile_s, 1), "iter_s": [round(t, 2) for t in times],
+           "mean_iter_s": round(float(np.mean(times)), 2),
+           "env_steps_per_s": round(steps / float(np.mean(times)), 1),
+           "xla_temp_mib": round(getattr(mem, "temp_size_in_bytes", 0) / 2 ** 20, 1),
+           "backend": jax.default_backend(), "devices": jax.device_count()}
+    if args.breakdown:
+        out["breakdown_s"] = breakdown(setup, policy, config, opt, state, key, args.iters)
+    out.update(peak_memory())
+    print(json.dumps(out))
+
+
+def peak_memory() -> dict:
+    """Peak host RSS (MiB) and, on accelerators, the device's peak bytes in use (MiB)."""
+    out = {"peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+    stats = jax.devices()[0].memory_stats() or {}
+    if "peak_bytes_in_use" in stats:
+        out["peak_device_mib"] = round(stats["peak_bytes_in_use"] / 2 ** 20, 1)
+    return out
+
+
+def breakdown(setup, policy, config, opt, state, key, iters: int) -> dict:
+    """Median seconds of rollout / reward+advantages / update, each jitted on its own."""
+    import jax.numpy as jnp
+
+    from smoothvla_jax.rl.grpo import group_advantages, make_update_fn
+    from smoothvla_jax.rl.rewards import RewardConfig
+    from smoothvla_jax.rollout import make_rollout_fn
+
+    g, vcfg = config.grpo, policy.vla_config
+    gcfg = trainer.grpo_config_from(g)
+    rcfg = RewardConfig.from_config(config.reward)
+    p, gs = int(g.prompts_per_iteration), int(g.group_size)
+    n = p * gs
+    _, num_chunks = trainer.episode_shape(g, vcfg.chunk)
+    tokens, mask = policy.tokenizer.encode(setup.env.instruction, max_len=vcfg.text_max_len)
+    rollout = make_rollout_fn(setup.env, vcfg, policy.action_tokenizer, tokens[0], mask[0],
+                              num_chunks, gcfg.temperature,
+                              action_normalizer=policy.action_normalizer)
+    roll = jax.jit(lambda params, k: jax.vmap(rollout, in_axes=(None, 0, 0))(
+        params, jax.random.split(k, n), jnp.repeat(jnp.arange(p), gs)))
+
+    def reward(traj):
+        traj = jax.tree.map(lambda x: x.reshape((p, gs) + x.shape[1:]), traj)
+        r, ep = trainer.episode_metrics(traj, rcfg, vcfg.chunk)
+        return group_advantages(r, gcfg.adv_eps, gcfg.normalize_std), ep
+    reward = jax.jit(reward)
+
+    update = jax.jit(make_update_fn(
+        lambda params, mb: trainer._policy_logp(params, vcfg, mb, gcfg.temperature), opt, gcfg))
+
+    def batch_of(traj, adv):
+        o = traj.obs
+        return {"tokens": traj.tokens, "logp_old": traj.logp, "logp_ref": traj.logp,
+                "advantages": adv.reshape(n), "mask": traj.chunk_mask.astype(jnp.float32),
+                "agentview": o.agentview, "wrist": o.wrist, "proprio": o.proprio,
+                "text": o.tokens, "text_mask": o.token_mask}
+
+    def timed(f, *a):
+        jax.block_until_ready(f(*a))  # compile + warm up
+        ts = []
+        for _ in range(max(iters, 1)):
+            t0 = time.perf_counter()
+            jax.block_until_ready(f(*a))
+            ts.append(time.perf_counter() - t0)
+        return float(np.median(ts))
+
+    params = state.params
+    traj = roll(params, key)
+    adv, _ = reward(traj)
+    batch = batch_of(traj, adv)
+    out = {"rollout": timed(roll, params, key), "reward": timed(reward, traj),
+           "update": timed(update, params, state.opt_state, batch, key)}
+    total = sum(out.values())
+    return {k: round(v, 3) for k, v in out.items()} | {
+        "rollout_frac": round(out["rollout"] / total, 3)}
 
 
 if __name__ == "__main__":
