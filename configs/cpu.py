@@ -26,7 +26,7 @@ def get_config() -> ml_collections.ConfigDict:
     d = c.data
     d.root = "data/cpu"
     d.tasks = "libero_10/2,libero_10/9"
-    d.num_demos = 20
+    d.num_demos = 50
     d.image_size = 64
     d.horizon = 180
     d.action_noise = 0.02
@@ -40,11 +40,12 @@ def get_config() -> ml_collections.ConfigDict:
 
     s = c.sft
     s.batch_size = 32
-    s.num_steps = 3_000
+    s.num_steps = 6_000
+    s.augment_shift = 4             # +-4 px random image translation
     s.lr = 1e-3
     s.warmup_steps = 150
     s.log_every = 50
-    s.save_every = 500
+    s.save_every = 1_000
     s.async_checkpoint = False
 
     e = c.eval

@@ -57,6 +57,7 @@ def get_config() -> ml_collections.ConfigDict:
     s.grad_clip = 1.0               # global-norm clip (0 disables)
     s.action_norm = "identity"      # "identity" | "min_max" (q01/q99 per dim, gripper kept)
     s.mask_padding = False          # True: no loss on padded chunk targets
+    s.augment_shift = 8             # random image translation of up to +-8 px (0 = off)
     s.log_every = 100
     s.save_every = 2_000
     s.keep_checkpoints = 3

@@ -46,6 +46,7 @@ def get_config() -> ml_collections.ConfigDict:
     s = c.sft
     s.batch_size = 32
     s.num_steps = 300
+    s.augment_shift = 2
     s.lr = 1e-3
     s.warmup_steps = 30
     s.log_every = 25

@@ -22,6 +22,9 @@ import numpy as np
 from envs_mjx import panda
 
 ACTION_DIM = 7
+# TCP orientation of LIBERO's home grasp pose (gripper pointing down, fingers closing along world
+# y): a rotation by pi about x, where the axis-angle map is singular.
+TCP_DOWN = np.diag([1.0, -1.0, -1.0])
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,6 +70,16 @@ def matrix_to_axis_angle(m: jax.Array) -> jax.Array:
     sin = jnp.sin(theta)
     scale = jnp.where(sin < 1e-6, 0.5 + theta**2 / 12.0, theta / (2.0 * sin + 1e-12))
     return v * scale
+
+
+def tcp_rotation_features(rot: jax.Array) -> jax.Array:
+    """TCP rotation ``[3, 3]`` -> ``[3]`` axis-angle of ``rot`` relative to :data:`TCP_DOWN`.
+
+    Continuous for every orientation these tasks use (within ~pi of pointing down), unlike the
+    plain axis-angle of ``rot``, which sits at its pi singularity in the home pose and flips
+    between ``(+pi, 0, 0)``, ``(-pi, 0, 0)`` and ``0`` from one step to the next.
+    """
+    return matrix_to_axis_angle(rot @ TCP_DOWN.T)
 
 
 def _jacobian(q: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:

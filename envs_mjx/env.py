@@ -48,7 +48,9 @@ class State:
 
     Attributes:
       data: MJX physics data.
-      obs: ``proprio [8]`` = [ee_pos(3), ee_axis_angle(3), finger qpos(2)], and when rendering
+      obs: ``proprio [8]`` = [ee_pos(3), ee_rot(3), finger qpos(2)] where ``ee_rot`` is the
+        axis-angle of the TCP rotation relative to the home (pointing-down) grasp orientation
+        (:func:`envs_mjx.controller.tcp_rotation_features`), and when rendering
         ``agentview``/``wrist`` uint8 ``[H, W, 3]``.
       ee_pos: executed end-effector (TCP) position ``[3]`` [m, world].
       ee_rot: end-effector rotation matrix ``[3, 3]``.
@@ -125,7 +127,7 @@ class LiberoEnv:
     def _obs(self, data: mjx.Data) -> dict[str, jax.Array]:
         pos, rot = self._ee(data)
         proprio = jnp.concatenate(
-            [pos, ctrl_lib.matrix_to_axis_angle(rot), data.qpos[self.finger_qadr]]
+            [pos, ctrl_lib.tcp_rotation_features(rot), data.qpos[self.finger_qadr]]
         ).astype(jnp.float32)
         obs = {"proprio": proprio}
         if self.renderer is not None:

@@ -17,13 +17,12 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 from flax import struct
 
 from envs_mjx import controller as ctrl_lib
 from envs_mjx.env import LiberoEnv, State
 
-_DOWN = np.diag([1.0, -1.0, -1.0])  # TCP frame of LIBERO's initial (yaw 0) grasp orientation
+_DOWN = ctrl_lib.TCP_DOWN  # TCP frame of LIBERO's initial (yaw 0) grasp orientation
 
 
 @struct.dataclass

@@ -12,7 +12,7 @@ Shapes (S = ``policy.image_size``, P = ``policy.proprio_dim`` = 8, K = ``policy.
 * batched: uint8 [B, S, S, 3], float [B, P] -> [B, K, 7]; the instruction is one string for
   the whole batch or a sequence of B strings.
 
-``proprio`` is ``[ee_pos(3), ee_axis_angle(3), gripper finger qpos(2)]``, exactly
+``proprio`` is ``[ee_pos(3), ee_rot(3), gripper finger qpos(2)]``, exactly
 ``LiberoEnv``'s ``state.obs["proprio"]``. Actions are decoded like closed-loop rollouts
 (:mod:`smoothvla_jax.rollout`): bins -> bin centres (``ActionTokenizer.decode``) -> the
 checkpoint's ``ActionNormalizer.unnormalize`` -> clipped to the env range [-1, 1]; a chunk is
@@ -204,7 +204,7 @@ class InferencePolicy:
         want = lead + (p,)
         if pr.shape != want:
             raise ValueError(f"obs['proprio'] has shape {pr.shape}; expected float {list(want)} "
-                             f"= [ee_pos(3), ee_axis_angle(3), gripper qpos(2)]")
+                             f"= [ee_pos(3), ee_rot(3), gripper qpos(2)]")
         if not (np.issubdtype(pr.dtype, np.floating) or np.issubdtype(pr.dtype, np.integer)):
             raise ValueError(f"obs['proprio'] has dtype {pr.dtype}; expected float {list(want)}")
         if not np.all(np.isfinite(pr)):

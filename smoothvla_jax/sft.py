@@ -104,12 +104,39 @@ def sft_loss(params: Params, vla_config: VLAConfig, batch: Batch,
     return loss, dict(metrics, loss=loss)
 
 
+def random_shift(key: jax.Array, images: jax.Array, pad: int) -> jax.Array:
+    """DrQ-style augmentation: each image ``[B, H, W, C]`` is edge-padded by ``pad`` pixels and
+    cropped back to ``H x W`` at a random offset (a translation of up to +-``pad`` pixels)."""
+    if pad <= 0:
+        return images
+    b, h, w, c = images.shape
+    padded = jnp.pad(images, ((0, 0), (pad, pad), (pad, pad), (0, 0)), mode="edge")
+    offsets = jax.random.randint(key, (b, 2), 0, 2 * pad + 1)
+    crop = lambda im, o: jax.lax.dynamic_slice(im, (o[0], o[1], 0), (h, w, c))
+    return jax.vmap(crop)(padded, offsets)
+
+
+def augment_observation(key: jax.Array, obs: Observation, shift: int) -> Observation:
+    """Independent :func:`random_shift` of both cameras (proprio and text untouched)."""
+    k1, k2 = jax.random.split(key)
+    return obs.replace(agentview=random_shift(k1, obs.agentview, shift),
+                       wrist=random_shift(k2, obs.wrist, shift))
+
+
 def make_train_step(vla_config: VLAConfig, optimizer: optax.GradientTransformation,
-                    schedule: Any):
-    """Jitted ``train_step(state, batch) -> (state, metrics)`` (donates ``state``)."""
+                    schedule: Any, augment_shift: int = 0):
+    """Jitted ``train_step(state, batch) -> (state, metrics)`` (donates ``state``).
+
+    ``augment_shift > 0`` randomly translates the camera images by up to that many pixels
+    (:func:`random_shift`), keyed by ``(state.rng, state.step)`` so a resumed run is identical.
+    """
 
     def train_step(state: TrainState, batch: Batch) -> tuple[TrainState, dict[str, jax.Array]]:
-        dropout_rng = jax.random.fold_in(state.rng, state.step) if vla_config.dropout else None
+        step_rng = jax.random.fold_in(state.rng, state.step)
+        dropout_rng = step_rng if vla_config.dropout else None
+        if augment_shift > 0:
+            batch = batch.replace(obs=augment_observation(jax.random.fold_in(step_rng, 1),
+                                                          batch.obs, augment_shift))
         grad_fn = jax.grad(sft_loss, has_aux=True)
         grads, metrics = grad_fn(state.params, vla_config, batch, dropout_rng)
         updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
@@ -121,11 +148,11 @@ def make_train_step(vla_config: VLAConfig, optimizer: optax.GradientTransformati
 
 
 @functools.lru_cache(maxsize=8)
-def cached_train_step(vla_config: VLAConfig, ocfg: OptimConfig):
+def cached_train_step(vla_config: VLAConfig, ocfg: OptimConfig, augment_shift: int = 0):
     """``(optimizer, jitted train_step)`` memoised per configuration, so repeated runs in one
     process (tests, sweeps, resume) compile once."""
     optimizer, schedule = make_optimizer(ocfg)
-    return optimizer, make_train_step(vla_config, optimizer, schedule)
+    return optimizer, make_train_step(vla_config, optimizer, schedule, augment_shift)
 
 
 def to_device_batch(batch: data.SFTBatch, tokenizer: ActionTokenizer,
@@ -167,7 +194,11 @@ def train_sft(config: ml_collections.ConfigDict, config_path: str | None = None,
     normalizer = fit_normalizer(scfg.action_norm, dataset)
     loader = data.SFTLoader(dataset, tokenizer, vcfg.chunk, int(scfg.batch_size),
                             int(config.seed), vcfg.text_max_len, config.data.pad_mode)
-    optimizer, train_step = cached_train_step(vcfg, OptimConfig.from_config(scfg))
+    shift = int(scfg.get("augment_shift", 0))
+    if shift < 0 or shift >= vcfg.image_size // 2:
+        raise ValueError(f"config.sft.augment_shift must be in [0, {vcfg.image_size // 2}) "
+                         f"pixels for {vcfg.image_size} px images, got {shift}")
+    optimizer, train_step = cached_train_step(vcfg, OptimConfig.from_config(scfg), shift)
     rng = jax.random.PRNGKey(int(config.seed))
     params = init_params(rng, vcfg)
     state = TrainState(step=jnp.zeros((), jnp.int32), params=params,

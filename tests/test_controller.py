@@ -77,6 +77,24 @@ def test_axis_angle_round_trip():
     np.testing.assert_allclose(C.matrix_to_axis_angle(jnp.eye(3)), 0.0, atol=1e-6)
 
 
+def test_proprio_rotation_is_continuous_around_the_home_grasp_pose():
+    """The home TCP pose is a rotation by pi, where plain axis-angle flips sign; the proprio
+    feature (relative to TCP_DOWN) is 0 there and moves smoothly with small tilts/yaws."""
+    down = jnp.asarray(C.TCP_DOWN)
+    np.testing.assert_allclose(C.tcp_rotation_features(down), 0.0, atol=1e-6)
+    feats, plain = [], []
+    for eps in (-0.02, -0.01, 0.01, 0.02):
+        for axis in np.eye(3):
+            r = C.axis_angle_to_matrix(jnp.asarray(eps * axis)) @ down  # world-frame tilt
+            f = np.asarray(C.tcp_rotation_features(r))
+            np.testing.assert_allclose(np.linalg.norm(f), abs(eps), atol=1e-4)
+            feats.append(f)
+            plain.append(np.asarray(C.matrix_to_axis_angle(r)))
+    spread = lambda xs: max(np.abs(a - b).max() for a in xs for b in xs)
+    assert spread(feats) < 0.05            # all within a few hundredths of 0
+    assert spread(plain) > 3.0             # the plain axis-angle jumps across +-pi (the bug)
+
+
 def test_servo_holds_initial_pose_under_gravity():
     m = _model()
     d = mujoco.MjData(m)

@@ -25,7 +25,8 @@ def synthetic_config(tmp_path, **sft):
     overrides = {"data.root": str(root), "data.tasks": "libero_10/0", "data.image_size": 16,
                  "data.auto_collect": False, "eval.after_train": False, "workdir": str(tmp_path / "run"),
                  "sft.batch_size": 16, "sft.num_steps": 40, "sft.warmup_steps": 5,
-                 "sft.log_every": 10, "sft.save_every": 20, "sft.lr": 1e-3}
+                 "sft.log_every": 10, "sft.save_every": 20, "sft.lr": 1e-3,
+                 "sft.augment_shift": 0}
     overrides.update({f"sft.{k}": v for k, v in sft.items()})
     return builders.load_config(os.path.join(CONFIGS, "smoke.py"),
                                 [f"--config.{k}={v}" for k, v in overrides.items()])
@@ -81,3 +82,27 @@ def test_sft_loss_decreases_and_logs(tmp_path):
     assert rows[-1]["sft/accuracy"] > rows[0]["sft/accuracy"]
     assert glob.glob(str(tmp_path / "run" / "tb" / "events.out.tfevents.*"))
     assert sorted(os.listdir(tmp_path / "run" / "checkpoints")) == ["20", "40"]
+
+
+def test_random_shift_translates_each_image_within_the_pad():
+    import jax
+    import numpy as np
+
+    from smoothvla_jax.sft import random_shift
+
+    img = np.zeros((64, 16, 16, 3), np.uint8)
+    img[:, 8, 8] = 255                                   # one bright pixel per image
+    out = np.asarray(random_shift(jax.random.PRNGKey(0), img, 3))
+    assert out.shape == img.shape and out.dtype == np.uint8
+    ys, xs = np.nonzero(out[..., 0] == 255)[1:]
+    assert len(ys) == 64                                 # the pixel survives in every image
+    assert np.abs(ys - 8).max() <= 3 and np.abs(xs - 8).max() <= 3
+    assert len(set(zip(ys.tolist(), xs.tolist()))) > 10  # offsets differ between images
+    np.testing.assert_array_equal(random_shift(jax.random.PRNGKey(0), img, 0), img)
+
+
+def test_sft_with_augmentation_learns_and_rejects_bad_shift(tmp_path):
+    out = train(synthetic_config(tmp_path, augment_shift=2))
+    assert out["step"] == 40 and out["loss"] < 4.0
+    with pytest.raises(ValueError, match="augment_shift"):
+        train(synthetic_config(tmp_path / "bad", augment_shift=8))  # 16 px images

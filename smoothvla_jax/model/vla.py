@@ -60,7 +60,7 @@ class Observation:
     Attributes:
       agentview: uint8 [B, H, W, 3] third-person camera.
       wrist: uint8 [B, H, W, 3] wrist camera.
-      proprio: float32 [B, 8] = [ee_pos(3), ee_axis_angle(3), gripper finger qpos(2)].
+      proprio: float32 [B, 8] = [ee_pos(3), ee_rot(3), gripper finger qpos(2)] (see envs_mjx.env.State).
       tokens: int32 [B, L] instruction token ids (PAD = 0).
       token_mask: bool [B, L], True on real tokens.
     """
