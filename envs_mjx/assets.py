@@ -14,6 +14,7 @@ predicates use (e.g. ``basket_contain_region``, ``stove_cook_region``).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 from envs_mjx.scene import Fixture, Geom, Joint, ObjectSpec, Part, Region
@@ -43,10 +44,12 @@ def _cylinder(name: str, radius: float, half_h: float, rgba: Rgba, mass: float,
 
 
 def _hollow(name: str, half: tuple[float, float, float], wall: float, rgba: Rgba, mass: float,
-            xy: tuple[float, float], region_name: str | None = None) -> ObjectSpec:
+            xy: tuple[float, float], region_name: str | None = None,
+            floor: float | None = None) -> ObjectSpec:
     hx, hy, hz = half
+    floor = wall if floor is None else floor
     geoms = (
-        Geom("box", (hx, hy, wall / 2), (0, 0, wall / 2), rgba, role="base"),
+        Geom("box", (hx, hy, floor / 2), (0, 0, floor / 2), rgba, role="base"),
         Geom("box", (wall / 2, hy, hz), (hx - wall / 2, 0, hz), rgba, role="body"),
         Geom("box", (wall / 2, hy, hz), (-hx + wall / 2, 0, hz), rgba, role="body"),
         Geom("box", (hx - wall, wall / 2, hz), (0, hy - wall / 2, hz), rgba, role="body"),
@@ -70,11 +73,47 @@ def milk(xy): return _box("milk", (0.0265, 0.0265, 0.0655), (0.95, 0.95, 0.95, 1
 def orange_juice(xy): return _box("orange_juice", (0.0265, 0.0265, 0.0655), (1.0, 0.6, 0.1, 1), 0.3, xy)  # noqa: E501,E704
 def wine_bottle(xy): return _cylinder("wine_bottle", 0.0215, 0.0785, (0.2, 0.35, 0.15, 1), 0.3, xy)  # noqa: E501,E704
 def plate(name, xy): return _box(name, (0.069, 0.0685, 0.0095), (0.95, 0.95, 0.92, 1), 0.3, xy)  # noqa: E501,E704
+def bbq_sauce(xy): return _box("bbq_sauce", (0.029, 0.02, 0.07), (0.35, 0.12, 0.06, 1), 0.3, xy)  # noqa: E501,E704
+def salad_dressing(xy): return _cylinder("salad_dressing", 0.025, 0.075, (0.85, 0.8, 0.55, 1), 0.3, xy, (0.2, 0.5, 0.2, 1))  # noqa: E501,E704
+def ramekin(xy): return _cylinder("ramekin", 0.0445, 0.021, (0.93, 0.92, 0.88, 1), 0.2, xy)  # noqa: E501,E704
 def frypan(xy): return _box("frypan", (0.09, 0.09, 0.02), (0.15, 0.15, 0.15, 1), 0.5, xy)  # noqa: E704
 
 
 def basket(xy): return _hollow("basket", (0.085, 0.0785, 0.045), 0.008, (0.6, 0.45, 0.25, 1), 0.6, xy, "basket_contain_region")  # noqa: E501,E704
-def black_bowl(xy): return _hollow("black_bowl", (0.0535, 0.0535, 0.0255), 0.008, (0.12, 0.12, 0.13, 1), 0.2, xy)  # noqa: E501,E704
+def black_bowl(xy, name="black_bowl", wall=0.008, mass=0.2): return _hollow(name, (0.0535, 0.0535, 0.0255), wall, (0.12, 0.12, 0.13, 1), mass, xy, floor=0.008)  # noqa: E501,E704
+
+
+def cookie_box(xy) -> ObjectSpec:
+    """A flat cookie box (8 x 14 x 5 cm) with a printed lid."""
+    return ObjectSpec(
+        name="cookie_box",
+        geoms=(Geom("box", (0.04, 0.07, 0.025), (0, 0, 0.025), (0.85, 0.55, 0.2, 1)),
+               Geom("box", (0.0405, 0.05, 0.004), (0, 0, 0.047), (0.35, 0.15, 0.1, 1),
+                    role="visual")),
+        mass=0.2, init_xy=xy, yaw_jitter=0.05,
+    )
+
+
+AKITA_BOWL_HALF = 0.0535  # half width of the black bowl [m]
+AKITA_BOWL_WALL = 0.02  # wall of the libero_spatial/goal bowl (see akita_black_bowl)
+
+
+def akita_black_bowl(xy, name: str = "black_bowl") -> ObjectSpec:
+    """The black bowl of libero_spatial / libero_goal: libero_10's bowl with 1.6 cm walls
+    (0.8 cm floor).
+
+    A thicker wall makes the closed fingers' position servos squeeze harder (they stop further
+    from their target), so the bowl survives the long carries of these suites when held by one
+    wall. Sampled +/- 1 cm; keeps 5.35 cm (its round footprint) from other objects.
+    """
+    bowl = black_bowl(xy, name, AKITA_BOWL_WALL, 0.2)
+    return dataclasses.replace(bowl, init_jitter=(0.01, 0.01), footprint=AKITA_BOWL_HALF)
+
+
+def round_plate(name: str, xy) -> ObjectSpec:
+    """The plate of libero_spatial / libero_goal: sampled +/- 1 cm (LIBERO's region size) and
+    kept 6.9 cm (its round footprint) from other objects."""
+    return dataclasses.replace(plate(name, xy), init_jitter=(0.01, 0.01), footprint=0.069)
 
 
 def mug(name: str, rgba: Rgba, xy, band: Rgba | None = None) -> ObjectSpec:
@@ -149,9 +188,34 @@ def flat_stove(pos: tuple[float, float, float], knob_init: float = 0.0) -> Fixtu
     )
 
 
+DRAWER_RGBA: Rgba = (0.62, 0.45, 0.28, 1.0)
+
+
+def _drawer(fixture: str, name: str, z0: float, init: float, dx: float, dy: float, dh: float,
+            front_h: float, handle: tuple[Geom, ...]) -> tuple[Part, Region]:
+    """A drawer (floor, front panel, back and side walls) sliding along the fixture's x axis.
+
+    ``front_h`` is the front panel's half height; ``handle`` geoms are appended. Its region
+    ``<name>_region`` covers the inside and moves with the drawer.
+    """
+    rgba = DRAWER_RGBA
+    geoms = (
+        Geom("box", (dx, dy, 0.004), (0, 0, 0.004), rgba, role="body"),
+        Geom("box", (0.006, dy, front_h), (-dx - 0.006, 0, front_h), rgba, role="handle"),
+        Geom("box", (0.004, dy, dh), (dx - 0.004, 0, dh), rgba, role="body"),
+        Geom("box", (dx, 0.004, dh), (0, dy - 0.004, dh), rgba, role="body"),
+        Geom("box", (dx, 0.004, dh), (0, -dy + 0.004, dh), rgba, role="body"),
+    ) + handle
+    part = Part(name, (0.0, 0.0, z0), geoms,
+                Joint(f"{name}_slide", "slide", (1, 0, 0), (-0.16, 0.01), init, 8.0, 0.5))
+    region = Region(f"{name}_region", f"{fixture}/{name}", (0, 0, dh),
+                    (dx - 0.008, dy - 0.008, dh + 0.01))
+    return part, region
+
+
 def cabinet(pos: tuple[float, float, float], bottom_open: float = 0.0,
             top_open: float = 0.0) -> Fixture:
-    """A 2-drawer wooden cabinet facing the robot (-x). Drawer slide qpos < 0 is open.
+    """A 2-drawer white cabinet facing the robot (-x). Drawer slide qpos < 0 is open.
 
     Regions: ``bottom_drawer_region`` / ``top_drawer_region`` move with the drawers.
     """
@@ -165,28 +229,74 @@ def cabinet(pos: tuple[float, float, float], bottom_open: float = 0.0,
         Geom("box", (w / 2, hy, hz), (hx - w / 2, 0, hz), WOOD),
         Geom("box", (hx, hy, w / 2), (0, 0, hz), WOOD),
     )
+    dx, dy, dh = hx - 0.012, hy - 0.014, 0.035
 
     def drawer(name: str, z0: float, init: float) -> tuple[Part, Region]:
-        dx, dy, dh = hx - 0.012, hy - 0.014, 0.035
-        rgba = (0.62, 0.45, 0.28, 1.0)
-        geoms = (
-            Geom("box", (dx, dy, 0.004), (0, 0, 0.004), rgba, role="body"),
-            Geom("box", (0.006, dy, dh + 0.01), (-dx - 0.006, 0, dh + 0.01), rgba, role="handle"),
-            Geom("box", (0.004, dy, dh), (dx - 0.004, 0, dh), rgba, role="body"),
-            Geom("box", (dx, 0.004, dh), (0, dy - 0.004, dh), rgba, role="body"),
-            Geom("box", (dx, 0.004, dh), (0, -dy + 0.004, dh), rgba, role="body"),
-            Geom("box", (0.01, 0.03, 0.006), (-dx - 0.02, 0, dh + 0.01), METAL, role="handle"),
-        )
-        part = Part(name, (0.0, 0.0, z0), geoms,
-                    Joint(f"{name}_slide", "slide", (1, 0, 0), (-0.16, 0.01), init, 8.0, 0.5))
-        region = Region(f"{name}_region", f"cabinet/{name}", (0, 0, dh), (dx - 0.008, dy - 0.008,
-                                                                           dh + 0.01))
-        return part, region
+        tab = Geom("box", (0.01, 0.03, 0.006), (-dx - 0.02, 0, dh + 0.01), METAL, role="handle")
+        return _drawer("cabinet", name, z0, init, dx, dy, dh, dh + 0.01, (tab,))
 
     bottom, rb = drawer("bottom_drawer", w + 0.002, bottom_open)
     top, rt = drawer("top_drawer", hz + w / 2 + 0.002, top_open)
     return Fixture("cabinet", pos, (Part("shell", (0, 0, 0), shell), bottom, top),
                    regions=(rb, rt))
+
+
+# wooden cabinet (libero_spatial / libero_goal): 3 drawers, a top you can put things on
+WOODEN_CABINET_HALF = (0.10, 0.12, 0.12)  # shell half extents (x depth, y width, z height)
+WOODEN_CABINET_SLAB = 0.01  # wall / top / divider thickness
+WOODEN_DRAWERS = ("bottom_drawer", "middle_drawer", "top_drawer")
+WOODEN_DRAWER_HANDLE_X = 0.04  # handle bar centre in front of the drawer box [m]
+
+
+def wooden_cabinet_drawer_z(name: str) -> float:
+    """Height of a wooden-cabinet drawer's origin (its floor's underside) above the table."""
+    hz, w = WOODEN_CABINET_HALF[2], WOODEN_CABINET_SLAB
+    k = WOODEN_DRAWERS.index(name)
+    return (w if k == 0 else k * 2 * hz / len(WOODEN_DRAWERS) + w / 2) + 0.002
+
+
+def wooden_cabinet(pos: tuple[float, ...], yaw: float = 0.0,
+                   drawer_open: dict[str, float] | None = None) -> Fixture:
+    """LIBERO's wooden cabinet: 0.20 x 0.24 x 0.24 m, three drawers facing -x (before ``yaw``).
+
+    Joints ``<drawer>_slide`` for ``bottom_drawer``, ``middle_drawer``, ``top_drawer`` (qpos < 0
+    is open; -0.16 .. 0.01). Each drawer has a handle bar standing 2.3 cm off its front panel
+    so the gripper can grasp it and pull. The top slab is its own part (``wooden_cabinet/top``)
+    carrying the region ``wooden_cabinet_top_side`` (LIBERO's ``top_side``); drawer regions
+    are ``<drawer>_region``.
+    """
+    hx, hy, hz = WOODEN_CABINET_HALF
+    w = WOODEN_CABINET_SLAB
+    n = len(WOODEN_DRAWERS)
+    shell = [
+        Geom("box", (hx, hy, w / 2), (0, 0, w / 2), WOOD),
+        Geom("box", (hx, w / 2, hz), (0, hy - w / 2, hz), WOOD),
+        Geom("box", (hx, w / 2, hz), (0, -hy + w / 2, hz), WOOD),
+        Geom("box", (w / 2, hy, hz), (hx - w / 2, 0, hz), WOOD),
+    ]
+    shell += [Geom("box", (hx, hy, w / 2), (0, 0, k * 2 * hz / n), WOOD) for k in range(1, n)]
+    top = Part("top", (0.0, 0.0, 2 * hz - w / 2), (Geom("box", (hx, hy, w / 2), (0, 0, 0), WOOD),))
+    dx, dy, dh = hx - 0.012, hy - 0.014, 0.025
+    slot = 2 * hz / n - w
+    front_h = slot / 2 - 0.003
+    hb = WOODEN_DRAWER_HANDLE_X
+    parts, regions = [Part("shell", (0, 0, 0), tuple(shell)), top], []
+    for name in WOODEN_DRAWERS:
+        handle = (
+            Geom("box", (0.005, 0.04, 0.006), (-dx - hb, 0, front_h), METAL, role="handle"),
+            Geom("box", (0.012, 0.004, 0.004), (-dx - 0.024, 0.036, front_h), METAL,
+                 role="visual"),
+            Geom("box", (0.012, 0.004, 0.004), (-dx - 0.024, -0.036, front_h), METAL,
+                 role="visual"),
+        )
+        init = (drawer_open or {}).get(name, 0.0)
+        part, region = _drawer("wooden_cabinet", name, wooden_cabinet_drawer_z(name), init,
+                               dx, dy, dh, front_h, handle)
+        parts.append(part)
+        regions.append(region)
+    regions.append(Region("wooden_cabinet_top_side", "wooden_cabinet/top", (0, 0, w / 2 + 0.05),
+                          (hx - 0.01, hy - 0.01, 0.05)))
+    return Fixture("wooden_cabinet", pos, tuple(parts), yaw, tuple(regions))
 
 
 def microwave(pos: tuple[float, float, float], door_init: float = 0.0) -> Fixture:
@@ -236,14 +346,31 @@ def desk_caddy(pos: tuple[float, float, float]) -> Fixture:
     ))
 
 
-def wine_rack(pos: tuple[float, float, float]) -> Fixture:
-    """A simple static wine rack (drawn and solid)."""
-    return Fixture("wine_rack", pos, (Part("body", (0, 0, 0), (
+def wine_rack(pos: tuple[float, ...], cradle: bool = False) -> Fixture:
+    """A simple static wine rack (drawn and solid).
+
+    With ``cradle`` its middle holds one upright bottle in a 7 x 7 cm slot (LIBERO's rack holds
+    bottles lying down) with the region ``wine_rack_top_region`` over the slot floor.
+    """
+    geoms = [
         Geom("box", (0.06, 0.12, 0.005), (0, 0, 0.005), WOOD),
         Geom("box", (0.06, 0.005, 0.06), (0, 0.115, 0.06), WOOD),
         Geom("box", (0.06, 0.005, 0.06), (0, -0.115, 0.06), WOOD),
-        Geom("box", (0.06, 0.12, 0.005), (0, 0, 0.08), WOOD, role="visual"),
-    )),))
+    ]
+    regions: tuple[Region, ...] = ()
+    if cradle:
+        c, t, h = 0.035, 0.004, 0.03
+        geoms += [
+            Geom("box", (t, c + t, h), (c + t, 0, 0.01 + h), WOOD, role="body"),
+            Geom("box", (t, c + t, h), (-c - t, 0, 0.01 + h), WOOD, role="body"),
+            Geom("box", (c, t, h), (0, c + t, 0.01 + h), WOOD, role="body"),
+            Geom("box", (c, t, h), (0, -c - t, 0.01 + h), WOOD, role="body"),
+        ]
+        regions = (Region("wine_rack_top_region", "wine_rack/body", (0, 0, 0.06),
+                          (c, c, 0.05)),)
+    else:
+        geoms.append(Geom("box", (0.06, 0.12, 0.005), (0, 0, 0.08), WOOD, role="visual"))
+    return Fixture("wine_rack", pos, (Part("body", (0, 0, 0), tuple(geoms)),), regions=regions)
 
 
 def table_region(name: str, xy: tuple[float, float], half_xy: tuple[float, float]) -> Fixture:

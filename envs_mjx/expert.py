@@ -83,6 +83,7 @@ class ScriptedExpert:
         self.min_steps = jnp.array([s.min_steps for s in plan], jnp.int32)
         self.max_steps = jnp.array([s.max_steps for s in plan], jnp.int32)
         self.gain = jnp.array([s.gain for s in plan], jnp.float32)
+        self.speed = jnp.array([s.speed for s in plan], jnp.float32)
         self.table_z = float(env.task.scene.table_z)
         self.cfg = env.config.controller
 
@@ -112,7 +113,8 @@ class ScriptedExpert:
         s = jnp.minimum(es.stage, self.num_stages - 1)
         err = tgt - state.ee_pos
         dpos = self.gain[s] * err / self.cfg.max_pos_delta
-        dpos = dpos * jnp.minimum(1.0, self.max_speed / (jnp.linalg.norm(dpos) + 1e-9))
+        cap = self.max_speed * self.speed[s]
+        dpos = dpos * jnp.minimum(1.0, cap / (jnp.linalg.norm(dpos) + 1e-9))
         cur_yaw = _yaw_of(state.ee_rot @ _DOWN)
         yaw_t = cur_yaw + _wrap_half_pi(yaw - cur_yaw)
         c, sn = jnp.cos(yaw_t), jnp.sin(yaw_t)

@@ -37,6 +37,8 @@ def _seed(task: Task, i: int) -> int:
 
 
 def _radius(obj) -> float:
+    if obj.footprint > 0:
+        return obj.footprint
     r = 0.0
     for g in obj.geoms:
         if g.role == "visual":
@@ -62,18 +64,29 @@ def generate(task: Task, num: int = NUM_INIT_STATES) -> np.ndarray:
         d.qpos[arm] = panda.INIT_QPOS
         d.qpos[fingers] = panda.FINGER_OPEN
         placed: list[tuple[float, float, float]] = []
+        sampled: dict[str, tuple[float, float, float]] = {}
         for o, r in zip(objs, radii):
-            for _ in range(200):
-                x = o.init_xy[0] + rng.uniform(-1, 1) * o.init_jitter[0]
-                y = o.init_xy[1] + rng.uniform(-1, 1) * o.init_jitter[1]
-                if all(math.hypot(x - px, y - py) > r + pr + 0.005 for px, py, pr in placed):
-                    break
+            z = tz + o.init_z
+            if o.init_on or o.init_z > 0:  # stacked on an object or a fixture: no overlap test
+                bx, by = o.init_xy
+                if o.init_on:
+                    sx, sy, sz = sampled[o.init_on]
+                    bx, by, z = bx + sx, by + sy, z - tz + sz + task.scene.object(o.init_on).height
+                x = bx + rng.uniform(-1, 1) * o.init_jitter[0]
+                y = by + rng.uniform(-1, 1) * o.init_jitter[1]
             else:
-                raise RuntimeError(f"{task.key}: cannot place {o.name} without overlap")
-            placed.append((x, y, r))
+                for _ in range(200):
+                    x = o.init_xy[0] + rng.uniform(-1, 1) * o.init_jitter[0]
+                    y = o.init_xy[1] + rng.uniform(-1, 1) * o.init_jitter[1]
+                    if all(math.hypot(x - px, y - py) > r + pr + 0.005 for px, py, pr in placed):
+                        break
+                else:
+                    raise RuntimeError(f"{task.key}: cannot place {o.name} without overlap")
+                placed.append((x, y, r))
+            sampled[o.name] = (x, y, z)
             yaw = o.init_yaw + rng.uniform(-1, 1) * o.yaw_jitter
             adr = m.jnt_qposadr[m.joint(f"{o.name}/joint").id]
-            d.qpos[adr:adr + 7] = [x, y, tz + 0.002, math.cos(yaw / 2), 0, 0, math.sin(yaw / 2)]
+            d.qpos[adr:adr + 7] = [x, y, z + 0.002, math.cos(yaw / 2), 0, 0, math.sin(yaw / 2)]
         for f in task.scene.fixtures:
             for p in f.parts:
                 if p.joint is not None:

@@ -9,36 +9,15 @@ from __future__ import annotations
 import math
 
 from envs_mjx import assets as A
-from envs_mjx.scene import Fixture, ObjectSpec, Region, SceneSpec
-from envs_mjx.tasks import CARRY_Z, Pred, Stage, Task, path, pick, place
+from envs_mjx.families import KITCHEN as _KITCHEN
+from envs_mjx.families import LIVING as _LIVING
+from envs_mjx.families import STUDY as _STUDY
+from envs_mjx.families import make_scene as _scene
+from envs_mjx.scene import SceneSpec
+from envs_mjx.tasks import CARRY_Z, Pred, Stage, Task, path, pick, place, stove_knob_push
 
 SUITE = "libero_10"
 MAX_STEPS = 520
-
-_KITCHEN = dict(table_z=0.90, table_half=(0.5, 0.6), robot_base=(-0.66, 0.0, 0.912),
-                agentview_pos=(0.6586, 0.0, 1.6104), agentview_quat=(0.638, 0.305, 0.305, 0.638))
-_LIVING = dict(table_z=0.41, table_half=(0.35, 0.8), robot_base=(-0.51, 0.0, 0.42),
-               agentview_pos=(0.6066, 0.0, 0.96), agentview_quat=(0.618, 0.343, 0.343, 0.618),
-               table_rgba=(0.75, 0.7, 0.6, 1.0))
-_STUDY = dict(table_z=0.867, table_half=(0.5, 0.6), robot_base=(-0.66, 0.0, 0.879),
-              agentview_pos=(0.6586, 0.0, 1.5774), agentview_quat=(0.638, 0.305, 0.305, 0.638),
-              table_rgba=(0.4, 0.3, 0.25, 1.0))
-
-
-def _scene(name: str, family: dict, fixtures: tuple[Fixture, ...],
-           objects: tuple[ObjectSpec, ...], active: tuple[str, ...]) -> SceneSpec:
-    fz = family["table_z"]
-    def lift(r: Region) -> Region:  # world-frame table regions sit on the table top
-        if r.parent != "world":
-            return r
-        return Region(r.name, r.parent, (r.center[0], r.center[1], r.center[2] + fz), r.half)
-
-    fixtures = tuple(
-        Fixture(f.name, (f.pos[0], f.pos[1], fz), f.parts, f.yaw, tuple(map(lift, f.regions)))
-        for f in fixtures
-    )
-    return SceneSpec(name=name, fixtures=fixtures, objects=objects, active=active, **family)
-
 
 def _living_room_2(active: tuple[str, ...]) -> SceneSpec:
     return _scene("LIVING_ROOM_SCENE2", _LIVING, (), (
@@ -51,24 +30,6 @@ def _living_room_2(active: tuple[str, ...]) -> SceneSpec:
         A.orange_juice((0.24, -0.14)),
         A.milk((0.24, -0.3)),
     ), active)
-
-
-def _stove_knob_push(table_z_off: float = 0.032) -> tuple[Stage, ...]:
-    """Closed-gripper sweep that rotates the stove's lever knob from 0 to ~1.1 rad."""
-    hx, hy = (-0.107, -0.1185)
-    r, c = 0.045, 0.028
-
-    def p(theta: float) -> tuple[float, float, float]:
-        return (hx - r * math.cos(theta) - c * math.sin(theta),
-                hy - r * math.sin(theta) + c * math.cos(theta), table_z_off)
-
-    x0, y0, _ = p(-0.15)
-    return (
-        Stage("stove", (x0, y0, 0.15), 1.0, z_abs=True, tol=0.015, max_steps=80),
-        *path("stove", (p(-0.15),), tol=0.006),
-        *path("stove", tuple(p(t) for t in (0.3, 0.6, 0.9, 1.15)), tol=0.012, max_steps=25),
-        Stage("stove", (*p(1.15)[:2], 0.15), 1.0, z_abs=True, tol=0.02, max_steps=30),
-    )
 
 
 def _microwave_door_close(z: float = 0.09) -> tuple[Stage, ...]:
@@ -119,7 +80,7 @@ def _tasks() -> list[Task]:
     t.append(Task(SUITE, 2, "KITCHEN_SCENE3_turn_on_the_stove_and_put_the_moka_pot_on_it",
                   "turn on the stove and put the moka pot on it", ks3,
                   (Pred("turnon", "stove_knob"), Pred("on", "moka_pot", "stove_cook_region")),
-                  _stove_knob_push() + pick("moka_pot", 0.07)
+                  stove_knob_push() + pick("moka_pot", 0.07)
                   + place("stove", 0.07 + 0.07 + 0.015, (0.0, 0.05)),
                   MAX_STEPS))
     # 3

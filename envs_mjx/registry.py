@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import importlib
+
 from envs_mjx.tasks import Task
 
-SUITES = ("libero_10",)
+SUITES = ("libero_10", "libero_spatial", "libero_object", "libero_goal")
+_MODULES = {"libero_10": "envs_mjx.libero10", "libero_spatial": "envs_mjx.libero_spatial",
+            "libero_object": "envs_mjx.libero_object", "libero_goal": "envs_mjx.libero_goal"}
 
 
 def suite_tasks(suite: str) -> tuple[Task, ...]:
     """All tasks of a suite, in LIBERO order."""
-    if suite == "libero_10":
-        from envs_mjx.libero10 import TASKS
-
-        return TASKS
+    if suite in _MODULES:
+        return importlib.import_module(_MODULES[suite]).TASKS
     raise ValueError(f"unknown task suite {suite!r}; available: {', '.join(SUITES)}")
 
 

@@ -8,7 +8,10 @@ Contacts are explicit ``<pair>`` elements (all geoms have ``contype=conaffinity=
 
 * every object's ``base`` geoms x the table plane;
 * finger pads x every object geom and every fixture ``handle`` geom, and x the table;
-* each *active* object (named by the task) x every fixture collision geom, every other object geom.
+* each *active* object (named by the task) x every fixture collision geom, every other object geom;
+* each extra ``contacts`` pair ``(object, other)`` of the scene: the object's collision geoms x
+  those of ``other`` (an object, a fixture, or one fixture part ``"fixture/part"``). Narrower
+  than ``active`` (e.g. a bowl x only the cabinet's top slab), so cluttered scenes stay cheap.
 
 Arm links never collide (the real arm rarely touches the scene in these tasks; this keeps MJX
 fast). Regions (goal areas) are boxes attached to a body, evaluated by :mod:`envs_mjx.predicates`.
@@ -96,6 +99,11 @@ class ObjectSpec:
 
     ``init_xy`` is the nominal table position, ``init_jitter`` the +/- range sampled for the
     fixed initial states, ``init_yaw`` the nominal yaw and ``yaw_jitter`` its +/- range.
+    ``init_z`` is the height of the body origin above the table top (e.g. on a fixture); with
+    ``init_on`` (an object listed earlier) ``init_xy`` is an offset from that object's sampled
+    position and ``init_z`` is added to its resting height. ``footprint`` (m) overrides the
+    radius used to keep objects apart when sampling (0 = the collision boxes' circumradius);
+    stacked objects (``init_on`` or ``init_z > 0``) are not checked.
     """
 
     name: str
@@ -106,6 +114,9 @@ class ObjectSpec:
     init_yaw: float = 0.0
     yaw_jitter: float = 0.1
     regions: tuple[Region, ...] = ()
+    init_z: float = 0.0
+    init_on: str = ""
+    footprint: float = 0.0
 
     @property
     def height(self) -> float:
@@ -114,7 +125,12 @@ class ObjectSpec:
 
 @dataclasses.dataclass(frozen=True)
 class SceneSpec:
-    """Everything to build one MJCF world."""
+    """Everything to build one MJCF world.
+
+    ``contacts``: extra ``(object, object | fixture | "fixture/part")`` collision pairs (see the
+    module docstring). ``has_table``: False for floor scenes (no table top or legs are drawn;
+    the "table" plane is the floor at ``table_z``).
+    """
 
     name: str
     table_z: float
@@ -128,6 +144,8 @@ class SceneSpec:
     table_rgba: tuple[float, float, float, float] = (0.55, 0.42, 0.30, 1.0)
     floor_rgba: tuple[float, float, float, float] = (0.45, 0.45, 0.47, 1.0)
     timestep: float = 0.005
+    contacts: tuple[tuple[str, str], ...] = ()
+    has_table: bool = True
 
     def object(self, name: str) -> ObjectSpec:
         for o in self.objects:
@@ -182,6 +200,29 @@ def geom_names(spec: SceneSpec) -> dict[str, list[tuple[str, GeomRole]]]:
     return out
 
 
+def nominal_position(spec: SceneSpec, obj: ObjectSpec) -> tuple[float, float, float]:
+    """World position of ``obj``'s body origin in its nominal (un-jittered) initial layout."""
+    x, y = obj.init_xy
+    z = spec.table_z + obj.init_z
+    if obj.init_on:
+        sx, sy, sz = nominal_position(spec, spec.object(obj.init_on))
+        x, y, z = x + sx, y + sy, z + sz - spec.table_z + spec.object(obj.init_on).height
+    return x, y, z
+
+
+def _collision_geoms(spec: SceneSpec, names: dict[str, list[tuple[str, GeomRole]]],
+                     name: str) -> list[str]:
+    """Collision geom names of an object, a fixture or a fixture part (``"fixture/part"``)."""
+    owner, _, part = name.partition("/")
+    if owner not in names:
+        raise ValueError(f"scene {spec.name!r}: contact names unknown object/fixture {name!r}")
+    out = [g for g, role in names[owner] if role != "visual"
+           and (not part or g.startswith(f"{owner}/{part}/"))]
+    if not out:
+        raise ValueError(f"scene {spec.name!r}: {name!r} has no collision geoms")
+    return out
+
+
 def build_mjcf(spec: SceneSpec) -> str:
     """Compiles a :class:`SceneSpec` to an MJCF string."""
     tz = spec.table_z
@@ -191,21 +232,25 @@ def build_mjcf(spec: SceneSpec) -> str:
         'contype="0" conaffinity="0" group="0"/>',
         f'<geom name="table_plane" type="plane" pos="0 0 {tz}" size="{tx} {ty} 0.1" '
         'rgba="0 0 0 0" group="3" contype="0" conaffinity="0" friction="1 0.01 0.001"/>',
-        f'<geom name="table_top" type="box" pos="0 0 {tz - 0.025}" size="{tx} {ty} 0.025" '
-        f'rgba="{_fmt(spec.table_rgba)}" group="0" contype="0" conaffinity="0"/>',
     ]
-    for sx in (-1, 1):
-        for sy in (-1, 1):
-            body.append(
-                f'<geom type="box" pos="{sx * (tx - 0.05)} {sy * (ty - 0.05)} {(tz - 0.05) / 2}" '
-                f'size="0.025 0.025 {(tz - 0.05) / 2}" rgba="0.35 0.27 0.2 1" group="1" '
-                'contype="0" conaffinity="0"/>'
-            )
+    if spec.has_table:
+        body.append(
+            f'<geom name="table_top" type="box" pos="0 0 {tz - 0.025}" size="{tx} {ty} 0.025" '
+            f'rgba="{_fmt(spec.table_rgba)}" group="0" contype="0" conaffinity="0"/>'
+        )
+        for sx in (-1, 1):
+            for sy in (-1, 1):
+                body.append(
+                    f'<geom type="box" pos="{sx * (tx - 0.05)} {sy * (ty - 0.05)} '
+                    f'{(tz - 0.05) / 2}" size="0.025 0.025 {(tz - 0.05) / 2}" '
+                    'rgba="0.35 0.27 0.2 1" group="1" contype="0" conaffinity="0"/>'
+                )
     bx, by, bz = spec.robot_base
-    body.append(
-        f'<geom type="box" pos="{bx} {by} {bz / 2}" size="0.11 0.11 {bz / 2}" '
-        'rgba="0.3 0.3 0.32 1" group="1" contype="0" conaffinity="0"/>'
-    )
+    if bz > 0.01:
+        body.append(
+            f'<geom type="box" pos="{bx} {by} {bz / 2}" size="0.11 0.11 {bz / 2}" '
+            'rgba="0.3 0.3 0.32 1" group="1" contype="0" conaffinity="0"/>'
+        )
     body.append(
         f'<camera name="agentview" pos="{_fmt(spec.agentview_pos)}" '
         f'quat="{_fmt(spec.agentview_quat)}" fovy="45"/>'
@@ -228,9 +273,9 @@ def build_mjcf(spec: SceneSpec) -> str:
             body.append("</body>")
         body.append("</body>")
     for o in spec.objects:
-        x, y = o.init_xy
+        x, y, z = nominal_position(spec, o)
         body.append(
-            f'<body name="{o.name}" pos="{x} {y} {tz + 0.001}" quat="{_yaw_quat(o.init_yaw)}">'
+            f'<body name="{o.name}" pos="{x} {y} {z + 0.001}" quat="{_yaw_quat(o.init_yaw)}">'
             f'<freejoint name="{o.name}/joint"/>'
         )
         n_coll = sum(g.role != "visual" for g in o.geoms)
@@ -246,8 +291,12 @@ def build_mjcf(spec: SceneSpec) -> str:
 
     names = geom_names(spec)
     pairs: list[str] = []
+    made: set[frozenset[str]] = set()
 
     def pair(a: str, b: str, extra: str = "") -> None:
+        if frozenset((a, b)) in made:
+            return
+        made.add(frozenset((a, b)))
         pairs.append(f'<pair geom1="{a}" geom2="{b}"{extra}/>')
 
     pads = ("left_pad", "right_pad")
@@ -280,6 +329,10 @@ def build_mjcf(spec: SceneSpec) -> str:
                 for oname, orole in names[o.name]:
                     if orole != "visual":
                         pair(gname, oname)
+    for a, b in spec.contacts:
+        for gname in _collision_geoms(spec, names, a):
+            for oname in _collision_geoms(spec, names, b):
+                pair(gname, oname)
 
     return (
         f'<mujoco model="{spec.name}">'

@@ -12,8 +12,10 @@ Expert plans are sequences of :class:`Stage` waypoints interpreted by :mod:`envs
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Literal
 
+from envs_mjx.assets import AKITA_BOWL_HALF, AKITA_BOWL_WALL
 from envs_mjx.scene import SceneSpec
 
 PredKind = Literal["on", "in", "open", "close", "turnon", "turnoff"]
@@ -37,7 +39,9 @@ class Stage:
     drag its own target), except ``z``: if ``z_abs`` the z target is ``table_z + offset[2]``.
     ``yaw`` is the gripper yaw [rad] (0 = LIBERO's initial gripper orientation, fingers closing
     along world y); if ``yaw_rel`` the ref body's yaw is added. The stage ends when the TCP is
-    within ``tol`` [m] of the target after ``min_steps``, or after ``max_steps``.
+    within ``tol`` [m] of the target after ``min_steps``, or after ``max_steps``. ``gain`` is
+    the proportional gain on the position error, ``speed`` scales the expert's speed cap (e.g.
+    0.5 to carry a loosely held object without swinging it).
     """
 
     ref: str
@@ -50,6 +54,7 @@ class Stage:
     min_steps: int = 1
     max_steps: int = 60
     gain: float = 0.7
+    speed: float = 1.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -77,11 +82,13 @@ CARRY_Z = 0.25  # carry height above the table [m]
 
 
 def pick(obj: str, grasp_z: float, offset_xy: tuple[float, float] = (0.0, 0.0), yaw: float = 0.0,
-         yaw_rel: bool = True, lift_z: float = CARRY_Z) -> tuple[Stage, ...]:
-    """Approach above ``obj``, descend, close, lift. ``grasp_z``: TCP height above obj origin."""
+         yaw_rel: bool = True, lift_z: float = CARRY_Z, approach_z: float = CARRY_Z,
+         speed: float = 1.0) -> tuple[Stage, ...]:
+    """Approach above ``obj`` (at ``approach_z`` above the table), descend, close, lift to
+    ``lift_z`` (at ``speed``). ``grasp_z``: TCP height above obj origin."""
     ox, oy = offset_xy
     return (
-        Stage(obj, (ox, oy, CARRY_Z), -1.0, z_abs=True, yaw=yaw, yaw_rel=yaw_rel, tol=0.02,
+        Stage(obj, (ox, oy, approach_z), -1.0, z_abs=True, yaw=yaw, yaw_rel=yaw_rel, tol=0.02,
               max_steps=80),
         Stage(obj, (ox, oy, grasp_z + 0.06), -1.0, yaw=yaw, yaw_rel=yaw_rel, tol=0.008,
               max_steps=40),
@@ -90,17 +97,21 @@ def pick(obj: str, grasp_z: float, offset_xy: tuple[float, float] = (0.0, 0.0), 
         Stage(obj, (ox, oy, grasp_z), 1.0, yaw=yaw, yaw_rel=yaw_rel, tol=1.0, min_steps=8,
               max_steps=8),
         Stage(obj, (ox, oy, lift_z), 1.0, z_abs=True, yaw=yaw, yaw_rel=yaw_rel, tol=0.03,
-              max_steps=60),
+              max_steps=60, speed=speed),
     )
 
 
 def place(dest: str, release_z: float, offset_xy: tuple[float, float] = (0.0, 0.0),
-          yaw: float = 0.0, carry_z: float = CARRY_Z) -> tuple[Stage, ...]:
-    """Carry above ``dest`` (+offset), lower to ``release_z`` above dest origin, open, retreat."""
+          yaw: float = 0.0, carry_z: float = CARRY_Z, speed: float = 1.0,
+          gain: float = 0.7) -> tuple[Stage, ...]:
+    """Carry above ``dest`` (+offset; at ``speed`` with ``gain``), lower to ``release_z`` above
+    dest origin, open, retreat."""
     ox, oy = offset_xy
     return (
-        Stage(dest, (ox, oy, carry_z), 1.0, z_abs=True, yaw=yaw, tol=0.015, max_steps=90),
-        Stage(dest, (ox, oy, release_z), 1.0, yaw=yaw, tol=0.008, max_steps=60, gain=0.5),
+        Stage(dest, (ox, oy, carry_z), 1.0, z_abs=True, yaw=yaw, tol=0.015, max_steps=90,
+              gain=gain, speed=speed),
+        Stage(dest, (ox, oy, release_z), 1.0, yaw=yaw, tol=0.008, max_steps=60, gain=0.5,
+              speed=speed),
         Stage(dest, (ox, oy, release_z), -1.0, yaw=yaw, tol=1.0, min_steps=6, max_steps=6),
         Stage(dest, (ox, oy, carry_z), -1.0, z_abs=True, yaw=yaw, tol=0.03, max_steps=40),
     )
@@ -110,3 +121,57 @@ def path(ref: str, points: tuple[tuple[float, float, float], ...], gripper: floa
          tol: float = 0.01, max_steps: int = 40, z_abs: bool = True) -> tuple[Stage, ...]:
     """Straight-line moves through ``points`` (offsets from ``ref``), e.g. a push."""
     return tuple(Stage(ref, p, gripper, z_abs=z_abs, tol=tol, max_steps=max_steps) for p in points)
+
+
+def stove_knob_push(z: float = 0.032) -> tuple[Stage, ...]:
+    """Closed-gripper sweep that rotates the flat stove's lever knob from 0 to ~1.1 rad.
+
+    The stove (:func:`envs_mjx.assets.flat_stove`, yaw 0) has its knob hinge at
+    ``(-0.107, -0.1185)`` from its origin; the TCP circles it at ``z`` above the table.
+    """
+    hx, hy = (-0.107, -0.1185)
+    r, c = 0.045, 0.028
+
+    def p(theta: float) -> tuple[float, float, float]:
+        return (hx - r * math.cos(theta) - c * math.sin(theta),
+                hy - r * math.sin(theta) + c * math.cos(theta), z)
+
+    x0, y0, _ = p(-0.15)
+    return (
+        Stage("stove", (x0, y0, 0.15), 1.0, z_abs=True, tol=0.015, max_steps=80),
+        *path("stove", (p(-0.15),), tol=0.006),
+        *path("stove", tuple(p(t) for t in (0.3, 0.6, 0.9, 1.15)), tol=0.012, max_steps=25),
+        Stage("stove", (*p(1.15)[:2], 0.15), 1.0, z_abs=True, tol=0.02, max_steps=30),
+    )
+
+
+BOWL_GRASP_Z = 0.02  # TCP height above a bowl's origin when pinching its wall [m]
+_BOWL_WALL_OFFSET = AKITA_BOWL_HALF - AKITA_BOWL_WALL / 2
+
+
+def _bowl_grasp(lateral: bool) -> tuple[tuple[float, float], float]:
+    if lateral:  # the +y wall, fingers closing along y (e.g. reaching into a drawer)
+        return (0.0, _BOWL_WALL_OFFSET), 0.0
+    return (-_BOWL_WALL_OFFSET, 0.0), math.pi / 2  # the wall facing the robot, fingers along x
+
+
+BOWL_SPEED, BOWL_GAIN = 0.5, 0.3  # a bowl held by one wall swings: move it gently
+
+
+def pick_bowl(obj: str, lateral: bool = False, approach_z: float = CARRY_Z,
+              lift_z: float = CARRY_Z) -> tuple[Stage, ...]:
+    """Pinches one wall of an :func:`envs_mjx.assets.akita_black_bowl` and lifts it."""
+    off, yaw = _bowl_grasp(lateral)
+    return pick(obj, BOWL_GRASP_Z, off, yaw=yaw, yaw_rel=False, lift_z=lift_z,
+                approach_z=approach_z, speed=BOWL_SPEED)
+
+
+def place_bowl(dest: str, surface_z: float, lateral: bool = False,
+               carry_z: float = CARRY_Z, offset_xy: tuple[float, float] = (0.0, 0.0)
+               ) -> tuple[Stage, ...]:
+    """Puts a bowl held by :func:`pick_bowl` with its centre over ``dest`` (+ ``offset_xy``),
+    releasing 1.2 cm above ``surface_z`` (height of the support above ``dest``'s origin)."""
+    off, yaw = _bowl_grasp(lateral)
+    return place(dest, surface_z + BOWL_GRASP_Z + 0.012,
+                 (off[0] + offset_xy[0], off[1] + offset_xy[1]), yaw=yaw, carry_z=carry_z,
+                 speed=BOWL_SPEED, gain=BOWL_GAIN)

@@ -1,0 +1,58 @@
+"""Scene families shared by the suites: table, robot mount and ``agentview`` camera per LIBERO
+arena, and :func:`make_scene`, which lifts fixtures and world-frame regions onto the table.
+
+* ``KITCHEN`` / ``TABLETOP``: table 1.0 x 1.2 m, top at z = 0.90, arm on a pedestal at
+  x = -0.66 (LIBERO's kitchen and tabletop arenas share this geometry);
+* ``LIVING``: low table 0.70 x 1.6 m, top at z = 0.41, arm at (-0.51, 0, 0.42);
+* ``STUDY``: table top at z = 0.867;
+* ``FLOOR``: no table; objects on the floor and the arm mounted on the ground
+  (LIBERO's floor arena of libero_object), camera lowered and tilted down to see the floor.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from envs_mjx.scene import Fixture, ObjectSpec, Region, SceneSpec
+
+KITCHEN: dict[str, Any] = dict(
+    table_z=0.90, table_half=(0.5, 0.6), robot_base=(-0.66, 0.0, 0.912),
+    agentview_pos=(0.6586, 0.0, 1.6104), agentview_quat=(0.638, 0.305, 0.305, 0.638))
+TABLETOP: dict[str, Any] = dict(KITCHEN, table_rgba=(0.62, 0.5, 0.38, 1.0))
+LIVING: dict[str, Any] = dict(
+    table_z=0.41, table_half=(0.35, 0.8), robot_base=(-0.51, 0.0, 0.42),
+    agentview_pos=(0.6066, 0.0, 0.96), agentview_quat=(0.618, 0.343, 0.343, 0.618),
+    table_rgba=(0.75, 0.7, 0.6, 1.0))
+STUDY: dict[str, Any] = dict(
+    table_z=0.867, table_half=(0.5, 0.6), robot_base=(-0.66, 0.0, 0.879),
+    agentview_pos=(0.6586, 0.0, 1.5774), agentview_quat=(0.638, 0.305, 0.305, 0.638),
+    table_rgba=(0.4, 0.3, 0.25, 1.0))
+FLOOR: dict[str, Any] = dict(
+    table_z=0.0, table_half=(1.5, 1.5), robot_base=(-0.5, 0.0, 0.0),
+    agentview_pos=(0.55, 0.0, 0.75), agentview_quat=(0.6625, 0.2471, 0.2471, 0.6625),
+    floor_rgba=(0.6, 0.52, 0.42, 1.0), has_table=False)
+
+
+def make_scene(name: str, family: dict[str, Any], fixtures: tuple[Fixture, ...],
+               objects: tuple[ObjectSpec, ...], active: tuple[str, ...] = (),
+               contacts: tuple[tuple[str, str], ...] = ()) -> SceneSpec:
+    """A :class:`SceneSpec` of ``family`` with fixtures standing on the table top.
+
+    Fixture positions (``(x, y)`` or ``(x, y, dz)``) and world-frame (``parent="world"``) regions
+    are given relative to the table top: their z is raised by the family's ``table_z``.
+    """
+    fz = family["table_z"]
+
+    def lift(r: Region) -> Region:
+        if r.parent != "world":
+            return r
+        return Region(r.name, r.parent, (r.center[0], r.center[1], r.center[2] + fz), r.half)
+
+    fixtures = tuple(
+        Fixture(f.name, (f.pos[0], f.pos[1], fz + (f.pos[2] if len(f.pos) > 2 else 0.0)),
+                f.parts, f.yaw,
+                tuple(map(lift, f.regions)))
+        for f in fixtures
+    )
+    return SceneSpec(name=name, fixtures=fixtures, objects=objects, active=active,
+                     contacts=contacts, **family)
