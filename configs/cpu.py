@@ -4,8 +4,9 @@
 microwave, close it): the scripted expert solves them in ~80-90 and ~115-125 control steps and
 their scenes simulate ~5x faster than LIVING_ROOM_SCENE2 (tasks 0/1), so a 180-step horizon
 (also the GRPO horizon of ``configs/grpo_cpu.py``) keeps full, successful demonstrations while
-bounding MJX cost. 20 demos per task with light action noise (0.02; at 0.05 the stove push
-fails ~60% of the time), 3,000 SFT steps, greedy evaluation on 20 fixed initial states per task.
+bounding MJX cost. 50 demos per task (LIBERO's count) from fresh training layouts, with light
+action noise (0.02; at 0.05 the stove push fails ~60% of the time), 6,000 SFT steps with +-4 px
+image shifts, greedy evaluation on 20 of the fixed (held-out) initial states per task.
 
     python -m smoothvla_jax.train    --config=configs/cpu.py  # collect + SFT + evaluate
     python -m smoothvla_jax.evaluate --checkpoint=runs/cpu --num_init=50   # more init states

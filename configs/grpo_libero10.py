@@ -32,7 +32,8 @@ def add_grpo(c: ml_collections.ConfigDict, init_checkpoint: str) -> ml_collectio
     g.group_size = 8                # G samples per prompt (P * G episodes per iteration)
     g.horizon = 520                 # episode limit in control steps (LIBERO-10)
     g.num_chunks = 0                # C decisions per episode (0 = ceil(horizon / chunk) = 65)
-    g.num_train_init = 50           # prompts are drawn from fixed initial states [0, n)
+    g.prompt_layouts = "train"      # prompts from n fresh training layouts ("eval": from the
+    g.num_train_init = 50           # fixed evaluation states [0, n)); n = num_train_init
     g.temperature = 1.6             # rollout sampling temperature (log-probs use the same)
     g.clip_low = 0.2                # PPO ratio clipped to [1 - clip_low, 1 + clip_high]
     g.clip_high = 0.28              # "clip-higher"

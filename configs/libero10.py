@@ -34,6 +34,8 @@ def get_config() -> ml_collections.ConfigDict:
     d.action_noise = 0.05           # Gaussian std added to the expert's arm actions
     d.keep_only_success = True      # drop failed expert episodes
     d.max_attempts = 3              # at most max_attempts * num_demos rollouts per task
+    d.layouts = "train"             # demos start from fresh training layouts ("eval": the 50
+                                    # fixed evaluation states, as before)
     d.batch_size = 25               # envs per vmapped collection batch
     d.segment = 40                  # control steps per jitted call (early exit when all done)
     d.auto_collect = False          # train: collect first when the dataset is missing

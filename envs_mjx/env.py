@@ -2,7 +2,10 @@
 
 ``env = LiberoEnv("libero_10/0")`` compiles the task's scene once; then
 
-* ``state = env.reset(key, init_state_index)`` loads one of the 50 fixed initial states;
+* ``state = env.reset(key, init_state_index)`` loads one of the 50 fixed (evaluation) initial
+  states, or with ``EnvConfig(train_layouts=n)`` one of ``n`` extra training layouts at indices
+  ``50 .. 50 + n - 1`` (same distribution, other seeds: demonstrations and RL prompts can avoid
+  the evaluation layouts);
 * ``state = env.step(state, action)`` applies one 20 Hz control step (10 physics substeps of
   5 ms under ``lax.scan``).
 
@@ -30,7 +33,7 @@ from mujoco import mjx
 
 from envs_mjx import controller as ctrl_lib
 from envs_mjx import panda
-from envs_mjx.init_states import load_init_states
+from envs_mjx.init_states import NUM_INIT_STATES, generate, load_init_states
 from envs_mjx.predicates import GoalInputs, make_goal_fn
 from envs_mjx.registry import get_task
 from envs_mjx.renderer import Renderer, RenderConfig
@@ -83,12 +86,15 @@ class EnvConfig:
       controller: delta-pose controller settings.
       substeps: physics steps per control step (timestep 5 ms x 10 = 50 ms).
       max_steps: episode limit (None = the suite's LIBERO limit).
+      train_layouts: extra initial layouts generated at construction (C MuJoCo, ~2 ms each)
+        after the 50 saved evaluation states, at indices ``50 .. 50 + train_layouts - 1``.
     """
 
     render: RenderConfig | None = None
     controller: ctrl_lib.ControllerConfig = ctrl_lib.ControllerConfig()
     substeps: int = 10
     max_steps: int | None = None
+    train_layouts: int = 0
 
 
 class LiberoEnv:
@@ -109,13 +115,24 @@ class LiberoEnv:
         self.tcp_site = m.site("tcp").id
         self.base_pos = np.asarray(self.task.scene.robot_base)
         self._goal_fn = make_goal_fn(self.task.scene, self.task.goal, m)
-        self.init_qpos = load_init_states(self.task, m)  # [N, nq]
+        self.init_qpos = load_init_states(self.task, m)  # [50 (+ train_layouts), nq]
+        if config.train_layouts < 0:
+            raise ValueError(f"EnvConfig.train_layouts must be >= 0, got {config.train_layouts}")
+        if config.train_layouts:
+            extra = generate(self.task, config.train_layouts, start=NUM_INIT_STATES)
+            self.init_qpos = np.concatenate([self.init_qpos, extra])
         self.renderer = Renderer(m, config.render) if config.render is not None else None
 
     # -- helpers ------------------------------------------------------------------------------
     @property
     def num_init_states(self) -> int:
+        """Evaluation states + training layouts."""
         return int(self.init_qpos.shape[0])
+
+    @property
+    def train_layout_indices(self) -> np.ndarray:
+        """Indices of the extra training layouts (empty unless ``config.train_layouts``)."""
+        return np.arange(NUM_INIT_STATES, self.num_init_states)
 
     @property
     def instruction(self) -> str:

@@ -48,8 +48,11 @@ def _radius(obj) -> float:
     return r
 
 
-def generate(task: Task, num: int = NUM_INIT_STATES) -> np.ndarray:
-    """Generates ``[num, nq]`` settled initial qpos for ``task``."""
+def generate(task: Task, num: int = NUM_INIT_STATES, start: int = 0) -> np.ndarray:
+    """Generates ``[num, nq]`` settled initial qpos for ``task``: layouts ``start .. start +
+    num - 1`` (each seeded by its index, so any range is reproducible on its own). Indices
+    below :data:`NUM_INIT_STATES` are the saved evaluation states; indices from there on are
+    fresh *training* layouts of the same distribution (see ``EnvConfig.train_layouts``)."""
     m = mujoco.MjModel.from_xml_string(build_mjcf(task.scene))
     d = mujoco.MjData(m)
     arm = [m.jnt_qposadr[m.joint(f"joint{i + 1}").id] for i in range(7)]
@@ -59,7 +62,7 @@ def generate(task: Task, num: int = NUM_INIT_STATES) -> np.ndarray:
     radii = [_radius(o) for o in objs]
     out = np.zeros((num, m.nq))
     for i in range(num):
-        rng = np.random.default_rng(_seed(task, i))
+        rng = np.random.default_rng(_seed(task, start + i))
         mujoco.mj_resetData(m, d)
         d.qpos[arm] = panda.INIT_QPOS
         d.qpos[fingers] = panda.FINGER_OPEN

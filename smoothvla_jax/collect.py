@@ -4,9 +4,11 @@
 
 Per task: ``jax.jit(jax.vmap(...))`` over ``data.batch_size`` initial states; each jitted call
 advances ``data.segment`` control steps under ``lax.scan`` (expert + env + renderer), and the
-host loop stops as soon as every env in the batch is done. Attempt ``a`` starts from fixed
-initial state ``a % 50`` with its own noise key, so more attempts than initial states give
-different (noisy) demos. Episodes that fail are dropped when ``data.keep_only_success``.
+host loop stops as soon as every env in the batch is done. With ``data.layouts="train"``
+attempt ``a`` starts from its own fresh training layout (initial-state index ``50 + a``, see
+``envs_mjx.env.EnvConfig.train_layouts``), so the 50 fixed evaluation states are never
+demonstrated; with ``"eval"`` it starts from fixed state ``a % 50``. Each attempt has its own
+noise key. Episodes that fail are dropped when ``data.keep_only_success``.
 """
 
 from __future__ import annotations
@@ -64,13 +66,19 @@ def collect_task(task_key: str, dcfg: ml_collections.ConfigDict, key: jax.Array,
     Returns ``(episodes, stats)``: padded arrays as in :mod:`smoothvla_jax.data` and counters.
     """
     size = int(dcfg.image_size)
+    max_attempts = int(dcfg.num_demos) * int(dcfg.max_attempts)
+    layouts = str(dcfg.get("layouts", "eval"))
+    if layouts not in ("train", "eval"):
+        raise ValueError(f"config.data.layouts must be 'train' or 'eval', got {layouts!r}")
     env = LiberoEnv(task_key, EnvConfig(render=RenderConfig(width=size, height=size),
-                                        max_steps=int(dcfg.horizon)))
+                                        max_steps=int(dcfg.horizon),
+                                        train_layouts=max_attempts if layouts == "train" else 0))
     expert = ScriptedExpert(env, action_noise=float(dcfg.action_noise))
     seg, bsz = int(dcfg.segment), int(dcfg.batch_size)
     init, advance = make_collect_fns(env, expert, seg)
-    max_attempts = int(dcfg.num_demos) * int(dcfg.max_attempts)
-    num_init = env.num_init_states
+    # attempt a starts from layout pool[a % len(pool)]: its own fresh training layout, or
+    # (layouts="eval") one of the 50 fixed evaluation states
+    pool = env.train_layout_indices if layouts == "train" else np.arange(env.num_init_states)
     t0 = time.perf_counter()  # compile ahead of time so the timings below are pure run time
     ids = np.arange(bsz)
     keys = jax.vmap(lambda i: jax.random.fold_in(key, i))(ids)
@@ -85,7 +93,7 @@ def collect_task(task_key: str, dcfg: ml_collections.ConfigDict, key: jax.Array,
         ids = np.arange(attempts, attempts + bsz)       # padded to bsz: one compilation
         keys = jax.vmap(lambda i: jax.random.fold_in(key, i))(ids)
         t0 = time.perf_counter()
-        carry = init(keys, ids % num_init)
+        carry = init(keys, pool[ids % len(pool)])
         outs = []
         for _ in range(0, int(dcfg.horizon), seg):
             carry, out = advance(carry)
@@ -100,7 +108,7 @@ def collect_task(task_key: str, dcfg: ml_collections.ConfigDict, key: jax.Array,
         for i in range(n):
             if (success[i] or not dcfg.keep_only_success) and len(kept) < dcfg.num_demos:
                 ep = {k: out[k][i, : lengths[i]] for k in _STEP_KEYS}
-                ep.update(success=bool(success[i]), init_index=int(ids[i] % num_init),
+                ep.update(success=bool(success[i]), init_index=int(pool[ids[i] % len(pool)]),
                           length=int(lengths[i]))
                 kept.append(ep)
                 if pbar is not None:

@@ -60,6 +60,21 @@ def test_init_states_are_saved_deterministic_and_distinct():
     assert np.min(np.abs(saved[0] - saved[1]).max()) > 1e-3  # layouts differ
 
 
+def test_train_layouts_are_fresh_reproducible_and_validated():
+    t = get_task("libero_10/9")
+    env = LiberoEnv(t, EnvConfig(train_layouts=3))
+    assert env.num_init_states == NUM_INIT_STATES + 3
+    assert env.train_layout_indices.tolist() == [50, 51, 52]
+    saved, extra = env.init_qpos[:NUM_INIT_STATES], env.init_qpos[NUM_INIT_STATES:]
+    np.testing.assert_allclose(saved, load_init_states(t, env.mj_model))
+    np.testing.assert_allclose(extra, generate(t, 3, start=NUM_INIT_STATES), atol=1e-9)
+    gap = np.abs(extra[:, None] - saved[None]).max(-1)         # [3, 50]
+    assert gap.min() > 1e-3, "a training layout equals an evaluation state"
+    assert LiberoEnv(t).train_layout_indices.size == 0
+    with pytest.raises(ValueError, match="train_layouts"):
+        LiberoEnv(t, EnvConfig(train_layouts=-1))
+
+
 def test_wrong_action_shape_raises():
     env = LiberoEnv("libero_10/9")
     state = jax.eval_shape(env.reset, jax.random.PRNGKey(0), 0)

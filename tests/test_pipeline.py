@@ -121,6 +121,7 @@ def test_collect_train_evaluate_end_to_end(tmp_path):
     np.testing.assert_array_equal(task.lengths, [40, 40])
     assert np.abs(task.actions[:, :, :6]).max() > 0.05  # the expert moved
     assert task.agentview.std() > 10
+    assert task.init_index.tolist() == [50, 51]  # fresh training layouts, not evaluation states
 
     out = train(cfg)
     assert out["step"] == 6 and np.isfinite(out["loss"])

@@ -50,6 +50,7 @@ import optax
 from flax import struct
 
 from envs_mjx.env import CONTROL_DT, EnvConfig, LiberoEnv
+from envs_mjx.init_states import NUM_INIT_STATES
 from envs_mjx.renderer import RenderConfig
 from smoothvla_jax.metrics import smoothness as sm
 from smoothvla_jax.parallel import DataParallel
@@ -373,15 +374,21 @@ def build_task_iteration(task_key: str, policy: Any, config: ml_collections.Conf
     g, vcfg = config.grpo, policy.vla_config
     s = vcfg.image_size
     horizon, num_chunks = episode_shape(g, vcfg.chunk)
+    layouts = str(g.get("prompt_layouts", "eval"))
+    if layouts not in ("train", "eval"):
+        raise ValueError(f"config.grpo.prompt_layouts must be 'train' or 'eval', got {layouts!r}")
+    n_init = int(g.get("num_train_init", 0)) or NUM_INIT_STATES
     env = LiberoEnv(task_key, EnvConfig(render=RenderConfig(width=s, height=s),
-                                        max_steps=horizon))
+                                        max_steps=horizon,
+                                        train_layouts=n_init if layouts == "train" else 0))
     tokens, mask = policy.tokenizer.encode(env.instruction, max_len=vcfg.text_max_len)
-    n_init = int(g.get("num_train_init", 0)) or env.num_init_states
+    pool = (env.train_layout_indices if layouts == "train"
+            else np.arange(min(n_init, env.num_init_states)))
     it = make_grpo_iteration(
         env, vcfg, policy.action_tokenizer, tokens[0], mask[0], grpo_config_from(g),
         RewardConfig.from_config(config.reward), optimizer, num_chunks,
         int(g.prompts_per_iteration), policy.action_normalizer,
-        init_states=np.arange(min(n_init, env.num_init_states)),
+        init_states=pool,
         ds_criterion=str(g.get("ds_criterion", "success")), **kwargs)
     return TaskSetup(key=task_key, env=env, iteration=it)
 
