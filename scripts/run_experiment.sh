@@ -46,9 +46,10 @@ python -m smoothvla_jax.train --config="$CONFIG" --config.stage=sft --config.wor
   --config.data.root="$DATA" --config.data.auto_collect=False --config.eval.after_train=False \
   $EXTRA
 
-# 3. GRPO: binary reward (baseline) and SmoothVLA hybrid reward, several seeds
-for kind in binary smooth; do
-  for seed in $SEEDS; do
+# 3. GRPO: binary reward (baseline) and SmoothVLA hybrid reward, several seeds (seed-major, so
+#    a run cut short still has both rewards for the seeds it finished)
+for seed in $SEEDS; do
+  for kind in binary smooth; do
     W=$OUT/grpo_${kind}_s${seed}
     stamp "GRPO reward=$kind seed=$seed -> $W"
     python -m smoothvla_jax.rl.trainer --config="$CONFIG" --config.reward.kind="$kind" \
