@@ -109,7 +109,8 @@ def push_plate() -> tuple[Stage, ...]:
     return (
         Stage("plate", (0.0, behind, 0.15), 1.0, z_abs=True, tol=0.015, max_steps=80),
         *path("plate", ((0.0, behind, low),), tol=0.006),
-        *path("plate", ((0.0, behind + 0.012 + dist, low),), tol=0.01, max_steps=60),
+        Stage("plate", (0.0, behind + 0.012 + dist, low), 1.0, z_abs=True, tol=0.01,
+              max_steps=80, gain=0.3, speed=0.3),  # slowly: a shoved plate slides on
         *path("plate", ((0.0, -0.1, 0.15),), gripper=1.0, tol=0.03, max_steps=30),
     )
 

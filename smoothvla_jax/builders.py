@@ -14,16 +14,56 @@ _SIZES = ("tiny", "base")
 
 
 def task_keys(spec: str | Sequence[str], suite: str = "libero_10") -> list[str]:
-    """``"libero_10/0,libero_10/3"`` (or a list, or ``"all"``) -> validated task keys."""
-    from envs_mjx.registry import get_task, suite_tasks
+    """Task spec -> validated, de-duplicated task keys, in order.
+
+    ``spec`` is a comma-separated string (or a list) of task keys (``"libero_spatial/3"``),
+    LIBERO task names or instructions, suite names (``"libero_goal"`` = its 10 tasks) and
+    ``"all"`` (the tasks of ``suite``; with ``suite="all"`` the 40 tasks of every suite).
+    Keys of different suites may be mixed.
+    """
+    from envs_mjx.registry import SUITES, all_tasks, get_task, suite_tasks
 
     if isinstance(spec, str):
-        if spec.strip() == "all":
-            return [t.key for t in suite_tasks(suite)]
-        spec = [s for s in spec.split(",") if s.strip()]
-    keys = [get_task(s.strip()).key for s in spec]
+        spec = spec.split(",")
+    keys: list[str] = []
+    for s in (s.strip() for s in spec):
+        if not s:
+            continue
+        if s == "all":
+            tasks = all_tasks() if suite == "all" else suite_tasks(suite)
+        elif s in SUITES or s.removesuffix("/all") in SUITES:
+            tasks = suite_tasks(s.removesuffix("/all"))
+        else:
+            tasks = (get_task(s),)
+        keys += [t.key for t in tasks if t.key not in keys]
     if not keys:
         raise ValueError("no tasks given")
+    return keys
+
+
+def episode_limit(task_key: str, horizon: int | None) -> int:
+    """Control steps per episode of a task: ``horizon`` if > 0, else the task's LIBERO limit
+    (libero_spatial 220, libero_object 280, libero_goal 300, libero_10 520)."""
+    from envs_mjx.registry import get_task
+
+    return int(horizon) if horizon and int(horizon) > 0 else get_task(task_key).max_steps
+
+
+def eval_task_keys(config: ml_collections.ConfigDict,
+                   tasks: str | Sequence[str] | None = None) -> list[str]:
+    """Tasks to evaluate: ``tasks`` (e.g. a CLI flag), else ``eval.tasks``, else ``data.tasks``.
+
+    With ``eval.heldout=True`` (a generalisation run) the evaluated tasks must all be absent
+    from ``data.tasks`` (the SFT demonstrations), else ``ValueError``.
+    """
+    suite = config.data.suite
+    keys = task_keys(tasks or config.eval.get("tasks", "") or config.data.tasks, suite)
+    if config.eval.get("heldout", False):
+        seen = set(task_keys(config.data.tasks, suite))
+        overlap = [k for k in keys if k in seen]
+        if overlap:
+            raise ValueError(f"eval.heldout=True but {', '.join(overlap)} are also SFT tasks "
+                             f"(data.tasks); held-out evaluation needs disjoint tasks")
     return keys
 
 

@@ -48,7 +48,7 @@ def run_task(policy: checkpoints.Policy, task_key: str, ecfg: ml_collections.Con
     """Rolls out ``num_init`` initial states of one task; returns per-episode numpy arrays
     (``report``: smoothness_report, ``frames`` [V, T, H, W, 3], ``lengths``) and timings."""
     vcfg, s = policy.vla_config, policy.vla_config.image_size
-    horizon = int(ecfg.horizon)
+    horizon = builders.episode_limit(task_key, ecfg.horizon)  # 0: the task's LIBERO limit
     env = LiberoEnv(task_key, EnvConfig(render=RenderConfig(width=s, height=s), max_steps=horizon))
     tokens, mask = policy.tokenizer.encode(env.instruction, max_len=vcfg.text_max_len)
     n_videos = min(int(ecfg.num_videos), num_init)
@@ -78,7 +78,7 @@ def run_task(policy: checkpoints.Policy, task_key: str, ecfg: ml_collections.Con
     steps = int(cat["length"].sum())
     simulated = bsz * math.ceil(num_init / bsz) * math.ceil(horizon / vcfg.chunk) * vcfg.chunk
     return {"report": report, "frames": cat.get("frames"), "lengths": cat["length"],
-            "instruction": env.instruction, "compile_s": round(compile_s, 1),
+            "instruction": env.instruction, "horizon": horizon, "compile_s": round(compile_s, 1),
             "run_s": round(run_s, 1), "env_steps": steps,
             "env_steps_per_s": round(simulated / run_s, 1)}  # incl. no-op steps after done
 
@@ -129,7 +129,7 @@ def evaluate(checkpoint: str, config: ml_collections.ConfigDict | None = None,
     policy = checkpoints.load_policy(checkpoint, step)
     config = config if config is not None else builders.from_dict(policy.config)
     ecfg = config.eval
-    keys = builders.task_keys(tasks or ecfg.tasks or config.data.tasks, config.data.suite)
+    keys = builders.eval_task_keys(config, tasks)
     num_init = int(num_init or ecfg.num_init)
     temperature = float(ecfg.temperature if temperature is None else temperature)
     ckpt_dir = checkpoints.resolve_dir(checkpoint)
@@ -139,7 +139,7 @@ def evaluate(checkpoint: str, config: ml_collections.ConfigDict | None = None,
         res = run_task(policy, task_key, ecfg, num_init, temperature, seed)
         rows[task_key] = _summary(res["report"]) | {"instruction": res["instruction"]}
         reports.append(res["report"])
-        timing[task_key] = {k: res[k] for k in ("compile_s", "run_s", "env_steps",
+        timing[task_key] = {k: res[k] for k in ("horizon", "compile_s", "run_s", "env_steps",
                                                 "env_steps_per_s")}
         if res["frames"] is not None:
             videos += _write_videos(os.path.join(out_dir, "videos"), task_key, res["frames"],
