@@ -6,10 +6,11 @@ Report from evaluation files (one or more per method; several = several training
         binary=runs/cpu/binary_s0/eval.json,runs/cpu/binary_s1/eval.json \\
         smooth=runs/cpu/smooth_s0/eval.json smooth=runs/cpu/smooth_s1/eval.json --out docs/report
 
-writes ``<out>/report.md`` (table: success %, MSJ, dimensionless jerk, LDLJ, SPARC, chunk
-discontinuity as mean +- 95% CI; relative change vs the ``--baseline`` method, default
-``binary``), ``<out>/report.json`` (the numbers) and ``<out>/report.png`` (per-episode jerk
-distributions and one example end-effector path + speed profile per method).
+writes ``<out>/report.md`` (table: success %, MSJ (all episodes, and successful ones only),
+dimensionless jerk, LDLJ, SPARC, chunk discontinuity as mean +- 95% CI; relative change vs the
+``--baseline`` method, default ``binary``), ``<out>/report.json`` (the numbers) and
+``<out>/report.png`` (per-episode jerk distributions and one example end-effector path + speed
+profile per method).
 
 Statistics: with one file per method, mean and 95% Student-t interval across episodes; with k > 1
 files per method, the per-file (per-seed) means are the samples (interval across seeds, n = k).
@@ -45,12 +46,14 @@ EVAL_FORMAT = "smoothvla-eval-episodes/1"
 METRICS: tuple[tuple[str, str, bool, float], ...] = (
     ("success", "Success (%)", False, 100.0),
     ("msj_ee", "MSJ (m²/s⁶)", True, 1.0),
+    ("msj_ee_success", "MSJ, successes (m²/s⁶)", True, 1.0),
     ("dimensionless_jerk_ee", "Dimensionless jerk", True, 1.0),
     ("ldlj_ee", "LDLJ", False, 1.0),
     ("sparc_ee", "SPARC", False, 1.0),
     ("chunk_discontinuity", "Chunk disc.", True, 1.0),
 )
-RELATIVE = ("msj_ee", "dimensionless_jerk_ee", "chunk_discontinuity")  # reported as "% lower"
+RELATIVE = ("msj_ee", "msj_ee_success", "dimensionless_jerk_ee",
+            "chunk_discontinuity")  # reported as "% lower"
 LABELS = {"sft": "SFT", "binary": "GRPO (binary)", "smooth": "SmoothVLA (GRPO + jerk)"}
 _EPISODE_KEYS = ("success", "msj_ee", "dimensionless_jerk_ee", "ldlj_ee", "sparc_ee",
                  "chunk_discontinuity", "msj_action", "ldlj_action", "path_length",
@@ -193,6 +196,9 @@ def load_eval(path: str) -> dict[str, Any]:
             for p in eps[task].get("ee_paths", []):
                 out["paths"].append(np.asarray(p, np.float64).reshape(-1, 3))
         out["episodes"] = {k: np.concatenate(v) for k, v in pooled.items()}
+        e = out["episodes"]
+        if "msj_ee" in e and "success" in e:  # jerk at equal outcome: successful episodes only
+            e["msj_ee_success"] = np.where(e["success"] > 0, e["msj_ee"], np.nan)
     return out
 
 
@@ -374,7 +380,8 @@ def build_report(runs: Mapping[str, Sequence[str]], out_dir: str, baseline: str 
              "means when several files are given). MSJ = mean squared jerk of the executed "
              "end-effector path; dimensionless jerk = D⁵/L²∫‖j‖²dt (lower = smoother); LDLJ and "
              "SPARC: higher (less negative) = smoother; chunk disc. = mean action jump at action-"
-             "chunk boundaries. Smoothness metrics are over all episodes (success or not).")
+             "chunk boundaries. Smoothness metrics are over all episodes (success or not), except "
+             "'MSJ, successes' (successful episodes only: jerk at equal outcome).")
     lines = [f"# {title}", "", intro, "", markdown_table(stats, baseline), ""]
     if "smooth" in relative and "msj_ee" in relative["smooth"]:
         r = relative["smooth"]["msj_ee"]

@@ -73,6 +73,11 @@ def test_report_table_figure_and_relative_msj(tmp_path):
     assert res["relative"]["smooth"]["msj_ee"] == pytest.approx(20.0)
     assert res["relative"]["sft"]["msj_ee"] == pytest.approx(50.0)
     assert res["stats"]["sft"]["success"]["mean"] == pytest.approx(0.5)
+    # "MSJ, successes" averages only the successful episodes
+    mixed = {"binary": [_eval_file(tmp_path / "m.json", np.r_[[2.0, 8.0] * 10], [1, 0] * 10)]}
+    st = report.build_report(mixed, str(tmp_path / "rep_mixed"))["stats"]["binary"]
+    assert st["msj_ee"]["mean"] == pytest.approx(5.0)
+    assert st["msj_ee_success"]["mean"] == pytest.approx(2.0) and st["msj_ee_success"]["n"] == 10
     assert res["stats"]["smooth"]["msj_ee"]["n"] == 20
     assert res["stats"]["smooth"]["ldlj_ee"]["n"] == 19  # the null was dropped
     md = (out / "report.md").read_text()
