@@ -349,7 +349,7 @@ def desk_caddy(pos: tuple[float, float, float]) -> Fixture:
 def wine_rack(pos: tuple[float, ...], cradle: bool = False) -> Fixture:
     """A simple static wine rack (drawn and solid).
 
-    With ``cradle`` its middle holds one upright bottle in a 7 x 7 cm slot (LIBERO's rack holds
+    With ``cradle`` its middle holds one upright bottle in a 9 x 9 cm slot (LIBERO's rack holds
     bottles lying down) with the region ``wine_rack_top_region`` over the slot floor.
     """
     geoms = [
@@ -359,7 +359,7 @@ def wine_rack(pos: tuple[float, ...], cradle: bool = False) -> Fixture:
     ]
     regions: tuple[Region, ...] = ()
     if cradle:
-        c, t, h = 0.035, 0.004, 0.03
+        c, t, h = 0.045, 0.004, 0.03
         geoms += [
             Geom("box", (t, c + t, h), (c + t, 0, 0.01 + h), WOOD, role="body"),
             Geom("box", (t, c + t, h), (-c - t, 0, 0.01 + h), WOOD, role="body"),

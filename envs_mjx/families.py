@@ -29,7 +29,7 @@ STUDY: dict[str, Any] = dict(
     table_rgba=(0.4, 0.3, 0.25, 1.0))
 FLOOR: dict[str, Any] = dict(
     table_z=0.0, table_half=(1.5, 1.5), robot_base=(-0.55, 0.0, 0.0),
-    agentview_pos=(0.55, 0.0, 0.75), agentview_quat=(0.6625, 0.2471, 0.2471, 0.6625),
+    agentview_pos=(0.42, 0.0, 0.62), agentview_quat=(0.6645, 0.2418, 0.2418, 0.6645),
     floor_rgba=(0.6, 0.52, 0.42, 1.0), has_table=False)
 
 

@@ -12,6 +12,7 @@ bowl x the stove's body for "put the bowl on the stove"), via ``SceneSpec.contac
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 from envs_mjx import assets as A
@@ -25,14 +26,15 @@ MAX_STEPS = 300
 
 CABINET_XY = (-0.06, -0.28)
 STOVE_XY = (-0.24, 0.26)
-RACK_XY = (-0.44, -0.27)
+RACK_XY = (-0.40, -0.27)
 STOVE_FRONT_XY = (-0.03, 0.26)  # "the front of the stove": its camera (+x) side
 _PLATE_XY = (-0.03, 0.04)
 _BOWL_XY = (-0.17, -0.04)
 _CHEESE_XY = (0.0, -0.11)
 _BOTTLE_XY = (-0.29, -0.07)
 CABINET_TOP = 2 * A.WOODEN_CABINET_HALF[2]
-_BOTTLE_GRASP_Z = 0.10  # TCP height above the wine bottle's origin
+_BOTTLE_GRASP_Z = 0.08  # TCP height above the wine bottle's origin (pads around its COM)
+_BOTTLE_SPEED = 0.6  # a tall bottle swings in the fingers when carried at full speed
 DRAWER_PULL_TO = -0.158  # drawer slide target when opening (open < -0.14, limit -0.16)
 
 INSTRUCTIONS = (
@@ -57,7 +59,7 @@ def goal_scene(contacts: tuple[tuple[str, str], ...] = ()) -> SceneSpec:
         A.wine_rack(RACK_XY, cradle=True),
         A.table_region("stove_front_region", STOVE_FRONT_XY, (0.04, 0.04)),
     ), (
-        A.round_plate("plate", _PLATE_XY),
+        dataclasses.replace(A.round_plate("plate", _PLATE_XY), yaw_jitter=0.02),  # pushed
         A.akita_black_bowl(_BOWL_XY),
         A.cream_cheese(_CHEESE_XY),
         A.wine_bottle(_BOTTLE_XY),
@@ -115,8 +117,13 @@ def push_plate() -> tuple[Stage, ...]:
     )
 
 
-def _bottle_pick() -> tuple[Stage, ...]:
-    return pick("wine_bottle", _BOTTLE_GRASP_Z, lift_z=0.45)
+def _bottle_pick(lift_z: float) -> tuple[Stage, ...]:
+    return pick("wine_bottle", _BOTTLE_GRASP_Z, lift_z=lift_z, speed=_BOTTLE_SPEED)
+
+
+def _bottle_place(dest: str, surface_z: float, carry_z: float) -> tuple[Stage, ...]:
+    return place(dest, surface_z + _BOTTLE_GRASP_Z + 0.01, carry_z=carry_z,
+                 speed=_BOTTLE_SPEED, gain=0.5)
 
 
 def _tasks() -> list[Task]:
@@ -127,8 +134,7 @@ def _tasks() -> list[Task]:
          pick_bowl("black_bowl") + place_bowl("stove", 0.07),
          (("black_bowl", "stove/body"),)),
         ((Pred("on", "wine_bottle", "wooden_cabinet_top_side"),),
-         _bottle_pick() + place("wooden_cabinet", CABINET_TOP + _BOTTLE_GRASP_Z + 0.01,
-                                carry_z=0.45),
+         _bottle_pick(0.45) + _bottle_place("wooden_cabinet", CABINET_TOP, 0.45),
          (("wine_bottle", "wooden_cabinet/top"),)),
         ((Pred("in", "black_bowl", "top_drawer_region"),),
          open_drawer("top_drawer", False)
@@ -149,7 +155,7 @@ def _tasks() -> list[Task]:
          pick_bowl("black_bowl") + place_bowl("plate", 0.019),
          (("black_bowl", "plate"),)),
         ((Pred("on", "wine_bottle", "wine_rack_top_region"),),
-         _bottle_pick() + place("wine_rack", 0.01 + _BOTTLE_GRASP_Z + 0.01, carry_z=CARRY_Z),
+         _bottle_pick(CARRY_Z) + _bottle_place("wine_rack", 0.01, CARRY_Z),
          (("wine_bottle", "wine_rack"),)),
     ]
     return [Task(SUITE, i, g[i].replace(" ", "_"), g[i], goal_scene(contacts), goal, plan,

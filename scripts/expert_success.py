@@ -1,9 +1,12 @@
 """Scripted-expert success table: runs every task's expert from N fixed initial states.
 
-    python scripts/expert_success.py --num-init 50 [--tasks libero_10/0,libero_10/3] [--out f.json]
+    python scripts/expert_success.py --suite libero_spatial --num-init 50 [--out f.json] [--markdown]
+    python scripts/expert_success.py --num-init 50 [--tasks libero_10/0,libero_10/3]
 
-Each task is one jitted ``lax.while_loop`` over ``vmap``-ed env steps (state-only, no pixels)
-that stops when every episode has ended.
+Suites: libero_10 (default), libero_spatial, libero_object, libero_goal. Each task is one jitted
+``lax.while_loop`` over ``vmap``-ed env steps (state-only, no pixels) that stops when every
+episode has ended; ``seconds`` includes that compilation. ``--markdown`` prints the table as in
+docs/suites.md.
 """
 from __future__ import annotations
 
@@ -27,6 +30,7 @@ def main() -> None:
     ap.add_argument("--num-init", type=int, default=50)
     ap.add_argument("--steps", type=int, default=0, help="0 = task limit")
     ap.add_argument("--out", default="")
+    ap.add_argument("--markdown", action="store_true", help="also print a markdown table")
     args = ap.parse_args()
     tasks = suite_tasks(args.suite)
     if args.tasks:
@@ -50,6 +54,24 @@ def main() -> None:
     if args.out:
         with open(args.out, "w") as f:
             json.dump(rows, f, indent=1)
+    if args.markdown:
+        print(markdown_table(rows))
+
+
+def markdown_table(rows: list[dict]) -> str:
+    """Per-task rows (as written to ``--out``) as a markdown table plus a suite summary line."""
+    out = ["| task | instruction | success | n | mean steps | failed init states | time |",
+           "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        failed = ", ".join(map(str, r["failed_init_states"])) or "none"
+        steps = f"{r['mean_steps']:.0f}" if r["mean_steps"] is not None else "-"
+        out.append(f"| `{r['task']}` | {r['instruction']} | {100 * r['success_rate']:.0f}% | "
+                   f"{r['n']} | {steps} | {failed} | {r['seconds']:.0f} s |")
+    n = sum(r["n"] for r in rows)
+    rate = sum(r["success_rate"] * r["n"] for r in rows) / max(n, 1)
+    out.append(f"\n{100 * rate:.1f}% of {n} episodes; "
+               f"{sum(r['seconds'] for r in rows) / 60:.0f} min wall-clock incl. compilation.")
+    return "\n".join(out)
 
 
 if __name__ == "__main__":
