@@ -58,11 +58,14 @@ for seed in $SEEDS; do
   done
 done
 
-# 4. evaluate every policy (per-episode metrics + EE paths; the run's own config)
+# 4. evaluate every policy (per-episode metrics + EE paths) under one protocol: $CONFIG's eval
+#    section (tasks, number of fixed initial states, horizon), also for the SFT run, whose own
+#    stored config evaluates other tasks / fewer states
 evaluate() {  # $1 = run dir, $2 = eval seed
   if [[ ! -f $1/eval/eval.json ]]; then
     stamp "evaluate $1"
-    python -m smoothvla_jax.report --evaluate "$1" --out "$1/eval/eval.json" --seed "$2"
+    python -m smoothvla_jax.report --evaluate "$1" --config "$CONFIG" \
+      --out "$1/eval/eval.json" --seed "$2"
   fi
 }
 evaluate "$SFT" 0
