@@ -66,12 +66,13 @@ def collect_task(task_key: str, dcfg: ml_collections.ConfigDict, key: jax.Array,
     Returns ``(episodes, stats)``: padded arrays as in :mod:`smoothvla_jax.data` and counters.
     """
     size = int(dcfg.image_size)
+    horizon = builders.episode_limit(task_key, dcfg.horizon)  # 0: the task's LIBERO limit
     max_attempts = int(dcfg.num_demos) * int(dcfg.max_attempts)
     layouts = str(dcfg.get("layouts", "eval"))
     if layouts not in ("train", "eval"):
         raise ValueError(f"config.data.layouts must be 'train' or 'eval', got {layouts!r}")
     env = LiberoEnv(task_key, EnvConfig(render=RenderConfig(width=size, height=size),
-                                        max_steps=int(dcfg.horizon),
+                                        max_steps=horizon,
                                         train_layouts=max_attempts if layouts == "train" else 0))
     expert = ScriptedExpert(env, action_noise=float(dcfg.action_noise))
     seg, bsz = int(dcfg.segment), int(dcfg.batch_size)
@@ -95,7 +96,7 @@ def collect_task(task_key: str, dcfg: ml_collections.ConfigDict, key: jax.Array,
         t0 = time.perf_counter()
         carry = init(keys, pool[ids % len(pool)])
         outs = []
-        for _ in range(0, int(dcfg.horizon), seg):
+        for _ in range(0, horizon, seg):
             carry, out = advance(carry)
             outs.append(jax.device_get(out))
             if bool(np.all(np.asarray(carry[0].done))):

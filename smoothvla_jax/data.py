@@ -10,7 +10,7 @@ On-disk format (version :data:`FORMAT_VERSION`, documented in ``docs/dataset.md`
     <root>/<task_dir>/ee_pos.npy     float32 [N, T, 3]        end-effector position after action t
     <root>/<task_dir>/lengths.npy    int32   [N]              valid steps of each episode
     <root>/<task_dir>/success.npy    bool    [N]
-    <root>/<task_dir>/init_index.npy int32   [N]              initial layout it started from (>= 50: a training layout)
+    <root>/<task_dir>/init_index.npy int32   [N]              initial layout (>= 50: a training layout)
 
 Episodes are right-padded with zeros to the task's longest episode ``T``. ``task_dir`` is the
 task key with ``/`` replaced by ``_`` (``libero_10/3`` -> ``libero_10_3``). Plain ``.npy`` files

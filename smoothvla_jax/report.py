@@ -108,12 +108,13 @@ def evaluate_episodes(checkpoint: str, config: Any = None, tasks: str | Sequence
     policy = checkpoints.load_policy(checkpoint, step)
     config = config if config is not None else builders.from_dict(policy.config)
     ecfg, vcfg = config.eval, policy.vla_config
-    keys = builders.task_keys(tasks or ecfg.tasks or config.data.tasks, config.data.suite)
+    keys = builders.eval_task_keys(config, tasks)
     num_init = int(num_init or ecfg.num_init)
     temperature = float(ecfg.temperature if temperature is None else temperature)
-    horizon, s = int(ecfg.horizon), vcfg.image_size
-    rows, episodes, timing, reports = {}, {}, {}, []
+    s = vcfg.image_size
+    rows, episodes, timing, reports, horizons = {}, {}, {}, [], {}
     for task in keys:
+        horizon = horizons[task] = builders.episode_limit(task, ecfg.horizon)  # 0: LIBERO limit
         env = LiberoEnv(task, EnvConfig(render=RenderConfig(width=s, height=s), max_steps=horizon))
         text, mask = policy.tokenizer.encode(env.instruction, max_len=vcfg.text_max_len)
         rollout_batch = make_batch_rollout_fn(
@@ -157,7 +158,10 @@ def evaluate_episodes(checkpoint: str, config: Any = None, tasks: str | Sequence
     ckpt_dir = checkpoints.resolve_dir(checkpoint)
     results = {"format": EVAL_FORMAT, "checkpoint": ckpt_dir, "step": policy.step,
                "stage": policy.meta.get("stage", "sft"), "temperature": temperature,
-               "num_init": num_init, "horizon": horizon, "seed": seed, "tasks": rows,
+               "num_init": num_init, "seed": seed, "tasks": rows,
+               # one number when every task shares it, else per task
+               "horizon": (next(iter(horizons.values())) if len(set(horizons.values())) == 1
+                           else horizons),
                "table": table, "timing": timing, "episodes": episodes}
     out_path = out_path or os.path.join(os.path.dirname(ckpt_dir), "eval", f"step_{policy.step}",
                                         "eval.json")

@@ -78,6 +78,18 @@ def test_group_keep_mask_criteria():
         trainer.group_keep_mask(success, rewards, True, "bogus")
 
 
+def test_episode_shape_per_task_limits():
+    import ml_collections
+
+    g = ml_collections.ConfigDict({"horizon": 180, "num_chunks": 0})
+    assert trainer.episode_shape(g, 8) == (180, 23)
+    g = ml_collections.ConfigDict({"horizon": 0, "num_chunks": 0})  # each task's LIBERO limit
+    assert trainer.episode_shape(g, 8, "libero_spatial/0") == (220, 28)
+    assert trainer.episode_shape(g, 8, "libero_10/3") == (520, 65)
+    with pytest.raises(ValueError, match="horizon"):
+        trainer.episode_shape(g, 8)
+
+
 def test_grpo_config_from_configdict():
     import ml_collections
 

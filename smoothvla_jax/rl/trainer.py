@@ -342,13 +342,20 @@ def grpo_config_from(g: ml_collections.ConfigDict) -> GRPOConfig:
         max_grad_norm=max_gn if max_gn > 0 else None)
 
 
-def episode_shape(g: ml_collections.ConfigDict, chunk: int) -> tuple[int, int]:
+def episode_shape(g: ml_collections.ConfigDict, chunk: int,
+                  task_key: str | None = None) -> tuple[int, int]:
     """``(horizon, num_chunks)`` from ``config.grpo``: the env's step limit ``g.horizon`` and
     ``C = g.num_chunks`` decisions; either may be 0 (derived from the other:
-    ``C = ceil(horizon / K)``, ``horizon = C * K``)."""
+    ``C = ceil(horizon / K)``, ``horizon = C * K``); both 0 = the LIBERO limit of ``task_key``
+    (per task, e.g. in a mixed-suite run)."""
+    from smoothvla_jax import builders
+
     horizon, c = int(g.get("horizon", 0)), int(g.get("num_chunks", 0))
     if horizon <= 0 and c <= 0:
-        raise ValueError("set config.grpo.horizon (control steps) and/or config.grpo.num_chunks")
+        if task_key is None:
+            raise ValueError("set config.grpo.horizon (control steps) and/or "
+                             "config.grpo.num_chunks (or 0 for each task's LIBERO limit)")
+        horizon = builders.episode_limit(task_key, 0)
     c = c if c > 0 else -(-horizon // chunk)
     horizon = horizon if horizon > 0 else c * chunk
     if c * chunk < horizon:
@@ -373,7 +380,7 @@ def build_task_iteration(task_key: str, policy: Any, config: ml_collections.Conf
     :class:`smoothvla_jax.checkpoints.Policy`)."""
     g, vcfg = config.grpo, policy.vla_config
     s = vcfg.image_size
-    horizon, num_chunks = episode_shape(g, vcfg.chunk)
+    horizon, num_chunks = episode_shape(g, vcfg.chunk, task_key)
     layouts = str(g.get("prompt_layouts", "eval"))
     if layouts not in ("train", "eval"):
         raise ValueError(f"config.grpo.prompt_layouts must be 'train' or 'eval', got {layouts!r}")
@@ -482,9 +489,10 @@ def run_grpo(config: ml_collections.ConfigDict, workdir: str | None = None) -> d
     log = MetricLogger(workdir, config=config)
     total, start = int(g.num_iterations), int(state.step)
     log_every, save_every = int(g.get("log_every", 1)), int(g.get("save_every", 10))
-    horizon, num_chunks = episode_shape(g, vcfg.chunk)
+    shapes = {t: episode_shape(g, vcfg.chunk, t) for t in tasks}
+    limits = ", ".join(sorted({f"{c}x{vcfg.chunk} steps (limit {h})" for h, c in shapes.values()}))
     print(f"GRPO: tasks {tasks}, P={g.prompts_per_iteration} x G={gcfg.group_size} episodes of "
-          f"{num_chunks}x{vcfg.chunk} steps (limit {horizon}), {total} iterations, "
+          f"{limits}, {total} iterations, "
           f"reward {rcfg.kind}"
           f"/{rcfg.form}, workdir {workdir}")
     last: dict[str, float] = {}
