@@ -134,6 +134,15 @@ class LiberoEnv:
         """Indices of the extra training layouts (empty unless ``config.train_layouts``)."""
         return np.arange(NUM_INIT_STATES, self.num_init_states)
 
+    def start_indices(self, layouts: str, num_eval: int | None = None) -> np.ndarray:
+        """Initial-state indices episodes may start from: every training layout (``"train"``)
+        or the first ``num_eval`` (default all 50) fixed evaluation states (``"eval"``)."""
+        if layouts == "train":
+            return self.train_layout_indices
+        if layouts == "eval":
+            return np.arange(min(num_eval or NUM_INIT_STATES, NUM_INIT_STATES))
+        raise ValueError(f"layouts must be 'train' or 'eval', got {layouts!r}")
+
     @property
     def instruction(self) -> str:
         return self.task.instruction

@@ -41,6 +41,15 @@ def task_keys(spec: str | Sequence[str], suite: str = "libero_10") -> list[str]:
     return keys
 
 
+def layouts_setting(section: ml_collections.ConfigDict, key: str, where: str) -> str:
+    """Validated ``"train"`` / ``"eval"`` value of ``config.<where>.<key>`` (default ``"eval"``):
+    which initial layouts episodes start from (see ``LiberoEnv.start_indices``)."""
+    value = str(section.get(key, "eval"))
+    if value not in ("train", "eval"):
+        raise ValueError(f"config.{where}.{key} must be 'train' or 'eval', got {value!r}")
+    return value
+
+
 def episode_limit(task_key: str, horizon: int | None) -> int:
     """Control steps per episode of a task: ``horizon`` if > 0, else the task's LIBERO limit
     (libero_spatial 220, libero_object 280, libero_goal 300, libero_10 520)."""

@@ -68,9 +68,7 @@ def collect_task(task_key: str, dcfg: ml_collections.ConfigDict, key: jax.Array,
     size = int(dcfg.image_size)
     horizon = builders.episode_limit(task_key, dcfg.horizon)  # 0: the task's LIBERO limit
     max_attempts = int(dcfg.num_demos) * int(dcfg.max_attempts)
-    layouts = str(dcfg.get("layouts", "eval"))
-    if layouts not in ("train", "eval"):
-        raise ValueError(f"config.data.layouts must be 'train' or 'eval', got {layouts!r}")
+    layouts = builders.layouts_setting(dcfg, "layouts", "data")
     env = LiberoEnv(task_key, EnvConfig(render=RenderConfig(width=size, height=size),
                                         max_steps=horizon,
                                         train_layouts=max_attempts if layouts == "train" else 0))
@@ -79,7 +77,7 @@ def collect_task(task_key: str, dcfg: ml_collections.ConfigDict, key: jax.Array,
     init, advance = make_collect_fns(env, expert, seg)
     # attempt a starts from layout pool[a % len(pool)]: its own fresh training layout, or
     # (layouts="eval") one of the 50 fixed evaluation states
-    pool = env.train_layout_indices if layouts == "train" else np.arange(env.num_init_states)
+    pool = env.start_indices(layouts)
     t0 = time.perf_counter()  # compile ahead of time so the timings below are pure run time
     ids = np.arange(bsz)
     keys = jax.vmap(lambda i: jax.random.fold_in(key, i))(ids)

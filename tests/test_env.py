@@ -71,6 +71,11 @@ def test_train_layouts_are_fresh_reproducible_and_validated():
     gap = np.abs(extra[:, None] - saved[None]).max(-1)         # [3, 50]
     assert gap.min() > 1e-3, "a training layout equals an evaluation state"
     assert LiberoEnv(t).train_layout_indices.size == 0
+    assert env.start_indices("train").tolist() == [50, 51, 52]
+    assert env.start_indices("eval").tolist() == list(range(NUM_INIT_STATES))
+    assert env.start_indices("eval", 4).tolist() == [0, 1, 2, 3]
+    with pytest.raises(ValueError, match="'train' or 'eval'"):
+        env.start_indices("test")
     with pytest.raises(ValueError, match="train_layouts"):
         LiberoEnv(t, EnvConfig(train_layouts=-1))
 

@@ -106,3 +106,12 @@ def test_sft_with_augmentation_learns_and_rejects_bad_shift(tmp_path):
     assert out["step"] == 40 and out["loss"] < 4.0
     with pytest.raises(ValueError, match="augment_shift"):
         train(synthetic_config(tmp_path / "bad", augment_shift=8))  # 16 px images
+
+
+def test_layouts_setting_validates_and_names_the_field():
+    import ml_collections
+
+    assert builders.layouts_setting(ml_collections.ConfigDict(), "layouts", "data") == "eval"
+    sec = ml_collections.ConfigDict({"prompt_layouts": "test"})
+    with pytest.raises(ValueError, match=r"config\.grpo\.prompt_layouts must be 'train' or 'eval'"):
+        builders.layouts_setting(sec, "prompt_layouts", "grpo")

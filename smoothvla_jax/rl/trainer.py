@@ -378,19 +378,18 @@ def build_task_iteration(task_key: str, policy: Any, config: ml_collections.Conf
                          optimizer: optax.GradientTransformation, **kwargs: Any) -> TaskSetup:
     """Env + jitted iteration for one task of a GRPO config (``policy``: a
     :class:`smoothvla_jax.checkpoints.Policy`)."""
+    from smoothvla_jax import builders
+
     g, vcfg = config.grpo, policy.vla_config
     s = vcfg.image_size
     horizon, num_chunks = episode_shape(g, vcfg.chunk, task_key)
-    layouts = str(g.get("prompt_layouts", "eval"))
-    if layouts not in ("train", "eval"):
-        raise ValueError(f"config.grpo.prompt_layouts must be 'train' or 'eval', got {layouts!r}")
+    layouts = builders.layouts_setting(g, "prompt_layouts", "grpo")
     n_init = int(g.get("num_train_init", 0)) or NUM_INIT_STATES
     env = LiberoEnv(task_key, EnvConfig(render=RenderConfig(width=s, height=s),
                                         max_steps=horizon,
                                         train_layouts=n_init if layouts == "train" else 0))
     tokens, mask = policy.tokenizer.encode(env.instruction, max_len=vcfg.text_max_len)
-    pool = (env.train_layout_indices if layouts == "train"
-            else np.arange(min(n_init, env.num_init_states)))
+    pool = env.start_indices(layouts, n_init)
     it = make_grpo_iteration(
         env, vcfg, policy.action_tokenizer, tokens[0], mask[0], grpo_config_from(g),
         RewardConfig.from_config(config.reward), optimizer, num_chunks,
