@@ -34,6 +34,7 @@ from mujoco import mjx
 from envs_mjx import controller as ctrl_lib
 from envs_mjx import panda
 from envs_mjx.init_states import NUM_INIT_STATES, generate, load_init_states
+from envs_mjx.libero_names import to_bddl
 from envs_mjx.predicates import GoalInputs, make_goal_fn
 from envs_mjx.registry import get_task
 from envs_mjx.renderer import Renderer, RenderConfig
@@ -224,6 +225,32 @@ class LiberoEnv:
             init_index=state.init_index,
         )
         return jax.tree_util.tree_map(lambda o, n: jnp.where(state.done, o, n), state, new)
+
+    def object_body(self, name: str) -> str:
+        """The MJCF body of object ``name``: a BDDL name (``akita_black_bowl_1``) or the port's
+        own body name (``black_bowl``).
+
+        Raises:
+          ValueError: no such object in this task, listing the valid names.
+        """
+        names = {o.name: o.name for o in self.task.scene.objects}
+        names.update({to_bddl(o.name, self.task.suite): o.name for o in self.task.scene.objects})
+        if name not in names:
+            raise ValueError(f"{self.task.key} has no object {name!r}; objects: "
+                             f"{', '.join(sorted(names))}")
+        return names[name]
+
+    def object_pose(self, state: State, name: str) -> tuple[jax.Array, jax.Array]:
+        """World pose of object ``name`` (BDDL or port name, see :meth:`object_body`) in
+        ``state``: ``(pos [..., 3], quat wxyz [..., 4])`` of its body, whose origin is the
+        object's bottom centre (LIBERO's bodies use per-model origins and mesh frames). Read
+        from the object's free joint, so it is the current pose (``data.xpos`` lags one physics
+        substep after :meth:`step`). Works batched and under jit (``name`` is static)."""
+        m = self.mj_model
+        body = m.body(self.object_body(name)).id
+        adr = int(m.jnt_qposadr[m.body_jntadr[body]])
+        qpos = state.data.qpos
+        return qpos[..., adr:adr + 3], qpos[..., adr + 3:adr + 7]
 
     @functools.cached_property
     def jit_reset(self) -> Any:

@@ -125,6 +125,18 @@ def test_batched_rollout_with_pixels_and_error_flags():
     a = np.asarray(agent[:6]).astype(np.float32)
     assert a.std() > 10 and np.abs(a[:, -1] - a[:, 0]).mean() > 0.5  # frames change
     assert np.abs(a[0, 0] - a[1, 0]).sum() > 0  # different initial states look different
+    # object poses by BDDL name (batched) = the body pose C MuJoCo computes from the qpos
+    pos, quat = env.object_pose(st, "white_yellow_mug_1")
+    m = env.mj_model
+    d = mujoco.MjData(m)
+    for k in range(g):
+        d.qpos[:] = np.asarray(st.data.qpos)[k]
+        mujoco.mj_kinematics(m, d)
+        np.testing.assert_allclose(pos[k], d.body("yellow_white_mug").xpos, atol=1e-6)
+        np.testing.assert_allclose(quat[k], d.body("yellow_white_mug").xquat, atol=1e-6)
+    np.testing.assert_array_equal(env.object_pose(st, "yellow_white_mug")[0], pos)
+    with pytest.raises(ValueError, match="has no object 'akita_black_bowl_1'; objects: "):
+        env.object_pose(st, "akita_black_bowl_1")
 
 
 def _expert_success(task: str, init_indices, steps: int | None = None) -> np.ndarray:
