@@ -11,8 +11,11 @@ arena, and :func:`make_scene`, which lifts fixtures and world-frame regions onto
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
+from envs_mjx import libero_data
+from envs_mjx.libero_names import to_bddl
 from envs_mjx.scene import Fixture, ObjectSpec, Region, SceneSpec
 
 KITCHEN: dict[str, Any] = dict(
@@ -56,3 +59,23 @@ def make_scene(name: str, family: dict[str, Any], fixtures: tuple[Fixture, ...],
     )
     return SceneSpec(name=name, fixtures=fixtures, objects=objects, active=active,
                      contacts=contacts, **family)
+
+
+def bddl_layout(key: str, objects: tuple[ObjectSpec, ...]) -> tuple[ObjectSpec, ...]:
+    """``objects`` placed as LIBERO's BDDL file of task ``key`` places them: ``init_xy`` at the
+    centre of each object's ``:init`` region (world frame) and ``init_jitter`` its half size,
+    so sampled layouts are uniform over the region (LIBERO's region sampler), with no yaw
+    jitter (LIBERO's 50 states keep every object's orientation fixed except the study's book).
+    Objects without a world-frame placement region (e.g. on another object) are unchanged."""
+    lt = libero_data.task_data(key)
+    out = []
+    for o in objects:
+        r = lt.placement(to_bddl(o.name, lt.suite))
+        if r is None or not r.ranges:
+            out.append(o)
+            continue
+        x0, y0, x1, y1 = r.world_ranges[0]
+        out.append(dataclasses.replace(o, init_xy=r.world_center,
+                                       init_jitter=((x1 - x0) / 2, (y1 - y0) / 2),
+                                       yaw_jitter=0.0))
+    return tuple(out)

@@ -5,6 +5,11 @@ yaw_jitter`` (no overlaps), fixture joints at their task value +/- jitter, the a
 ``init_qpos`` with the gripper open, then settles 0.5 s of physics so objects rest on their
 supports. Seeds are derived from the task key, so regeneration is deterministic.
 
+Tasks with ``Task.libero_states`` take states 0..49 from LIBERO's own initial states instead
+(:mod:`envs_mjx.libero_data`): every object at the xy of LIBERO's state i (by BDDL name, at the
+port's resting height and nominal yaw), the arm joints and fixture joints as LIBERO's; indices
+from 50 on (training layouts) are sampled as above, over the BDDL placement regions.
+
 Regenerate after changing a scene:  ``python -m envs_mjx.init_states --suite libero_10``
 """
 
@@ -18,7 +23,8 @@ import pathlib
 import mujoco
 import numpy as np
 
-from envs_mjx import panda
+from envs_mjx import libero_data, panda
+from envs_mjx.libero_names import libero_joint, to_bddl
 from envs_mjx.scene import build_mjcf
 from envs_mjx.tasks import Task
 
@@ -48,11 +54,13 @@ def _radius(obj) -> float:
     return r
 
 
-def generate(task: Task, num: int = NUM_INIT_STATES, start: int = 0) -> np.ndarray:
+def generate(task: Task, num: int = NUM_INIT_STATES, start: int = 0,
+             settle_steps: int = SETTLE_STEPS) -> np.ndarray:
     """Generates ``[num, nq]`` settled initial qpos for ``task``: layouts ``start .. start +
     num - 1`` (each seeded by its index, so any range is reproducible on its own). Indices
     below :data:`NUM_INIT_STATES` are the saved evaluation states; indices from there on are
-    fresh *training* layouts of the same distribution (see ``EnvConfig.train_layouts``)."""
+    fresh *training* layouts of the same distribution (see ``EnvConfig.train_layouts``).
+    ``settle_steps`` physics steps follow the placement (0: the placement itself)."""
     m = mujoco.MjModel.from_xml_string(build_mjcf(task.scene))
     d = mujoco.MjData(m)
     arm = [m.jnt_qposadr[m.joint(f"joint{i + 1}").id] for i in range(7)]
@@ -61,16 +69,21 @@ def generate(task: Task, num: int = NUM_INIT_STATES, start: int = 0) -> np.ndarr
     objs = task.scene.objects
     radii = [_radius(o) for o in objs]
     out = np.zeros((num, m.nq))
+    lib = libero_data.init_states(task.key) if task.libero_states else None
     for i in range(num):
         rng = np.random.default_rng(_seed(task, start + i))
         mujoco.mj_resetData(m, d)
-        d.qpos[arm] = panda.INIT_QPOS
+        from_libero = lib is not None and start + i < NUM_INIT_STATES
+        arm_q = lib.robot_qpos[start + i, :7] if from_libero else panda.INIT_QPOS
+        d.qpos[arm] = arm_q
         d.qpos[fingers] = panda.FINGER_OPEN
         placed: list[tuple[float, float, float]] = []
         sampled: dict[str, tuple[float, float, float]] = {}
         for o, r in zip(objs, radii):
             z = tz + o.init_z
-            if o.init_on or o.init_z > 0:  # stacked on an object or a fixture: no overlap test
+            if from_libero:  # LIBERO's state: xy by BDDL name
+                x, y = lib.object_pose[to_bddl(o.name, task.suite)][start + i, :2]
+            elif o.init_on or o.init_z > 0:  # stacked on an object or a fixture: no overlap test
                 bx, by = o.init_xy
                 if o.init_on:
                     sx, sy, sz = sampled[o.init_on]
@@ -87,18 +100,22 @@ def generate(task: Task, num: int = NUM_INIT_STATES, start: int = 0) -> np.ndarr
                     raise RuntimeError(f"{task.key}: cannot place {o.name} without overlap")
                 placed.append((x, y, r))
             sampled[o.name] = (x, y, z)
-            yaw = o.init_yaw + rng.uniform(-1, 1) * o.yaw_jitter
+            yaw = o.init_yaw if from_libero else o.init_yaw + rng.uniform(-1, 1) * o.yaw_jitter
             adr = m.jnt_qposadr[m.joint(f"{o.name}/joint").id]
             d.qpos[adr:adr + 7] = [x, y, z + 0.002, math.cos(yaw / 2), 0, 0, math.sin(yaw / 2)]
         for f in task.scene.fixtures:
             for p in f.parts:
                 if p.joint is not None:
                     val, jit = task.joint_inits.get(p.joint.name, (p.joint.init, 0.0))
-                    d.qpos[m.jnt_qposadr[m.joint(p.joint.name).id]] = val + rng.uniform(-1, 1) * jit
-        d.ctrl[:7] = panda.INIT_QPOS
+                    val += rng.uniform(-1, 1) * jit
+                    if from_libero:
+                        fix, k = libero_joint(f.name, p.joint.name, task.suite)
+                        val = lib.fixture_qpos[fix][start + i, k]
+                    d.qpos[m.jnt_qposadr[m.joint(p.joint.name).id]] = val
+        d.ctrl[:7] = arm_q
         d.ctrl[7:9] = panda.FINGER_OPEN
         mujoco.mj_forward(m, d)
-        for _ in range(SETTLE_STEPS):
+        for _ in range(settle_steps):
             mujoco.mj_step(m, d)
         if not np.all(np.isfinite(d.qpos)):
             raise RuntimeError(f"{task.key}: init state {i} diverged while settling")

@@ -10,6 +10,7 @@ the microwave itself; ``Turnon`` the stove itself.
 
 from __future__ import annotations
 
+from envs_mjx.libero_import import FIXTURE_JOINTS
 from envs_mjx.tasks import Task
 
 _GROCERIES = ("alphabet_soup", "cream_cheese", "salad_dressing", "bbq_sauce", "ketchup",
@@ -68,6 +69,22 @@ def to_bddl(name: str, suite: str = "") -> str:
         if name in (f"{d}_drawer_slide", f"{d}_drawer_region"):
             return f"{_CABINET_OF.get(suite, 'wooden_cabinet_1')}_{d}_region"
     return PORT_TO_BDDL.get(name, name)
+
+
+def libero_joint(fixture: str, joint: str, suite: str = "") -> tuple[str, int]:
+    """``(BDDL fixture name, index)`` of a port fixture joint in LIBERO's state vector
+    (cabinets: top, middle, bottom drawer; stove: knob; microwave: door).
+
+    Raises:
+      ValueError: the joint has no LIBERO counterpart.
+    """
+    bname = to_bddl(fixture, suite)
+    for cat, labels in FIXTURE_JOINTS.items():
+        if bname.startswith(cat):
+            for k, label in enumerate(labels):
+                if joint.startswith(label) or joint.endswith(label):
+                    return bname, k
+    raise ValueError(f"port joint {joint!r} of {fixture!r} has no LIBERO joint")
 
 
 def port_goal(task: Task) -> tuple[tuple[str, ...], ...]:

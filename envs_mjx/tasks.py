@@ -59,7 +59,12 @@ class Stage:
 
 @dataclasses.dataclass(frozen=True)
 class Task:
-    """A LIBERO task."""
+    """A LIBERO task.
+
+    ``libero_states``: the 50 evaluation initial states place objects (xy), fixture joints and
+    arm joints as LIBERO's own states of this task (:mod:`envs_mjx.libero_data`) instead of
+    sampling the port's layout (:func:`envs_mjx.init_states.generate`).
+    """
 
     suite: str
     index: int
@@ -70,6 +75,7 @@ class Task:
     plan: tuple[Stage, ...]
     max_steps: int
     joint_inits: dict[str, tuple[float, float]] = dataclasses.field(default_factory=dict)
+    libero_states: bool = False  # evaluation states 0..49 from LIBERO's own (init_states.py)
 
     @property
     def key(self) -> str:

@@ -24,7 +24,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
 from envs_mjx import libero_data  # noqa: E402
 from envs_mjx.init_states import load_init_states  # noqa: E402
-from envs_mjx.libero_names import port_goal, port_objects, to_bddl  # noqa: E402
+from envs_mjx.libero_names import libero_joint, port_goal, port_objects, to_bddl  # noqa: E402
 from envs_mjx.registry import suite_tasks  # noqa: E402
 from envs_mjx.scene import build_mjcf  # noqa: E402
 from envs_mjx.tasks import Task  # noqa: E402
@@ -101,18 +101,15 @@ def compare(task: Task) -> dict:
     arm_err = np.abs(qpos[:, arm] - ls.robot_qpos[:n, :7])
     joints = []
     for bname, q in ls.fixture_qpos.items():
-        names = lt.fixture_joints[bname]
-        for k, jn in enumerate(names):
-            lib = q[:n, k]
-            port = None
-            for f in task.scene.fixtures:
-                if to_bddl(f.name, task.suite) != bname:
-                    continue
-                for p in f.parts:
-                    if p.joint is not None and (p.joint.name.startswith(jn) or
-                                                p.joint.name.endswith(jn)):
-                        port = qpos[:, m.jnt_qposadr[m.joint(p.joint.name).id]]
-            joints.append(dict(name=f"{bname}.{jn}", libero=float(lib.mean()),
+        ports = {}
+        for f in task.scene.fixtures:
+            for p in f.parts:
+                if p.joint is not None:
+                    ports[libero_joint(f.name, p.joint.name, task.suite)] = qpos[
+                        :, m.jnt_qposadr[m.joint(p.joint.name).id]]
+        for k, jn in enumerate(lt.fixture_joints[bname]):
+            port = ports.get((bname, k))
+            joints.append(dict(name=f"{bname}.{jn}", libero=float(q[:n, k].mean()),
                                port=None if port is None else float(port.mean())))
     pg, lg = set(port_goal(task)), set(lt.goal)
     po = set(port_objects(task))

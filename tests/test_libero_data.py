@@ -17,12 +17,16 @@ import pickle
 import re
 import zipfile
 
+import mujoco
 import numpy as np
 import pytest
 
 from envs_mjx import bddl, libero_data, libero_import
-from envs_mjx.libero_names import port_fixtures, port_goal, port_objects
-from envs_mjx.registry import all_tasks
+from envs_mjx.init_states import generate, load_init_states
+from envs_mjx.libero_names import port_fixtures, port_goal, port_objects, to_bddl
+from envs_mjx.predicates import GoalInputs, make_goal_fn, numpy_contacts
+from envs_mjx.registry import all_tasks, get_task
+from envs_mjx.scene import build_mjcf
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 SDIST = pathlib.Path.home() / ".cache" / "smoothvla_jax" / "libero-0.1.1.tar.gz"
@@ -225,3 +229,61 @@ def test_port_task_matches_libero_files(task):
     assert len(port_objects(task)) == len(set(port_objects(task)))
     assert set(port_fixtures(task)) == {n for n, c in lt.fixtures if c not in _TABLES}
 
+
+# --- suites switched to LIBERO's data (Task.libero_states) ----------------------------------
+
+def _compiled(task):
+    return mujoco.MjModel.from_xml_string(build_mjcf(task.scene))
+
+
+LIBERO_STATE_TASKS = [t for t in all_tasks() if t.libero_states]
+
+
+def test_switched_tasks():
+    keys = {t.key for t in LIBERO_STATE_TASKS}
+    assert {f"libero_object/{i}" for i in range(10)} <= keys
+    for t in all_tasks():
+        if t.suite == "libero_object":  # BDDL names as body names
+            lt = libero_data.task_data(t.key)
+            assert [o.name for o in t.scene.objects] == [n for n, _ in lt.objects]
+
+
+@pytest.mark.parametrize("task", LIBERO_STATE_TASKS, ids=lambda t: t.key)
+def test_reset_states_are_liberos_initial_states(task):
+    """States 0..49 put every object at the xy of LIBERO's state i (exactly before settling,
+    within 5 mm after) and the arm at LIBERO's joints; the goal holds at none of them."""
+    ls = libero_data.init_states(task.key)
+    m = _compiled(task)
+    arm = [m.jnt_qposadr[m.joint(f"joint{i + 1}").id] for i in range(7)]
+    placed = generate(task, 3, settle_steps=0)  # states 0..2 before settling
+    saved = load_init_states(task, m)  # all 50, settled: what reset(i) loads
+    np.testing.assert_allclose(placed[:, arm], ls.robot_qpos[:3, :7], atol=1e-9)
+    np.testing.assert_allclose(saved[:, arm], ls.robot_qpos[:, :7], atol=5e-3)
+    for o in task.scene.objects:
+        adr = m.jnt_qposadr[m.joint(f"{o.name}/joint").id]
+        lib = ls.object_pose[to_bddl(o.name, task.suite)][:, :2]
+        np.testing.assert_allclose(placed[:, adr:adr + 2], lib[:3], atol=1e-3)
+        assert np.abs(saved[:, adr:adr + 2] - lib).max() < 0.005, (task.key, o.name)
+        # upright (LIBERO keeps these objects' orientation fixed)
+        np.testing.assert_allclose(placed[:, adr + 4:adr + 6], 0.0, atol=1e-9)
+    d = mujoco.MjData(m)
+    goal_fn = make_goal_fn(task.scene, task.goal, m)
+    for q in saved:
+        d.qpos[:] = q
+        mujoco.mj_forward(m, d)
+        goal = goal_fn(GoalInputs(d.xpos, d.xmat, d.qpos, *numpy_contacts(d)))
+        assert not np.all(np.asarray(goal)), f"{task.key}: goal holds at an initial state"
+
+
+def test_training_layouts_sample_the_bddl_regions():
+    t = get_task("libero_object/3")
+    lt = libero_data.task_data(t.key)
+    m = _compiled(t)
+    q = generate(t, 6, start=50, settle_steps=0)
+    for name, _ in lt.objects:
+        adr = m.jnt_qposadr[m.joint(f"{name}/joint").id]
+        x0, y0, x1, y1 = lt.placement(name).world_ranges[0]
+        xy = q[:, adr:adr + 2]
+        assert np.all((xy[:, 0] >= x0 - 1e-9) & (xy[:, 0] <= x1 + 1e-9)), name
+        assert np.all((xy[:, 1] >= y0 - 1e-9) & (xy[:, 1] <= y1 + 1e-9)), name
+        assert np.ptp(xy, axis=0).min() > 0.002 or x1 - x0 < 0.005, name  # sampled, not fixed
