@@ -4,11 +4,11 @@
 per task from training layouts, 6,000 SFT steps) + the GRPO sections. Its SFT run (``runs/cpu``)
 is the GRPO starting point; ``scripts/run_experiment.sh`` runs every stage; by hand::
 
-    python -m smoothvla_jax.train      --config=configs/cpu.py        # collect + SFT -> runs/cpu
-    python -m smoothvla_jax.rl.trainer --config=configs/grpo_cpu.py --config.reward.kind=binary \\
-                                       --config.seed=0 --config.workdir=runs/cpu_grpo/binary_s0
-    python -m smoothvla_jax.rl.trainer --config=configs/grpo_cpu.py --config.reward.kind=smooth \\
-                                       --config.seed=0 --config.workdir=runs/cpu_grpo/smooth_s0
+    python -m smoothvla_jax.train --config=configs/cpu.py --config.stages=collect,sft
+    python -m smoothvla_jax.train --config=configs/grpo_cpu.py --config.reward.kind=binary \\
+                                  --config.seed=0 --config.grpo.workdir=runs/cpu_grpo/binary_s0
+    python -m smoothvla_jax.train --config=configs/grpo_cpu.py --config.reward.kind=smooth \\
+                                  --config.seed=0 --config.grpo.workdir=runs/cpu_grpo/smooth_s0
 
 GRPO sizing (2-core machine shared with another job, 64 px, 16 episodes of ~180 steps, compile
 ~100 s per task): task 2 (kitchen) ~30-45 s per iteration; tasks 0/1 (LIVING_ROOM_SCENE2, 80
@@ -38,36 +38,8 @@ from configs import cpu, grpo_libero10
 def get_config() -> ml_collections.ConfigDict:
     c = cpu.get_config()
     c.name = "grpo_cpu"
-    c.workdir = "runs/cpu_grpo/smooth_s0"
-
     e = c.eval
-    e.tasks = "libero_10/2"         # "" = data.tasks (all three)
-    e.num_init = 50                 # LIBERO protocol (cpu.py's SFT-time evaluation uses 10)
+    e.tasks = "libero_10/2"         # "" = data.tasks (both)
+    e.num_init = 50                 # LIBERO protocol (cpu.py's SFT-time evaluation uses 20)
     e.batch_size = 25
-    e.num_videos = 2
-
-    grpo_libero10.add_grpo(c, init_checkpoint="runs/cpu")
-    g = c.grpo
-    g.tasks = "libero_10/2"         # "" = data.tasks (round robin over both SFT tasks)
-    g.num_iterations = 16
-    g.prompts_per_iteration = 2     # prompts from 50 fresh training layouts (prompt_layouts)
-    g.group_size = 8
-    g.horizon = 180                 # = data.horizon = eval.horizon (23 chunks of 8)
-    g.lr = 1e-4                     # tiny policy, few iterations (paper: 5e-6 for a 7B VLA)
-    g.num_minibatches = 2
-    g.save_every = 4
-    g.async_checkpoint = False
-    g.ds_criterion = "reward"       # binary: same as "success"; smooth: keeps all-success groups
-    # The CPU SFT policy succeeds on task 2 in 35% of held-out layouts greedily but only 8% when
-    # sampled at T = 1.0 (and never at the paper's 1.6), so sample closer to greedy.
-    g.temperature = 0.7
-    # SmoothVLA's multiplicative hybrid R = success * (1 - lam * J) with J = MSJ / jerk_scale:
-    # failures get 0 whatever their jerk (so stalling is never rewarded), successes 1 - lam * J.
-    # The SFT policy's EE MSJ is ~2e4-8e4 m^2/s^6, so a scale of 1e5 spreads J over ~[0.2, 0.8]
-    # (the log-squashed dimensionless jerk moves by only ~0.03 between these episodes).
-    r = c.reward
-    r.form = "multiplicative"
-    r.lam = 0.5
-    r.normalization = "msj_scale"
-    r.jerk_scale = 1.0e5
-    return c
+    return grpo_libero10.grpo_only(c, "runs/cpu_grpo/smooth_s0")

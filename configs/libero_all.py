@@ -27,4 +27,5 @@ def get_config() -> ml_collections.ConfigDict:
     c.data.tasks = "all"            # 40 tasks; or any comma list of keys / suite names
     c.data.horizon = 520            # collection cap: the longest suite limit (libero_10)
     c.eval.horizon = 0              # 0 = each task's LIBERO limit
+    c.grpo.horizon = 0              # (GRPO too)
     return c

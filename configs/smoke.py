@@ -1,19 +1,18 @@
-"""CPU smoke config: the whole collect -> SFT -> evaluate flow in a few minutes on 2 cores.
+"""CPU smoke config: the whole pipeline (collect -> SFT -> GRPO -> evaluate -> report) in minutes.
 
-One task, 4 short (48-step) noisy expert demos at 32x32, the tiny model, 300 SFT steps, greedy
-evaluation on 4 initial states. Episodes are far shorter than the task needs, so demos are
-*partial* expert trajectories (``keep_only_success=False``) and success rates are ~0: this
-config checks the plumbing, not learning. See configs/cpu.py for an honest CPU run.
+One task, 4 short (48-step) noisy expert demos at 32x32, the tiny model, 300 SFT steps, 3 GRPO
+iterations of 1 prompt x 4 samples, greedy evaluation on 4 initial states. Episodes are far
+shorter than the task needs, so demos are *partial* expert trajectories
+(``keep_only_success=False``) and success rates are ~0: this config checks the plumbing, not
+learning. See configs/cpu.py for an honest CPU run.
 
-    python -m smoothvla_jax.train --config=configs/smoke.py   # all three stages (below)
+    python -m smoothvla_jax.train --config=configs/smoke.py
+    python -m smoothvla_jax.train --config=configs/smoke.py --config.stages=collect,sft,eval
 
-``data.auto_collect`` collects the dataset first when it is missing and ``eval.after_train``
-evaluates the final checkpoint, so the one command runs collect -> SFT -> evaluate; the stages
-can also be run one by one:
-
-    python -m smoothvla_jax.collect  --config=configs/smoke.py
-    python -m smoothvla_jax.train    --config=configs/smoke.py --config.eval.after_train=False
-    python -m smoothvla_jax.evaluate --checkpoint=runs/smoke
+Because success is ~0 at 48 steps, dynamic sampling on success would drop every GRPO group, so
+it is off, and the reward is the *additive* hybrid (failures still get lam * smoothness), so the
+smooth run has a learning signal. ``--config.reward.kind=binary`` gives all-zero rewards here
+(no update): the binary smoke run only checks the plumbing.
 """
 
 from __future__ import annotations
@@ -27,6 +26,7 @@ def get_config() -> ml_collections.ConfigDict:
     c = libero10.get_config()
     c.name = "smoke"
     c.workdir = "runs/smoke"
+    c.hardware = "cpu"
 
     d = c.data
     d.root = "data/smoke"
@@ -38,7 +38,6 @@ def get_config() -> ml_collections.ConfigDict:
     d.max_attempts = 1
     d.batch_size = 4
     d.segment = 48
-    d.auto_collect = True
 
     c.model.size = "tiny"
     c.model.dtype = "float32"
@@ -58,5 +57,18 @@ def get_config() -> ml_collections.ConfigDict:
     e.horizon = 48
     e.batch_size = 4
     e.num_videos = 2
-    e.after_train = True
+    e.num_paths = 2
+
+    g = c.grpo
+    g.num_iterations = 3
+    g.prompts_per_iteration = 1
+    g.group_size = 4
+    g.horizon = 48                  # = data.horizon = eval.horizon (6 chunks of 8)
+    g.num_train_init = 4
+    g.lr = 1e-4                     # tiny model on CPU: larger than the paper's 5e-6
+    g.num_minibatches = 2
+    g.dynamic_sampling = False      # success is ~0 at 48 steps (see the docstring)
+    g.save_every = 2
+    g.async_checkpoint = False
+    c.reward.form = "additive"
     return c

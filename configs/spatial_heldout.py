@@ -28,6 +28,7 @@ def get_config() -> ml_collections.ConfigDict:
     c = cpu.get_config()
     c.name = "spatial_heldout"
     c.workdir = "runs/spatial_heldout"
+    c.stages = "collect,sft,eval"   # a generalisation test of SFT (no GRPO)
 
     d = c.data
     d.root = "data/spatial_heldout"

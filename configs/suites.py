@@ -23,4 +23,5 @@ def suite_config(suite: str) -> ml_collections.ConfigDict:
     c.data.tasks = "all"            # = the suite's 10 tasks
     c.data.horizon = HORIZONS[suite]
     c.eval.horizon = HORIZONS[suite]
+    c.grpo.horizon = HORIZONS[suite]
     return c

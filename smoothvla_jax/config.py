@@ -1,0 +1,338 @@
+"""Typed run configuration: the single source of every default.
+
+The config files under ``configs/`` are ml_collections files (so ``--config.a.b=value`` works on
+every CLI); each starts from :func:`default_config_dict` (= :class:`Config` with its defaults,
+the real accelerator-sized LIBERO-10 run) and changes a few fields. Code never reads the
+ConfigDict: every entry point turns it into a frozen :class:`Config` once, with
+:func:`as_config`, and then reads fields (``config.sft.lr``). Unknown keys are errors that name
+the key; missing keys (a checkpoint written by an older version) take the defaults below.
+
+Sections: ``data`` (demonstrations, :mod:`smoothvla_jax.collect`), ``model`` (the VLA),
+``sft`` (supervised fine-tuning), ``grpo`` + ``reward`` (RL fine-tuning with the SmoothVLA
+reward), ``eval`` (closed-loop evaluation protocol), ``parallel`` (devices), ``logging``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from collections.abc import Mapping
+from typing import Any
+
+from smoothvla_jax.rl.rewards import RewardConfig
+
+STAGES = ("collect", "sft", "grpo", "eval", "report")
+LIBERO_10 = ",".join(f"libero_10/{i}" for i in range(10))
+
+
+class ConfigError(ValueError):
+    """A config field is unknown, has the wrong type or an invalid value."""
+
+
+def _choice(where: str, value: Any, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise ConfigError(f"config.{where}={value!r} is invalid; use one of {list(allowed)}")
+
+
+@dataclasses.dataclass(frozen=True)
+class DataConfig:
+    """Demonstrations (``python -m smoothvla_jax.collect``; format: docs/dataset.md)."""
+
+    root: str = "data/libero10"      # dataset directory
+    tasks: str = LIBERO_10           # comma-separated task keys, suite names, or "all" (= suite)
+    suite: str = "libero_10"
+    num_demos: int = 50              # kept demonstrations per task (LIBERO ships 50)
+    image_size: int = 128            # square camera images (also the model's image size)
+    horizon: int = 520               # max control steps per demo (0 = the task's LIBERO limit)
+    action_noise: float = 0.05       # Gaussian std added to the expert's arm actions
+    keep_only_success: bool = True   # drop failed expert episodes
+    max_attempts: int = 3            # at most max_attempts * num_demos rollouts per task
+    layouts: str = "train"           # "train": fresh training layouts; "eval": the 50 fixed
+                                     # evaluation states (never use them for a fair evaluation)
+    batch_size: int = 25             # envs per vmapped collection batch
+    segment: int = 40                # control steps per jitted call (early exit when all done)
+    pad_mode: str = "noop"           # chunk padding past the episode end: "noop" | "last"
+
+    def __post_init__(self) -> None:
+        _choice("data.layouts", self.layouts, ("train", "eval"))
+        _choice("data.pad_mode", self.pad_mode, ("noop", "last"))
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelConfig:
+    """The VLA (:class:`smoothvla_jax.model.VLAConfig` preset; image size from ``data``)."""
+
+    size: str = "base"               # "tiny" | "base"
+    chunk: int = 8                   # K actions per decision
+    dropout: float = 0.0
+    dtype: str = "bfloat16"          # compute dtype (params stay float32)
+
+    def __post_init__(self) -> None:
+        _choice("model.size", self.size, ("tiny", "base"))
+
+
+@dataclasses.dataclass(frozen=True)
+class SFTConfig:
+    """Supervised fine-tuning on the demonstrations (:mod:`smoothvla_jax.sft`)."""
+
+    batch_size: int = 64
+    num_steps: int = 30_000
+    lr: float = 1e-4                 # peak AdamW learning rate
+    warmup_steps: int = 1_000        # linear warmup, then cosine decay
+    end_lr_ratio: float = 0.05       # final lr = end_lr_ratio * lr
+    weight_decay: float = 0.01       # on >= 2-D params only
+    grad_clip: float = 1.0           # global-norm clip (0 disables)
+    action_norm: str = "identity"    # "identity" | "min_max" (q01/q99 per dim, gripper kept)
+    mask_padding: bool = False       # True: no loss on padded chunk targets
+    augment_shift: int = 8           # random image translation of up to +-8 px (0 = off)
+    log_every: int = 100
+    save_every: int = 2_000
+    keep_checkpoints: int = 3
+    async_checkpoint: bool = True
+    resume: bool = True              # continue from the latest checkpoint in workdir
+
+    def __post_init__(self) -> None:
+        _choice("sft.action_norm", self.action_norm, ("identity", "min_max"))
+
+
+@dataclasses.dataclass(frozen=True)
+class EvalConfig:
+    """Closed-loop evaluation protocol (:mod:`smoothvla_jax.evaluation`)."""
+
+    tasks: str = ""                  # "" = data.tasks
+    heldout: bool = False            # True: refuse eval.tasks that overlap data.tasks
+    num_init: int = 50               # fixed initial states per task (LIBERO protocol; <= 50)
+    horizon: int = 520               # control steps (0 = each task's LIBERO limit)
+    temperature: float = 0.0         # 0 = greedy
+    batch_size: int = 25             # envs per vmapped rollout
+    num_videos: int = 3              # episodes written as video per task
+    video_format: str = "gif"        # "gif" | "mp4"
+    num_paths: int = 4               # end-effector paths stored per task in eval.json
+
+    def __post_init__(self) -> None:
+        _choice("eval.video_format", self.video_format, ("gif", "mp4"))
+
+
+@dataclasses.dataclass(frozen=True)
+class GRPOTrainConfig:
+    """GRPO fine-tuning (:mod:`smoothvla_jax.rl.trainer`); defaults follow SimpleVLA-RL / RLinf:
+    group 8, KL 0, clip 0.2/0.28, temperature 1.6, lr 5e-6, 2 update epochs, dynamic
+    sampling on success (docs/training.md)."""
+
+    init_checkpoint: str = ""        # SFT run dir (or its checkpoints/); "" = config.workdir
+    init_step: int = -1              # SFT checkpoint step (-1 = latest)
+    workdir: str = ""                # GRPO run dir; "" = <config.workdir>/grpo
+    tasks: str = ""                  # "" = data.tasks; one task per iteration, round robin
+    num_iterations: int = 100        # GRPO iterations (each: rollouts + update epochs)
+    prompts_per_iteration: int = 8   # P initial states per iteration
+    group_size: int = 8              # G samples per prompt (P * G episodes per iteration)
+    horizon: int = 520               # episode limit in control steps (LIBERO-10)
+    num_chunks: int = 0              # C decisions per episode (0 = ceil(horizon / chunk))
+    prompt_layouts: str = "train"    # prompts from fresh training layouts ("eval": from the
+    num_train_init: int = 50         # fixed evaluation states [0, n)); n = num_train_init
+    temperature: float = 1.6         # rollout sampling temperature (log-probs use the same)
+    clip_low: float = 0.2            # PPO ratio clipped to [1 - clip_low, 1 + clip_high]
+    clip_high: float = 0.28          # "clip-higher"
+    kl_coef: float = 0.0             # > 0 adds k3 KL to the frozen SFT policy
+    lr: float = 5e-6                 # constant Adam(W) learning rate
+    weight_decay: float = 0.0
+    max_grad_norm: float = 1.0       # global-norm clip (<= 0 disables)
+    update_epochs: int = 2           # passes over the iteration's episodes
+    num_minibatches: int = 4         # optimiser steps per epoch (P * G % num_minibatches == 0)
+    dynamic_sampling: bool = True    # drop groups that carry no learning signal
+    ds_criterion: str = "success"    # "success": keep 0 < success rate < 1; "reward": not constant
+    normalize_std: bool = True       # advantages (r - mean) / (std + eps) within each group
+    adv_eps: float = 1e-6
+    loss_agg: str = "token_mean"     # "token_mean" | "seq_mean"
+    log_every: int = 1
+    save_every: int = 10
+    keep_checkpoints: int = 3
+    async_checkpoint: bool = True
+    resume: bool = True              # continue from the latest GRPO checkpoint in its workdir
+    eval_at_end: bool = True         # evaluate the final policy (eval/step_<n>/eval.json)
+
+    def __post_init__(self) -> None:
+        _choice("grpo.prompt_layouts", self.prompt_layouts, ("train", "eval"))
+        _choice("grpo.ds_criterion", self.ds_criterion, ("success", "reward"))
+
+
+@dataclasses.dataclass(frozen=True)
+class ParallelConfig:
+    """Devices (:mod:`smoothvla_jax.parallel`): the P * G GRPO episodes over a 1-D mesh."""
+
+    num_devices: int = 0             # 0 = every device (all hosts); 1 = no mesh
+    params: str = "replicate"        # "replicate" | "fsdp" (shard large tensors over the mesh)
+    min_fsdp_size: int = 4096        # fsdp: tensors with fewer elements stay replicated
+    distributed: bool = False        # multi-host: jax.distributed.initialize() at start-up
+
+    def __post_init__(self) -> None:
+        _choice("parallel.params", self.params, ("replicate", "fsdp"))
+
+
+@dataclasses.dataclass(frozen=True)
+class LoggingConfig:
+    """Metric logging (:mod:`smoothvla_jax.logger`): TensorBoard + metrics.jsonl always."""
+
+    wandb: bool = False              # also log to Weights & Biases (pip install wandb)
+    wandb_project: str = "smoothvla-jax"
+    wandb_name: str = ""             # "" = workdir basename
+    wandb_mode: str = ""             # "online" | "offline" | "disabled"; "" = $WANDB_MODE
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """One run of the pipeline ``collect -> sft -> grpo -> eval -> report``
+    (``python -m smoothvla_jax.train``)."""
+
+    name: str = "libero10"
+    seed: int = 0
+    workdir: str = "runs/libero10"   # the SFT run; GRPO in grpo.workdir, report in report/
+    stages: str = ",".join(STAGES)   # comma-separated subset of STAGES, run in that order;
+                                     # "collect" only runs when the dataset is missing
+    hardware: str = "accelerator"    # what the config is sized for: "accelerator" | "cpu"
+    allow_config_change: bool = False  # resume even if the stored config differs
+    data: DataConfig = DataConfig()
+    model: ModelConfig = ModelConfig()
+    sft: SFTConfig = SFTConfig()
+    eval: EvalConfig = EvalConfig()
+    grpo: GRPOTrainConfig = GRPOTrainConfig()
+    reward: RewardConfig = RewardConfig()
+    parallel: ParallelConfig = ParallelConfig()
+    logging: LoggingConfig = LoggingConfig()
+
+    def __post_init__(self) -> None:
+        _choice("hardware", self.hardware, ("accelerator", "cpu"))
+        self.stage_list()  # validates
+
+    def stage_list(self) -> tuple[str, ...]:
+        """``stages`` as a tuple in pipeline order (``"all"`` = every stage)."""
+        names = [s.strip() for s in self.stages.split(",") if s.strip()]
+        if names == ["all"]:
+            return STAGES
+        bad = [s for s in names if s not in STAGES]
+        if bad or not names:
+            raise ConfigError(f"config.stages={self.stages!r}: unknown stage(s) {bad}; use a "
+                              f"comma-separated subset of {','.join(STAGES)} (or 'all')")
+        return tuple(s for s in STAGES if s in names)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+# ============================================================================ conversion
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def _coerce(where: str, value: Any, typ: Any) -> Any:
+    if typ is bool:
+        if isinstance(value, bool):
+            return value
+        raise ConfigError(f"config.{where} must be True or False, got {value!r}")
+    if typ is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            if isinstance(value, float) and value.is_integer():
+                return int(value)
+            raise ConfigError(f"config.{where} must be an integer, got {value!r}")
+        return int(value)
+    if typ is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"config.{where} must be a number, got {value!r}")
+        return float(value)
+    if typ is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"config.{where} must be a string, got {value!r}")
+        return value
+    return value
+
+
+def _build(cls: type, values: Mapping[str, Any], prefix: str, strict: bool) -> Any:
+    hints = _hints(cls)
+    unknown = sorted(set(values) - set(hints))
+    if unknown and strict:
+        where = ", ".join(f"config.{prefix}{k}" for k in unknown)
+        raise ConfigError(f"unknown config field(s) {where}; valid fields of "
+                          f"config{'.' + prefix[:-1] if prefix else ''}: {sorted(hints)}")
+    kwargs = {}
+    for name, typ in hints.items():
+        if name not in values:
+            continue
+        v = values[name]
+        if dataclasses.is_dataclass(typ):
+            if hasattr(v, "to_dict"):
+                v = v.to_dict()
+            if not isinstance(v, Mapping):
+                raise ConfigError(f"config.{prefix}{name} must be a section, got {v!r}")
+            kwargs[name] = _build(typ, v, f"{prefix}{name}.", strict)
+        else:
+            kwargs[name] = _coerce(prefix + name, v, typ)
+    try:
+        return cls(**kwargs)
+    except ConfigError:
+        raise
+    except ValueError as e:  # e.g. RewardConfig's own validation
+        raise ConfigError(f"config.{prefix[:-1]}: {e}") from e
+
+
+def as_config(config: Any, strict: bool = True) -> Config:
+    """:class:`Config` from a ConfigDict / mapping / Config (returned unchanged).
+
+    ``strict=False`` ignores unknown keys (configs stored in old checkpoints)."""
+    if isinstance(config, Config):
+        return config
+    if hasattr(config, "to_dict"):
+        config = config.to_dict()
+    if not isinstance(config, Mapping):
+        raise ConfigError(f"expected a config mapping, got {type(config).__name__}")
+    return _build(Config, config, "", strict)
+
+
+def default_config_dict() -> Any:
+    """The defaults as an ml_collections ConfigDict: what every config file starts from."""
+    import ml_collections
+
+    return ml_collections.ConfigDict(Config().to_dict())
+
+
+def flatten(d: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """``{"a": {"b": 1}} -> {"a.b": 1}``."""
+    out: dict[str, Any] = {}
+    for k, v in d.items():
+        if isinstance(v, Mapping):
+            out.update(flatten(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
+def config_diff(stored: Mapping[str, Any], current: Config,
+                compared: tuple[str, ...], ignored: tuple[str, ...] = ()) -> list[str]:
+    """``["sft.lr: 0.001 -> 0.002", ...]`` for the fields under the ``compared`` prefixes
+    (minus ``ignored``) whose values differ. Fields absent from ``stored`` (written by an older
+    version) are not compared."""
+    old, new = flatten(stored), flatten(current.to_dict())
+    out = []
+    for key in sorted(new):
+        if not any(key == p or key.startswith(p + ".") for p in compared):
+            continue
+        if any(key == p or key.startswith(p + ".") for p in ignored) or key not in old:
+            continue
+        a, b = old[key], new[key]
+        if isinstance(a, (int, float)) and isinstance(b, (int, float)) and float(a) == float(b):
+            continue
+        if a != b:
+            out.append(f"{key}: {a!r} -> {b!r}")
+    return out
+
+
+def check_resume(stored: Mapping[str, Any], current: Config, compared: tuple[str, ...],
+                 ignored: tuple[str, ...], where: str) -> None:
+    """Refuses to resume the run in ``where`` with a config that differs from the one it was
+    started with (unless ``allow_config_change``)."""
+    diff = config_diff(stored, current, compared, ignored)
+    if diff and not current.allow_config_change:
+        raise ConfigError(f"{where} was started with a different config ({'; '.join(diff)}); "
+                          f"use a new --config.workdir, restore those values, or pass "
+                          f"--config.allow_config_change=True to resume anyway")
+    if diff:
+        print(f"warning: resuming {where} with a changed config: {'; '.join(diff)}")
