@@ -1,17 +1,14 @@
-"""Builds the run's objects from an ml_collections config (shared by collect/train/evaluate)."""
+"""Builds the run's objects from a typed :class:`smoothvla_jax.config.Config` (shared by
+collect/train/evaluate)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from typing import Any
 
 import ml_collections
 
+from smoothvla_jax.config import Config
 from smoothvla_jax.model import InstructionTokenizer, VLAConfig, default_tokenizer
-
-_SIZES = ("tiny", "base")
-
 
 def task_keys(spec: str | Sequence[str], suite: str = "libero_10") -> list[str]:
     """Task spec -> validated, de-duplicated task keys, in order.
@@ -41,15 +38,6 @@ def task_keys(spec: str | Sequence[str], suite: str = "libero_10") -> list[str]:
     return keys
 
 
-def layouts_setting(section: ml_collections.ConfigDict, key: str, where: str) -> str:
-    """Validated ``"train"`` / ``"eval"`` value of ``config.<where>.<key>`` (default ``"eval"``):
-    which initial layouts episodes start from (see ``LiberoEnv.start_indices``)."""
-    value = str(section.get(key, "eval"))
-    if value not in ("train", "eval"):
-        raise ValueError(f"config.{where}.{key} must be 'train' or 'eval', got {value!r}")
-    return value
-
-
 def episode_limit(task_key: str, horizon: int | None) -> int:
     """Control steps per episode of a task: ``horizon`` if > 0, else the task's LIBERO limit
     (libero_spatial 220, libero_object 280, libero_goal 300, libero_10 520)."""
@@ -58,16 +46,15 @@ def episode_limit(task_key: str, horizon: int | None) -> int:
     return int(horizon) if horizon and int(horizon) > 0 else get_task(task_key).max_steps
 
 
-def eval_task_keys(config: ml_collections.ConfigDict,
-                   tasks: str | Sequence[str] | None = None) -> list[str]:
+def eval_task_keys(config: Config, tasks: str | Sequence[str] | None = None) -> list[str]:
     """Tasks to evaluate: ``tasks`` (e.g. a CLI flag), else ``eval.tasks``, else ``data.tasks``.
 
     With ``eval.heldout=True`` (a generalisation run) the evaluated tasks must all be absent
     from ``data.tasks`` (the SFT demonstrations), else ``ValueError``.
     """
     suite = config.data.suite
-    keys = task_keys(tasks or config.eval.get("tasks", "") or config.data.tasks, suite)
-    if config.eval.get("heldout", False):
+    keys = task_keys(tasks or config.eval.tasks or config.data.tasks, suite)
+    if config.eval.heldout:
         seen = set(task_keys(config.data.tasks, suite))
         overlap = [k for k in keys if k in seen]
         if overlap:
@@ -76,11 +63,9 @@ def eval_task_keys(config: ml_collections.ConfigDict,
     return keys
 
 
-def vla_config(config: ml_collections.ConfigDict, image_size: int | None = None) -> VLAConfig:
+def vla_config(config: Config, image_size: int | None = None) -> VLAConfig:
     """Policy config: ``config.model.size`` preset + chunk/dropout/dtype, image size from data."""
     m = config.model
-    if m.size not in _SIZES:
-        raise ValueError(f"config.model.size must be one of {_SIZES}, got {m.size!r}")
     preset = VLAConfig.tiny if m.size == "tiny" else VLAConfig.base
     size = int(config.data.image_size if image_size is None else image_size)
     return preset(image_size=size, chunk=int(m.chunk), dropout=float(m.dropout),
@@ -95,16 +80,7 @@ def make_tokenizer(instructions: Sequence[str], vocab_size: int) -> InstructionT
     return tok
 
 
-def to_dict(config: ml_collections.ConfigDict) -> dict[str, Any]:
-    """JSON-safe plain dict of a config."""
-    return json.loads(config.to_json_best_effort())
-
-
-def from_dict(d: dict[str, Any]) -> ml_collections.ConfigDict:
-    return ml_collections.ConfigDict(d)
-
-
-def collect_command(config: ml_collections.ConfigDict, config_path: str | None) -> str:
+def collect_command(config: Config, config_path: str | None) -> str:
     """The exact shell command that creates ``config.data.root``."""
     path = config_path or "<the config file you passed>"
     return (f"python -m smoothvla_jax.collect --config={path} "
@@ -112,7 +88,8 @@ def collect_command(config: ml_collections.ConfigDict, config_path: str | None) 
 
 
 def load_config(path: str, overrides: Sequence[str] = ()) -> ml_collections.ConfigDict:
-    """Loads a config file exactly like the CLIs do, applying ``--config.a.b=v`` overrides."""
+    """Loads a config file exactly like the CLIs do, applying ``--config.a.b=v`` overrides
+    (the ConfigDict; :func:`smoothvla_jax.config.as_config` types it)."""
     from absl import flags
     from ml_collections import config_flags
 

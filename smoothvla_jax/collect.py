@@ -19,16 +19,16 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
-import ml_collections
 import numpy as np
-from absl import app, flags, logging
+from absl import flags, logging
 from ml_collections import config_flags
 from tqdm import tqdm
 
 from envs_mjx.env import CONTROL_DT, EnvConfig, LiberoEnv
 from envs_mjx.expert import ScriptedExpert
 from envs_mjx.renderer import RenderConfig
-from smoothvla_jax import builders, data
+from smoothvla_jax import builders, cli, data
+from smoothvla_jax.config import Config, DataConfig, as_config
 
 _STEP_KEYS = ("agentview", "wrist", "proprio", "actions", "ee_pos")
 
@@ -59,7 +59,7 @@ def make_collect_fns(env: LiberoEnv, expert: ScriptedExpert, segment: int):
     return jax.jit(jax.vmap(init)), jax.jit(jax.vmap(advance))
 
 
-def collect_task(task_key: str, dcfg: ml_collections.ConfigDict, key: jax.Array,
+def collect_task(task_key: str, dcfg: DataConfig, key: jax.Array,
                  pbar: tqdm | None = None) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """Collects up to ``dcfg.num_demos`` demos of one task.
 
@@ -68,7 +68,7 @@ def collect_task(task_key: str, dcfg: ml_collections.ConfigDict, key: jax.Array,
     size = int(dcfg.image_size)
     horizon = builders.episode_limit(task_key, dcfg.horizon)  # 0: the task's LIBERO limit
     max_attempts = int(dcfg.num_demos) * int(dcfg.max_attempts)
-    layouts = builders.layouts_setting(dcfg, "layouts", "data")
+    layouts = dcfg.layouts
     env = LiberoEnv(task_key, EnvConfig(render=RenderConfig(width=size, height=size),
                                         max_steps=horizon,
                                         train_layouts=max_attempts if layouts == "train" else 0))
@@ -139,11 +139,12 @@ def _pad(episodes: list[dict[str, Any]], size: int) -> dict[str, np.ndarray]:
     return out
 
 
-def collect(config: ml_collections.ConfigDict) -> str:
+def collect(config: Config | Any) -> str:
     """Collects ``config.data`` into ``config.data.root``; returns the root. Re-running
     overwrites the dataset (``meta.json`` is removed first and written last)."""
     from envs_mjx.registry import get_task
 
+    config = as_config(config)
     dcfg = config.data
     root = os.path.abspath(dcfg.root)
     os.makedirs(root, exist_ok=True)
@@ -179,11 +180,10 @@ def collect(config: ml_collections.ConfigDict) -> str:
 
 def main(argv: list[str]) -> None:
     del argv
-    logging.set_verbosity(logging.WARNING)
-    collect(flags.FLAGS.config)
+    collect(cli.typed_config())
 
 
 if __name__ == "__main__":
     config_flags.DEFINE_config_file("config", None, "config file, e.g. configs/smoke.py")
     flags.mark_flags_as_required(["config"])
-    app.run(main)
+    cli.run(main)

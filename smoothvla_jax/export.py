@@ -19,15 +19,13 @@ computes in its configured dtype); by default they are kept as trained. An exist
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
-import sys
-from collections.abc import Sequence
 from typing import Any
 
 import jax
 import jax.numpy as jnp
+from absl import flags
 
 from smoothvla_jax import checkpoints
 from smoothvla_jax.model import param_count
@@ -105,29 +103,28 @@ def _mb(n: int) -> str:
     return f"{n / 2**20:.2f} MiB"
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """CLI entry point (``argv`` without the program name; default ``sys.argv[1:]``)."""
-    ap = argparse.ArgumentParser(prog="python -m smoothvla_jax.export",
-                                 description=__doc__.split("\n\n")[0])
-    ap.add_argument("--checkpoint", required=True, help="run directory or checkpoints/ directory")
-    ap.add_argument("--out", required=True, help="output directory")
-    ap.add_argument("--step", type=int, default=None, help="checkpoint step (default: latest)")
-    ap.add_argument("--dtype", choices=DTYPES, default=None,
-                    help="cast floating-point params (default: keep as trained)")
-    ap.add_argument("--force", action="store_true", help="replace a non-empty --out")
-    args = ap.parse_args(argv)
+def main(argv: list[str]) -> None:
+    if len(argv) > 1:
+        raise ValueError(f"unexpected arguments {argv[1:]}; every option is a --flag")
+    f = flags.FLAGS
     try:
-        s = export(args.checkpoint, args.out, args.step, args.dtype, args.force)
-    except (checkpoints.CheckpointError, FileExistsError, ValueError) as e:
-        print(f"export failed: {e}", file=sys.stderr)
-        return 1
+        s = export(f.checkpoint, f.out, f.step, f.dtype, f.force)
+    except FileExistsError as e:
+        raise ValueError(f"{e}") from e
     print(f"exported step {s['step']} of {s['source']}\n"
           f"  -> {s['out']}\n"
           f"  {s['param_count']:,} params ({s['params_dtype']}), {_mb(s['bytes'])} on disk "
           f"(source step with optimiser state: {_mb(s['source_bytes'])})\n"
           f"  load with: smoothvla_jax.load_policy({s['out']!r})")
-    return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from smoothvla_jax import cli
+
+    flags.DEFINE_string("checkpoint", None, "run directory or checkpoints/ directory")
+    flags.DEFINE_string("out", None, "output directory")
+    flags.DEFINE_integer("step", None, "checkpoint step (default: latest)")
+    flags.DEFINE_enum("dtype", None, list(DTYPES), "cast floating-point params (default: keep)")
+    flags.DEFINE_bool("force", False, "replace a non-empty --out")
+    flags.mark_flags_as_required(["checkpoint", "out"])
+    cli.run(main, config_flag=None)

@@ -5,7 +5,7 @@
 logged after the last checkpoint appear twice; readers should keep the last row per step.
 
 Weights & Biases (optional, off by default) is driven by the run config's ``logging`` section
-(``configs/libero10.py``)::
+(:class:`smoothvla_jax.config.LoggingConfig`)::
 
     logging.wandb = False           # also log every row to W&B
     logging.wandb_project = "smoothvla-jax"
@@ -31,27 +31,22 @@ from typing import Any
 
 from tensorboardX import SummaryWriter
 
+from smoothvla_jax.config import as_config
+
 WANDB_ID_FILE = "wandb_run_id"
 
 
-def _section(config: Any, name: str) -> Mapping[str, Any]:
-    if config is None:
-        return {}
-    sec = config.get(name) if hasattr(config, "get") else getattr(config, name, None)
-    return sec if sec is not None else {}
-
-
 def _plain(config: Any) -> dict[str, Any]:
-    """JSON-safe dict of a ConfigDict / mapping (for the W&B run config)."""
-    if hasattr(config, "to_json_best_effort"):
-        return json.loads(config.to_json_best_effort())
-    return json.loads(json.dumps(dict(config), default=str))
+    """JSON-safe dict of the run config (for the W&B run config)."""
+    return json.loads(json.dumps(as_config(config, strict=False).to_dict(), default=str))
 
 
 def _init_wandb(workdir: str, config: Any) -> Any | None:
     """Starts a W&B run when ``config.logging.wandb`` is set; returns it (or None)."""
-    lcfg = _section(config, "logging")
-    if not bool(lcfg.get("wandb", False)):
+    if config is None:
+        return None
+    lcfg = as_config(config, strict=False).logging
+    if not lcfg.wandb:
         return None
     try:
         wandb = importlib.import_module("wandb")
@@ -68,12 +63,11 @@ def _init_wandb(workdir: str, config: Any) -> Any | None:
         with open(id_path, "w", encoding="utf-8") as f:
             f.write(run_id)
     kwargs: dict[str, Any] = {
-        "project": str(lcfg.get("wandb_project", "") or "smoothvla-jax"),
-        "name": str(lcfg.get("wandb_name", "") or os.path.basename(os.path.abspath(workdir))),
+        "project": lcfg.wandb_project or "smoothvla-jax",
+        "name": lcfg.wandb_name or os.path.basename(os.path.abspath(workdir)),
         "dir": workdir, "id": run_id, "resume": "allow", "config": _plain(config)}
-    mode = str(lcfg.get("wandb_mode", "") or "")
-    if mode:
-        kwargs["mode"] = mode
+    if lcfg.wandb_mode:
+        kwargs["mode"] = lcfg.wandb_mode
     return wandb.init(**kwargs)
 
 

@@ -2,46 +2,42 @@
 
 Report from evaluation files (one or more per method; several = several training seeds)::
 
-    python -m smoothvla_jax.report --runs sft=runs/cpu/sft/eval/eval.json \\
-        binary=runs/cpu/binary_s0/eval.json,runs/cpu/binary_s1/eval.json \\
-        smooth=runs/cpu/smooth_s0/eval.json smooth=runs/cpu/smooth_s1/eval.json --out docs/report
+    python -m smoothvla_jax.report --runs=sft=runs/cpu/eval/step_6000/eval.json \\
+        --runs=binary=runs/cpu_grpo/binary_s0/eval/step_16/eval.json,runs/cpu_grpo/binary_s1/... \\
+        --runs=smooth=runs/cpu_grpo/smooth_s0/eval/step_16/eval.json --out=docs/report
 
-writes ``<out>/report.md`` (table: success %, MSJ (all episodes, and successful ones only),
-dimensionless jerk, LDLJ, SPARC, chunk discontinuity as mean +- 95% CI; relative change vs the
-``--baseline`` method, default ``binary``), ``<out>/report.json`` (the numbers) and
-``<out>/report.png`` (per-episode jerk distributions and one example end-effector path + speed
-profile per method).
+writes ``<out>/report.md`` (table: success % with its 95% Wilson interval, MSJ (all episodes, and
+successful ones only), dimensionless jerk, LDLJ, SPARC, chunk discontinuity as mean +- 95% CI;
+relative change vs the ``--baseline`` method, default ``binary``), ``<out>/report.json`` (the
+numbers) and ``<out>/report.png`` (per-episode jerk distributions and one example end-effector
+path + speed profile per method).
 
-Statistics: with one file per method, mean and 95% Student-t interval across episodes; with k > 1
-files per method, the per-file (per-seed) means are the samples (interval across seeds, n = k).
-Relative change for lower-is-better metrics is ``100 * (base - x) / base`` ("x% lower MSJ");
-for LDLJ / SPARC (log-scale / negative, higher = smoother) and success the table gives the
-difference ``x - base``.
+Statistics: with one file per method, success has a Wilson interval and every other metric a
+Student-t interval across episodes; with k > 1 files per method, the per-file (per-seed) means
+are the samples (Student-t interval across seeds, n = k). Relative change for lower-is-better
+metrics is ``100 * (base - x) / base`` ("x% lower MSJ"); for LDLJ / SPARC (log-scale /
+negative, higher = smoother) and success the table gives the difference ``x - base``.
 
-Evaluation files: ``smoothvla_jax.evaluate`` writes only per-task summaries (``results.json``);
-the table can use those, but the figure needs per-episode data, which :func:`evaluate_episodes`
-(CLI below) stores: the same summary plus, per task, every episode's metrics and the EE paths of
-the first ``num_paths`` episodes::
-
-    python -m smoothvla_jax.report --evaluate runs/cpu/sft [--config configs/grpo_cpu.py] \\
-        --out runs/cpu/sft/eval/eval.json [--num_init 50] [--seed 0] [--tasks ...]
+Evaluation files are the ``eval.json`` written by :func:`smoothvla_jax.evaluation.evaluate_policy`
+(``python -m smoothvla_jax.evaluate``, the pipeline's eval stage, the GRPO trainer): per-task
+summaries plus every episode's metrics and the EE paths of the first ``eval.num_paths`` episodes.
+Files with summaries only give the table but no figure.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import os
-import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+from absl import flags
 
-from smoothvla_jax.metrics import summarize
+from smoothvla_jax.evaluation import EPISODE_METRICS, EVAL_FORMAT, jsonable  # noqa: F401
+from smoothvla_jax.metrics import success_interval, summarize
 
-EVAL_FORMAT = "smoothvla-eval-episodes/1"
 # (key, column title, lower_is_better, display scale)
 METRICS: tuple[tuple[str, str, bool, float], ...] = (
     ("success", "Success (%)", False, 100.0),
@@ -55,121 +51,10 @@ METRICS: tuple[tuple[str, str, bool, float], ...] = (
 RELATIVE = ("msj_ee", "msj_ee_success", "dimensionless_jerk_ee",
             "chunk_discontinuity")  # reported as "% lower"
 LABELS = {"sft": "SFT", "binary": "GRPO (binary)", "smooth": "SmoothVLA (GRPO + jerk)"}
-_EPISODE_KEYS = ("success", "msj_ee", "dimensionless_jerk_ee", "ldlj_ee", "sparc_ee",
-                 "chunk_discontinuity", "msj_action", "ldlj_action", "path_length",
-                 "episode_length")
 
 
 def label(name: str) -> str:
     return LABELS.get(name, name)
-
-
-def _jsonable(x: Any) -> Any:
-    """Floats/arrays -> JSON (non-finite -> None)."""
-    if isinstance(x, dict):
-        return {k: _jsonable(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_jsonable(v) for v in x]
-    if isinstance(x, np.ndarray):
-        return _jsonable(x.tolist())
-    if isinstance(x, (np.floating, float)):
-        return float(x) if math.isfinite(float(x)) else None
-    if isinstance(x, np.integer):
-        return int(x)
-    if isinstance(x, np.bool_):
-        return bool(x)
-    return x
-
-
-# ============================================================================ evaluation
-def evaluate_episodes(checkpoint: str, config: Any = None, tasks: str | Sequence[str] | None = None,
-                      num_init: int | None = None, temperature: float | None = None,
-                      out_path: str | None = None, step: int | None = None, seed: int = 0,
-                      num_paths: int = 4) -> dict[str, Any]:
-    """Closed-loop evaluation keeping per-episode data (see the module docstring).
-
-    Same protocol and summary as :func:`smoothvla_jax.evaluate.evaluate` (``config.eval``:
-    ``num_init`` fixed initial states per task, ``horizon``, ``temperature``, ``batch_size``;
-    default config = the one stored in the checkpoint), no videos. Returns the dict written to
-    ``out_path`` (default ``<run>/eval/step_<step>/eval.json``): ``format``, ``checkpoint``,
-    ``step``, ``stage``, ``temperature``, ``num_init``, ``horizon``, ``seed``, ``tasks`` (per-task +
-    ``overall`` summaries exactly as evaluate's ``results.json``), ``table``, ``timing`` and
-    ``episodes[task]`` = ``{init_index: [n], <metric>: [n] for every smoothness metric,
-    ee_paths: [num_paths][len_i][3]}``.
-    """
-    import jax
-
-    from envs_mjx.env import CONTROL_DT, EnvConfig, LiberoEnv
-    from envs_mjx.renderer import RenderConfig
-    from smoothvla_jax import builders, checkpoints, evaluate
-    from smoothvla_jax.metrics import smoothness_report
-    from smoothvla_jax.rollout import make_batch_rollout_fn
-
-    policy = checkpoints.load_policy(checkpoint, step)
-    config = config if config is not None else builders.from_dict(policy.config)
-    ecfg, vcfg = config.eval, policy.vla_config
-    keys = builders.eval_task_keys(config, tasks)
-    num_init = int(num_init or ecfg.num_init)
-    temperature = float(ecfg.temperature if temperature is None else temperature)
-    s = vcfg.image_size
-    rows, episodes, timing, reports, horizons = {}, {}, {}, [], {}
-    for task in keys:
-        horizon = horizons[task] = builders.episode_limit(task, ecfg.horizon)  # 0: LIBERO limit
-        env = LiberoEnv(task, EnvConfig(render=RenderConfig(width=s, height=s), max_steps=horizon))
-        text, mask = policy.tokenizer.encode(env.instruction, max_len=vcfg.text_max_len)
-        rollout_batch = make_batch_rollout_fn(
-            env, vcfg, policy.action_tokenizer, text[0], mask[0], math.ceil(horizon / vcfg.chunk),
-            temperature, action_normalizer=policy.action_normalizer)
-        bsz = min(int(ecfg.batch_size), num_init)
-        key = jax.random.PRNGKey(seed)
-        t0 = time.perf_counter()
-        compiled = rollout_batch.lower(policy.params, key, np.arange(bsz)).compile()
-        compile_s = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        parts = []
-        for start in range(0, num_init, bsz):
-            ids = np.arange(start, start + bsz) % env.num_init_states
-            traj = compiled(policy.params, jax.random.fold_in(key, start), ids)
-            keep = {"ee_pos": traj.ee_pos, "actions": traj.actions, "step_mask": traj.step_mask,
-                    "success": traj.success, "length": traj.length}
-            n = min(bsz, num_init - start)
-            part = {k: np.asarray(v)[:n] for k, v in jax.device_get(keep).items()}
-            part["init_index"] = ids[:n]
-            parts.append(part)
-        run_s = time.perf_counter() - t0
-        cat = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
-        rep = smoothness_report(cat["ee_pos"], cat["actions"], cat["step_mask"], cat["success"],
-                                CONTROL_DT, vcfg.chunk)
-        reports.append(rep)
-        rows[task] = evaluate._summary(rep) | {"instruction": env.instruction}
-        ep = {k: np.asarray(rep[k], np.float64) for k in _EPISODE_KEYS if k in rep}
-        ep["init_index"] = cat["init_index"]
-        ep["ee_paths"] = [np.round(cat["ee_pos"][i, : max(int(cat["length"][i]), 1)], 5)
-                          for i in range(min(num_paths, num_init))]
-        episodes[task] = ep
-        timing[task] = {"compile_s": round(compile_s, 1), "run_s": round(run_s, 1)}
-        print(f"{task}: success {100 * rows[task]['success_rate']:.1f}% ({timing[task]})",
-              flush=True)
-    overall = {k: np.concatenate([np.atleast_1d(r[k]) for r in reports])
-               for k in evaluate.REPORTED + ("success",)}
-    rows["overall"] = evaluate._summary(overall)
-    table = evaluate.format_table(rows)
-    print(table)
-    ckpt_dir = checkpoints.resolve_dir(checkpoint)
-    results = {"format": EVAL_FORMAT, "checkpoint": ckpt_dir, "step": policy.step,
-               "stage": policy.meta.get("stage", "sft"), "temperature": temperature,
-               "num_init": num_init, "seed": seed, "tasks": rows,
-               # one number when every task shares it, else per task
-               "horizon": (next(iter(horizons.values())) if len(set(horizons.values())) == 1
-                           else horizons),
-               "table": table, "timing": timing, "episodes": episodes}
-    out_path = out_path or os.path.join(os.path.dirname(ckpt_dir), "eval", f"step_{policy.step}",
-                                        "eval.json")
-    os.makedirs(os.path.dirname(os.path.abspath(out_path)), exist_ok=True)
-    with open(out_path, "w", encoding="utf-8") as f:
-        json.dump(_jsonable(results), f)
-    results["out_path"] = out_path
-    return results
 
 
 # ============================================================================ loading
@@ -181,11 +66,18 @@ def load_eval(path: str) -> dict[str, Any]:
     """Reads an eval file (ours or evaluate's ``results.json``) into
     ``{"path", "episodes": {metric: [n]} | None, "paths": [[T, 3], ...], "overall": summary}``
     (episodes pooled over tasks; ``None`` when the file has only summaries)."""
-    with open(path, encoding="utf-8") as f:
-        d = json.load(f)
-    if "tasks" not in d or "overall" not in d["tasks"]:
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"report input {path!r} not found; create it with "
+                                f"`python -m smoothvla_jax.evaluate --checkpoint=<run>` (it "
+                                f"writes <run>/eval/step_<n>/eval.json) or fix the path")
+    try:
+        with open(path, encoding="utf-8") as f:
+            d = json.load(f)
+    except json.JSONDecodeError as e:
+        raise ValueError(f"report input {path!r} is not JSON ({e}); pass an eval.json") from e
+    if not isinstance(d, dict) or "tasks" not in d or "overall" not in d["tasks"]:
         raise ValueError(f"{path}: not an evaluation file (no tasks.overall); expected the output "
-                         f"of smoothvla_jax.evaluate or smoothvla_jax.report --evaluate")
+                         f"of python -m smoothvla_jax.evaluate")
     out: dict[str, Any] = {"path": path, "overall": d["tasks"]["overall"], "episodes": None,
                            "paths": [], "meta": {k: d.get(k) for k in
                                                  ("checkpoint", "step", "stage", "temperature",
@@ -194,7 +86,7 @@ def load_eval(path: str) -> dict[str, Any]:
     if eps:
         pooled: dict[str, list[np.ndarray]] = {}
         for task in sorted(eps):
-            for k in _EPISODE_KEYS:
+            for k in EPISODE_METRICS:
                 if k in eps[task]:
                     pooled.setdefault(k, []).append(_as_array(eps[task][k]))
             for p in eps[task].get("ee_paths", []):
@@ -225,14 +117,16 @@ def method_stats(evals: Sequence[dict[str, Any]], confidence: float = 0.95) -> d
             s = summarize([_file_mean(e, key) for e in evals], confidence) | {"over": "seeds"}
         else:
             ev = evals[0]
-            if ev["episodes"] is not None and key in ev["episodes"]:
+            if key == "success":  # Wilson interval of the pooled episodes
+                if ev["episodes"] is not None and "success" in ev["episodes"]:
+                    flags = ev["episodes"]["success"]
+                else:
+                    n = int(ev["overall"]["n"])
+                    flags = np.arange(n) < round(float(ev["overall"]["success_rate"]) * n)
+                s = success_interval(flags, confidence) | {"over": "episodes"}
+            elif ev["episodes"] is not None and key in ev["episodes"]:
                 v = ev["episodes"][key]
                 s = summarize(v[np.isfinite(v)], confidence) | {"over": "episodes"}
-            elif key == "success":
-                p, n = float(ev["overall"]["success_rate"]), int(ev["overall"]["n"])
-                half = (1.96 * math.sqrt(p * (1 - p) / n)) if n else float("nan")
-                s = {"mean": p, "ci_low": p - half, "ci_high": p + half, "n": n,
-                     "over": "episodes"}
             else:
                 o = ev["overall"].get(key) or {}
                 s = {k: (float("nan") if o.get(k) is None else float(o[k]))
@@ -379,9 +273,10 @@ def build_report(runs: Mapping[str, Sequence[str]], out_dir: str, baseline: str 
     os.makedirs(out_dir, exist_ok=True)
     fig_path = os.path.join(out_dir, "report.png")
     has_fig = make_figure(evals, fig_path)
-    intro = ("Closed-loop evaluation; each cell is the mean ± half-width of the 95% Student-t "
-             "interval (across episodes for one evaluation file per method, across the per-seed "
-             "means when several files are given). MSJ = mean squared jerk of the executed "
+    intro = ("Closed-loop evaluation; each cell is the mean ± half-width of the 95% interval "
+             "(success: Wilson interval over the episodes for one evaluation file per method; "
+             "other metrics: Student-t interval across episodes, or across the per-seed means "
+             "when several files are given). MSJ = mean squared jerk of the executed "
              "end-effector path; dimensionless jerk = D⁵/L²∫‖j‖²dt (lower = smoother); LDLJ and "
              "SPARC: higher (less negative) = smoother; chunk disc. = mean action jump at action-"
              "chunk boundaries. Smoothness metrics are over all episodes (success or not), except "
@@ -398,7 +293,7 @@ def build_report(runs: Mapping[str, Sequence[str]], out_dir: str, baseline: str 
         lines += ["![jerk distributions and example trajectories](report.png)", ""]
     else:
         note = ("(No per-episode data in the eval files, so no figure; produce them with "
-                "`python -m smoothvla_jax.report --evaluate <run>`.)")
+                "`python -m smoothvla_jax.evaluate --checkpoint=<run>`.)")
         lines += [note, ""]
     lines += ["## Inputs", ""]
     for name, evs in evals.items():
@@ -411,7 +306,7 @@ def build_report(runs: Mapping[str, Sequence[str]], out_dir: str, baseline: str 
     with open(os.path.join(out_dir, "report.md"), "w", encoding="utf-8") as f:
         f.write(md)
     with open(os.path.join(out_dir, "report.json"), "w", encoding="utf-8") as f:
-        json.dump(_jsonable({"stats": stats, "relative": relative, "baseline": baseline,
+        json.dump(jsonable({"stats": stats, "relative": relative, "baseline": baseline,
                              "runs": {k: list(v) for k, v in runs.items()}}), f, indent=1)
     return {"stats": stats, "relative": relative, "markdown": md,
             "figure": fig_path if has_fig else None}
@@ -431,34 +326,22 @@ def parse_runs(specs: Sequence[str]) -> dict[str, list[str]]:
     return runs
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--runs", nargs="+", default=[], help="NAME=EVAL.json[,EVAL.json...]")
-    ap.add_argument("--out", required=True, help="report directory, or eval JSON (--evaluate)")
-    ap.add_argument("--baseline", default="binary")
-    ap.add_argument("--title", default="SmoothVLA on LIBERO-MJX")
-    ap.add_argument("--evaluate", default="", help="checkpoint/run dir to evaluate instead")
-    ap.add_argument("--config", default="", help="(--evaluate) config file; default: the run's")
-    ap.add_argument("--tasks", default="")
-    ap.add_argument("--num_init", type=int, default=None)
-    ap.add_argument("--temperature", type=float, default=None)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--step", type=int, default=None)
-    ap.add_argument("--num_paths", type=int, default=4)
-    args = ap.parse_args(argv)
-    if args.evaluate:
-        config = None
-        if args.config:
-            from smoothvla_jax.builders import load_config
-
-            config = load_config(args.config)
-        evaluate_episodes(args.evaluate, config, args.tasks or None, args.num_init,
-                          args.temperature, args.out, args.step, args.seed, args.num_paths)
-        return
-    res = build_report(parse_runs(args.runs), args.out, args.baseline, args.title)
+def main(argv: list[str]) -> None:
+    if len(argv) > 1:
+        raise ValueError(f"unexpected arguments {argv[1:]}; pass each method as "
+                         f"--runs=NAME=EVAL.json[,EVAL.json...]")
+    f = flags.FLAGS
+    res = build_report(parse_runs(f.runs or []), f.out, f.baseline, f.title)
     print(res["markdown"])
+    print(f"report: {os.path.join(os.path.abspath(f.out), 'report.md')}")
 
 
 if __name__ == "__main__":
-    main()
+    from smoothvla_jax import cli
+
+    flags.DEFINE_multi_string("runs", None, "NAME=EVAL.json[,EVAL.json...] (repeat per method)")
+    flags.DEFINE_string("out", None, "report directory")
+    flags.DEFINE_string("baseline", "binary", "method the others are compared with")
+    flags.DEFINE_string("title", "SmoothVLA on LIBERO-MJX", "report title")
+    flags.mark_flags_as_required(["runs", "out"])
+    cli.run(main, config_flag=None)

@@ -9,7 +9,6 @@ checkpointing and resumption.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import os
 import time
@@ -17,13 +16,13 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
-import ml_collections
 import numpy as np
 import optax
 from flax import struct
 from tqdm import tqdm
 
 from smoothvla_jax import builders, checkpoints, data
+from smoothvla_jax.config import Config, SFTConfig, as_config, check_resume
 from smoothvla_jax.logger import MetricLogger
 from smoothvla_jax.model import (
     ActionNormalizer,
@@ -34,6 +33,7 @@ from smoothvla_jax.model import (
     init_params,
     param_count,
 )
+from smoothvla_jax.optim import OptimConfig, make_optimizer
 
 Params = Any
 
@@ -57,35 +57,11 @@ class Batch:
     weights: jax.Array
 
 
-@dataclasses.dataclass(frozen=True)
-class OptimConfig:
-    """Optimiser hyper-parameters (hashable; from ``config.sft`` via :meth:`from_config`)."""
-
-    lr: float
-    num_steps: int
-    warmup_steps: int
-    end_lr_ratio: float
-    weight_decay: float
-    grad_clip: float
-
-    @classmethod
-    def from_config(cls, scfg: ml_collections.ConfigDict) -> OptimConfig:
-        return cls(float(scfg.lr), int(scfg.num_steps), int(scfg.warmup_steps),
-                   float(scfg.end_lr_ratio), float(scfg.weight_decay), float(scfg.grad_clip))
-
-
-def make_optimizer(ocfg: OptimConfig) -> tuple[optax.GradientTransformation, Any]:
-    """AdamW (decay on >= 2-D params) with warmup + cosine; returns ``(optimizer, schedule)``."""
-    steps = max(ocfg.num_steps, 1)
-    warmup = min(ocfg.warmup_steps, steps - 1) if steps > 1 else 0
-    schedule = optax.warmup_cosine_decay_schedule(
-        init_value=0.0, peak_value=ocfg.lr, warmup_steps=warmup, decay_steps=steps,
-        end_value=ocfg.lr * ocfg.end_lr_ratio)
-    decay_mask = lambda params: jax.tree.map(lambda p: p.ndim >= 2, params)
-    tx = optax.adamw(schedule, b1=0.9, b2=0.95, weight_decay=ocfg.weight_decay, mask=decay_mask)
-    if ocfg.grad_clip > 0:
-        tx = optax.chain(optax.clip_by_global_norm(ocfg.grad_clip), tx)
-    return tx, schedule
+def sft_optim_config(scfg: SFTConfig) -> OptimConfig:
+    """SFT's optimiser: AdamW (b2 0.95), warmup + cosine over ``num_steps``, clipping."""
+    return OptimConfig(lr=scfg.lr, num_steps=scfg.num_steps, warmup_steps=scfg.warmup_steps,
+                       end_lr_ratio=scfg.end_lr_ratio, weight_decay=scfg.weight_decay,
+                       grad_clip=scfg.grad_clip, schedule="warmup_cosine", b2=0.95)
 
 
 def sft_loss(params: Params, vla_config: VLAConfig, batch: Batch,
@@ -168,20 +144,28 @@ def fit_normalizer(mode: str, dataset: data.Dataset) -> ActionNormalizer:
     """``identity``, or ``min_max`` on the q01/q99 of the valid dataset actions (gripper kept)."""
     if mode == "identity":
         return ActionNormalizer.identity()
-    if mode != "min_max":
-        raise ValueError(f"config.sft.action_norm must be 'identity' or 'min_max', got {mode!r}")
     acts = np.concatenate([t.actions[i, :n] for t in dataset.tasks
                            for i, n in enumerate(t.lengths)])
     return ActionNormalizer.from_data(acts, "min_max", quantile=0.01, mask=[True] * 6 + [False])
 
 
-def train_sft(config: ml_collections.ConfigDict, config_path: str | None = None,
+# fields whose change does not change the SFT result (bookkeeping, other stages)
+RESUME_IGNORED = ("sft.log_every", "sft.save_every", "sft.keep_checkpoints",
+                  "sft.async_checkpoint", "sft.resume", "data.root", "data.batch_size",
+                  "data.segment")
+
+
+def train_sft(config: Config | Any, config_path: str | None = None,
               stop_at: int | None = None) -> dict:
     """Runs (or resumes) SFT as configured; returns the final logged metrics + paths.
 
     ``stop_at``: end this invocation after that global step (saving a checkpoint) as if the job
     were preempted; a later call resumes. The schedule still spans ``config.sft.num_steps``.
+    Resuming with a config whose ``seed``/``data``/``model``/``sft`` fields differ from the
+    stored one raises :class:`smoothvla_jax.config.ConfigError` naming them (unless
+    ``config.allow_config_change``).
     """
+    config = as_config(config)
     scfg, workdir = config.sft, os.path.abspath(config.workdir)
     dataset = _open_dataset(config, config_path)
     vcfg = builders.vla_config(config)
@@ -194,22 +178,24 @@ def train_sft(config: ml_collections.ConfigDict, config_path: str | None = None,
     normalizer = fit_normalizer(scfg.action_norm, dataset)
     loader = data.SFTLoader(dataset, tokenizer, vcfg.chunk, int(scfg.batch_size),
                             int(config.seed), vcfg.text_max_len, config.data.pad_mode)
-    shift = int(scfg.get("augment_shift", 0))
+    shift = scfg.augment_shift
     if shift < 0 or shift >= vcfg.image_size // 2:
         raise ValueError(f"config.sft.augment_shift must be in [0, {vcfg.image_size // 2}) "
                          f"pixels for {vcfg.image_size} px images, got {shift}")
-    optimizer, train_step = cached_train_step(vcfg, OptimConfig.from_config(scfg), shift)
+    optimizer, train_step = cached_train_step(vcfg, sft_optim_config(scfg), shift)
     rng = jax.random.PRNGKey(int(config.seed))
     params = init_params(rng, vcfg)
     state = TrainState(step=jnp.zeros((), jnp.int32), params=params,
                        opt_state=optimizer.init(params), rng=rng)
     meta = checkpoints.make_meta(vcfg, action_tok, normalizer, tokenizer,
-                                 builders.to_dict(config), stage="sft",
+                                 config.to_dict(), stage="sft",
                                  dataset=dataset.root, tasks=[t.key for t in dataset.tasks])
     ckpt = checkpoints.Checkpointer(os.path.join(workdir, "checkpoints"),
                                     int(scfg.keep_checkpoints), bool(scfg.async_checkpoint))
     position = 0
     if scfg.resume and ckpt.latest_step() is not None:
+        check_resume(ckpt.restore_meta().get("config", {}), config,
+                     ("seed", "data", "model", "sft"), RESUME_IGNORED, f"SFT run {workdir}")
         target = {"opt_state": state.opt_state, "rng": state.rng, "step": state.step,
                   "data_position": np.int64(0)}
         step, params, ts, _ = ckpt.restore(state.params, target)
@@ -257,16 +243,7 @@ def train_sft(config: ml_collections.ConfigDict, config_path: str | None = None,
             **last}
 
 
-def _open_dataset(config: ml_collections.ConfigDict, config_path: str | None) -> data.Dataset:
+def _open_dataset(config: Config, config_path: str | None) -> data.Dataset:
     hint = builders.collect_command(config, config_path)
     keys = builders.task_keys(config.data.tasks, config.data.suite)
-    try:
-        return data.load_dataset(config.data.root, keys, hint=hint)
-    except data.DatasetNotFoundError:
-        if not config.data.auto_collect:
-            raise
-    from smoothvla_jax.collect import collect  # imports MJX: only when needed
-
-    print(f"dataset {config.data.root} missing; collecting it first (data.auto_collect=True)")
-    collect(config)
     return data.load_dataset(config.data.root, keys, hint=hint)

@@ -1,67 +1,287 @@
-"""Training entry point; ``config.stage`` picks the stage.
+"""The SmoothVLA pipeline: collect -> sft -> grpo -> eval -> report.
 
-    python -m smoothvla_jax.train --config=configs/libero10.py [--config.seed=3]
+    python -m smoothvla_jax.train --config=configs/libero10.py            # GPU/TPU-sized
+    python -m smoothvla_jax.train --config=configs/cpu.py                 # CPU-sized
+    python -m smoothvla_jax.train --config=configs/libero10.py --config.stages=sft,grpo
 
-Stages: ``"sft"`` (:func:`smoothvla_jax.sft.train_sft`, then
-:func:`smoothvla_jax.evaluate.evaluate` when ``config.eval.after_train``); ``"grpo"``
-(:func:`smoothvla_jax.rl.trainer.run_grpo`, needs ``config.grpo``/``config.reward``, e.g.
-``configs/grpo_smoke.py``).
-Outputs in ``config.workdir``: ``checkpoints/`` (orbax, see :mod:`smoothvla_jax.checkpoints`),
-``tb/`` (TensorBoard), ``metrics.jsonl``. Re-running resumes from the latest checkpoint
-(``config.sft.resume``). A missing dataset raises an error with the exact collect command, or
-is collected first when ``config.data.auto_collect`` is True.
+Stages (``config.stages``, any subset, always run in this order; each one resumes):
+
+* ``collect``: scripted-expert demonstrations into ``data.root``, only when that dataset is
+  missing (:func:`smoothvla_jax.collect.collect`);
+* ``sft``: supervised fine-tuning into ``workdir`` (:func:`smoothvla_jax.sft.train_sft`;
+  continues from the latest checkpoint);
+* ``grpo``: GRPO with the ``reward`` section (``kind="smooth"`` = SmoothVLA) from the SFT run
+  (``grpo.init_checkpoint``, default ``workdir``) into ``grpo.workdir`` (default
+  ``<workdir>/grpo``; :func:`smoothvla_jax.rl.trainer.run_grpo`; continues too);
+* ``eval``: closed-loop evaluation of the SFT and GRPO policies under ``config.eval``
+  (:func:`smoothvla_jax.evaluation.evaluate_policy`) into ``<run>/eval/step_<n>/eval.json``;
+  an existing file for the same step and protocol is reused;
+* ``report``: SFT vs GRPO table + figure (:func:`smoothvla_jax.report.build_report`) in
+  ``<workdir>/report/``.
+
+Resuming a stage with a changed config is refused with the differing fields named
+(``--config.allow_config_change=True`` overrides). On a CPU-only machine an accelerator-sized
+config (``hardware="accelerator"``) prints one notice with a time estimate and the CPU config,
+then runs. The last thing printed is a summary table and where the outputs are.
 """
 
 from __future__ import annotations
 
-import ml_collections
-from absl import app, flags, logging
+import dataclasses
+import json
+import math
+import os
+import time
+from typing import Any
+
+from absl import flags
 from ml_collections import config_flags
 
-STAGES = ("sft", "grpo")
+from smoothvla_jax import cli
+from smoothvla_jax.config import STAGES, Config, as_config
+
+# Measured on 2 CPU cores (RESULTS.md, configs/cpu.py / configs/grpo_cpu.py): SFT of the tiny
+# VLA at 64 px, batch 32: 0.21 s/step; GRPO: ~45 s per iteration of 16 episodes x 184 steps.
+_CPU_SFT_S_PER_STEP = 0.21
+_CPU_GRPO_S_PER_EPISODE_STEP = 45.0 / (16 * 184)
 
 
-def train(config: ml_collections.ConfigDict, config_path: str | None = None,
-          stop_at: int | None = None) -> dict:
-    """Runs ``config.stage``; returns its summary dict (workdir, step, last metrics).
+def _model_cost_ratio(config: Config) -> float:
+    """Forward/backward cost of the config's VLA relative to the tiny 64 px one (parameters x
+    image tokens)."""
+    import jax
 
-    ``config_path`` only improves error messages; ``stop_at`` ends the run early at that global
-    step with a checkpoint (see :func:`smoothvla_jax.sft.train_sft`)."""
-    stage = config.stage
-    if stage == "sft":
-        from smoothvla_jax.sft import train_sft
+    from smoothvla_jax import builders
+    from smoothvla_jax.model import VLAConfig, init_params
 
-        summary = train_sft(config, config_path, stop_at)
-        if config.eval.get("after_train", False) and summary["step"] >= config.sft.num_steps:
-            from smoothvla_jax.evaluate import evaluate
+    def n_params(vcfg: VLAConfig) -> int:
+        shapes = jax.eval_shape(lambda: init_params(jax.random.PRNGKey(0), vcfg))
+        return sum(math.prod(x.shape) for x in jax.tree.leaves(shapes))
 
-            res = evaluate(summary["workdir"], config)
-            summary.update(eval_dir=res["out_dir"], eval=res["tasks"]["overall"])
-        return summary
-    if stage == "grpo":
-        if "grpo" not in config or "reward" not in config:
-            raise ValueError("config.stage='grpo' needs config.grpo and config.reward sections "
-                             "(see configs/grpo_smoke.py, configs/grpo_cpu.py)")
-        from smoothvla_jax.rl.trainer import run_grpo
+    vcfg = builders.vla_config(config)
+    tiny = VLAConfig.tiny(image_size=64, chunk=vcfg.chunk)
+    return n_params(vcfg) / n_params(tiny) * (vcfg.image_size / 64) ** 2
 
-        return run_grpo(config)
-    raise ValueError(f"unknown config.stage {stage!r}; expected one of {STAGES}")
+
+def estimate_cpu_seconds(config: Config) -> dict[str, float]:
+    """Rough 2-core CPU time per stage, extrapolated from measured CPU speeds (order of
+    magnitude only: the real ETA is in each stage's progress bar)."""
+    from smoothvla_jax import builders
+
+    r = _model_cost_ratio(config)
+    n_tasks = len(builders.task_keys(config.data.tasks, config.data.suite))
+    sft = config.sft.num_steps * _CPU_SFT_S_PER_STEP * r * config.sft.batch_size / 32
+    g = config.grpo
+    steps = g.horizon or 520
+    grpo = (g.num_iterations * g.prompts_per_iteration * g.group_size * steps
+            * _CPU_GRPO_S_PER_EPISODE_STEP * (0.5 + 0.5 * r))
+    ev = 2 * n_tasks * config.eval.num_init * (config.eval.horizon or 520) * \
+        _CPU_GRPO_S_PER_EPISODE_STEP / 3 * (0.5 + 0.5 * r)  # no update, greedy
+    collect = n_tasks * config.data.num_demos * config.data.max_attempts * 2.0
+    return {"collect": collect, "sft": sft, "grpo": grpo, "eval": ev}
+
+
+def _human(seconds: float) -> str:
+    if seconds >= 2 * 86400:
+        return f"{seconds / 86400:.0f} days"
+    if seconds >= 2 * 3600:
+        return f"{seconds / 3600:.0f} hours"
+    return f"{max(seconds / 60, 1):.0f} min"
+
+
+def hardware_notice(config: Config, config_path: str | None) -> str | None:
+    """The one-time notice for an accelerator-sized config on a CPU-only machine, or None."""
+    import jax
+
+    if config.hardware != "accelerator" or jax.default_backend() != "cpu":
+        return None
+    est = estimate_cpu_seconds(config)
+    total = sum(est[s] for s in config.stage_list() if s in est)
+    path = config_path or "this config"
+    return (f"note: {path} is sized for a GPU/TPU ({config.model.size} VLA, "
+            f"{config.data.image_size} px, {config.sft.num_steps:,} SFT steps, "
+            f"{config.grpo.num_iterations} GRPO iterations of "
+            f"{config.grpo.prompts_per_iteration * config.grpo.group_size} episodes) but JAX "
+            f"only sees a CPU: stages {','.join(config.stage_list())} would take roughly "
+            f"{_human(total)} here (extrapolated from measured CPU speeds; each progress bar "
+            f"shows the real ETA). For a CPU run use configs/cpu.py (about 1 hour on 2 cores) "
+            f"or configs/smoke.py (minutes). Continuing.")
+
+
+# ============================================================================ stages
+def _has_checkpoint(run_dir: str) -> int | None:
+    from smoothvla_jax import checkpoints
+
+    d = checkpoints.resolve_dir(run_dir)
+    if not os.path.isdir(d):
+        return None
+    ck = checkpoints.Checkpointer(d, read_only=True)
+    step = ck.latest_step()
+    ck.close()
+    return step
+
+
+def _eval_stage(run_dir: str, config: Config) -> dict[str, Any]:
+    """Evaluates the latest checkpoint of ``run_dir`` unless its eval.json (same step and
+    protocol) exists; returns ``{"path", "overall", "reused"}``."""
+    from smoothvla_jax import builders, checkpoints
+    from smoothvla_jax.evaluation import default_out_dir, evaluate_policy
+
+    step = _has_checkpoint(run_dir)
+    out_dir = default_out_dir(checkpoints.resolve_dir(run_dir), step)
+    path = os.path.join(out_dir, "eval.json")
+    tasks = set(builders.eval_task_keys(config))
+    if os.path.isfile(path):
+        with open(path, encoding="utf-8") as f:
+            old = json.load(f)
+        same = (old.get("num_init") == config.eval.num_init and old.get("seed") == config.seed
+                and old.get("temperature") == config.eval.temperature
+                and set(old.get("tasks", {})) - {"overall"} == tasks)
+        if same:
+            print(f"eval: reusing {path}")
+            return {"path": path, "overall": old["tasks"]["overall"], "reused": True}
+    res = evaluate_policy(run_dir, config, seed=config.seed, out_dir=out_dir)
+    return {"path": res["out_path"], "overall": res["tasks"]["overall"], "reused": False}
+
+
+def train(config: Config | Any, config_path: str | None = None,
+          stop_at: int | None = None) -> dict[str, Any]:
+    """Runs ``config.stages``; returns ``{"stages": {name: summary}, "outputs": {...}}``.
+
+    ``config_path`` only improves messages; ``stop_at`` ends SFT early at that global step with
+    a checkpoint (see :func:`smoothvla_jax.sft.train_sft`)."""
+    from smoothvla_jax.rl.trainer import grpo_workdir, init_checkpoint
+
+    config = as_config(config)
+    stages = config.stage_list()
+    notice = hardware_notice(config, config_path)
+    if notice:
+        print(notice, flush=True)
+    sft_dir, grpo_dir = os.path.abspath(config.workdir), grpo_workdir(config)
+    init_dir = init_checkpoint(config)
+    report_dir = os.path.join(sft_dir, "report")
+    out: dict[str, Any] = {"stages": {}, "times": {}, "outputs": {}}
+    for i, stage in enumerate(stages, 1):
+        print(f"[{i}/{len(stages)}] {stage}", flush=True)
+        t0 = time.perf_counter()
+        if stage == "collect":
+            out["stages"]["collect"] = _collect_if_missing(config)
+            out["outputs"]["dataset"] = os.path.abspath(config.data.root)
+        elif stage == "sft":
+            from smoothvla_jax.sft import train_sft
+
+            out["stages"]["sft"] = train_sft(config, config_path, stop_at)
+            out["outputs"]["sft"] = sft_dir
+            if stop_at is not None and out["stages"]["sft"]["step"] < config.sft.num_steps:
+                out["times"]["sft"] = time.perf_counter() - t0
+                break
+        elif stage == "grpo":
+            from smoothvla_jax.rl.trainer import run_grpo
+
+            cfg = config
+            if "eval" in stages:  # the eval stage evaluates the final GRPO policy
+                cfg = dataclasses.replace(config, grpo=dataclasses.replace(config.grpo,
+                                                                           eval_at_end=False))
+            out["stages"]["grpo"] = run_grpo(cfg, grpo_dir)
+            out["outputs"]["grpo"] = grpo_dir
+        elif stage == "eval":
+            runs = {"sft": init_dir, "grpo": grpo_dir}
+            res = {}
+            for name, d in runs.items():
+                if _has_checkpoint(d) is None:
+                    print(f"eval: no {name} checkpoint in {d}; skipped")
+                    continue
+                res[name] = _eval_stage(d, config)
+                out["outputs"][f"eval_{name}"] = res[name]["path"]
+            if not res:
+                raise cli.UserError(f"eval stage: no checkpoint in {init_dir} or {grpo_dir}; "
+                                    f"run the sft stage first (--config.stages=sft,eval)")
+            out["stages"]["eval"] = res
+        elif stage == "report":
+            from smoothvla_jax.report import build_report
+
+            ev = out["stages"].get("eval") or {}
+            if not ev:
+                raise cli.UserError("the report stage needs the eval stage's files: run it with "
+                                    "eval (--config.stages=eval,report)")
+            kind = "smooth" if config.reward.kind == "smooth" else "binary"
+            runs = {("sft" if k == "sft" else kind): [v["path"]] for k, v in ev.items()}
+            rep = build_report(runs, report_dir, baseline="sft",
+                               title=f"SFT vs GRPO ({config.reward.kind} reward): {config.name}")
+            out["stages"]["report"] = {"markdown": os.path.join(report_dir, "report.md"),
+                                       "figure": rep["figure"]}
+            out["outputs"]["report"] = os.path.join(report_dir, "report.md")
+        out["times"][stage] = time.perf_counter() - t0
+    return out
+
+
+def _collect_if_missing(config: Config) -> dict[str, Any]:
+    from smoothvla_jax import builders, data
+
+    keys = builders.task_keys(config.data.tasks, config.data.suite)
+    try:
+        ds = data.load_dataset(config.data.root, keys)
+        n = sum(t.num_episodes for t in ds.tasks)
+        print(f"collect: dataset {ds.root} present ({n} demos); skipped")
+        return {"root": ds.root, "demos": n, "collected": False}
+    except data.DatasetNotFoundError:
+        pass
+    from smoothvla_jax.collect import collect
+
+    root = collect(config)
+    ds = data.load_dataset(root, keys)
+    return {"root": root, "demos": sum(t.num_episodes for t in ds.tasks), "collected": True}
+
+
+# ============================================================================ summary
+def _success(s: dict[str, Any]) -> str:
+    from smoothvla_jax.evaluation import format_success
+
+    return format_success(s["success"]) if isinstance(s.get("success"), dict) else "n/a"
+
+
+def summary_table(out: dict[str, Any]) -> str:
+    """The final table: one row per stage that ran (time, result), then the output paths."""
+    rows = []
+    st, times = out["stages"], out["times"]
+    for stage in STAGES:
+        if stage not in st:
+            continue
+        s = st[stage]
+        if stage == "collect":
+            res = f"{s['demos']} demos" + (" collected" if s["collected"] else " (present)")
+        elif stage == "sft":
+            loss = f", loss {s['loss']:.3f}" if "loss" in s else ""
+            res = f"step {s['step']}{loss}"
+        elif stage == "grpo":
+            r = f", reward {s['reward_mean']:.3f}" if "reward_mean" in s else ""
+            res = f"iteration {s['step']}{r}"
+        elif stage == "eval":
+            res = "; ".join(f"{k} success {_success(v['overall'])} "
+                            f"(n={v['overall']['n']})" for k, v in s.items())
+        else:
+            res = "SFT vs GRPO table + figure"
+        rows.append((stage, f"{times.get(stage, 0.0):.0f} s", res))
+    w = max([len(r[2]) for r in rows] + [6])
+    lines = [f"{'stage':8s} {'time':>8s}  {'result':{w}s}", "-" * (19 + w)]
+    lines += [f"{a:8s} {b:>8s}  {c}" for a, b, c in rows]
+    lines += ["", "outputs:"] + [f"  {k:10s} {v}" for k, v in out["outputs"].items()]
+    return "\n".join(lines)
 
 
 def main(argv: list[str]) -> None:
-    del argv
-    logging.set_verbosity(logging.WARNING)  # orbax logs every save at INFO
-    path = config_flags.get_config_filename(flags.FLAGS["config"])
-    config = flags.FLAGS.config
-    if config.get("parallel", None) is not None and config.parallel.get("distributed", False):
+    if len(argv) > 1:
+        raise cli.UserError(f"unexpected arguments {argv[1:]}; use --config.<field>=<value>")
+    config = cli.typed_config()
+    if config.parallel.distributed:
         from smoothvla_jax.parallel import initialize_distributed
 
         initialize_distributed()  # multi-host: before anything else touches the devices
-    summary = train(config, path)
-    print(summary)
+    out = train(config, cli.config_path())
+    print("\n" + summary_table(out), flush=True)
 
 
 if __name__ == "__main__":
     config_flags.DEFINE_config_file("config", None, "config file, e.g. configs/smoke.py")
     flags.mark_flags_as_required(["config"])
-    app.run(main)
+    cli.run(main)

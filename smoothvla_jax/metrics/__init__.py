@@ -12,6 +12,7 @@ from smoothvla_jax.metrics.smoothness import (
     smoothness_report,
     sparc,
     speed_from_positions,
+    success_interval,
     summarize,
 )
 
@@ -27,5 +28,6 @@ __all__ = [
     "smoothness_report",
     "sparc",
     "speed_from_positions",
+    "success_interval",
     "summarize",
 ]

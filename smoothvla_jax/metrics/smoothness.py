@@ -282,40 +282,6 @@ def chunk_discontinuity(
 # ----------------------------------------------------------------------------------------------
 
 
-def _normal_ppf(p: float) -> float:
-    """Standard normal quantile by Newton iterations on ``math.erf`` (|error| < 1e-12)."""
-    if not 0.0 < p < 1.0:
-        raise ValueError(f"probability must be in (0, 1), got {p}")
-    z = 0.0
-    for _ in range(100):
-        cdf = 0.5 * (1.0 + math.erf(z / math.sqrt(2.0)))
-        pdf = math.exp(-0.5 * z * z) / math.sqrt(2.0 * math.pi)
-        step = (cdf - p) / max(pdf, 1e-300)
-        z -= max(min(step, 2.0), -2.0)
-        if abs(step) < 1e-13:
-            break
-    return z
-
-
-def _student_t_ppf(p: float, df: int) -> float:
-    """Student-t quantile: exact for df 1 and 2, Cornish-Fisher expansion otherwise.
-
-    The expansion is accurate to < 1% for df >= 3 and confidence <= 0.99
-    (e.g. 3.178 vs 3.182 for df=3, p=0.975).
-    """
-    if df == 1:
-        return math.tan(math.pi * (p - 0.5))
-    if df == 2:
-        return (2.0 * p - 1.0) / math.sqrt(2.0 * p * (1.0 - p))
-    z = _normal_ppf(p)
-    n = float(df)
-    g1 = (z**3 + z) / 4.0
-    g2 = (5 * z**5 + 16 * z**3 + 3 * z) / 96.0
-    g3 = (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / 384.0
-    g4 = (79 * z**9 + 776 * z**7 + 1482 * z**5 - 1920 * z**3 - 945 * z) / 92160.0
-    return z + g1 / n + g2 / n**2 + g3 / n**3 + g4 / n**4
-
-
 def summarize(values, confidence: float = 0.95) -> dict[str, float]:
     """Mean, sample std and a two-sided confidence interval of the mean (NumPy).
 
@@ -341,8 +307,35 @@ def summarize(values, confidence: float = 0.95) -> dict[str, float]:
     if n == 1:
         return {"mean": mean, "std": 0.0, "ci_low": mean, "ci_high": mean, "n": 1}
     std = float(v.std(ddof=1))
-    half = _student_t_ppf(0.5 + confidence / 2.0, n - 1) * std / math.sqrt(n)
+    from scipy import stats
+
+    half = float(stats.t.ppf(0.5 + confidence / 2.0, n - 1)) * std / math.sqrt(n)
     return {"mean": mean, "std": std, "ci_low": mean - half, "ci_high": mean + half, "n": n}
+
+
+def success_interval(success, confidence: float = 0.95) -> dict[str, float]:
+    """Success rate and its Wilson score interval (``scipy.stats.binomtest``).
+
+    Args:
+      success: ``[N]`` per-episode success flags (bool / 0-1).
+
+    Returns:
+      ``dict(mean, ci_low, ci_high, n)``; NaNs when ``N == 0``. Unlike a normal-approximation
+      interval it stays inside [0, 1] and is not degenerate at 0% or 100%.
+    """
+    import numpy as np
+    from scipy import stats
+
+    if not 0.0 < confidence < 1.0:
+        raise ValueError(f"confidence must be in (0, 1), got {confidence}")
+    v = np.asarray(success, dtype=np.float64).reshape(-1)
+    n = int(v.size)
+    if n == 0:
+        nan = float("nan")
+        return {"mean": nan, "ci_low": nan, "ci_high": nan, "n": 0}
+    k = int(np.round(v.sum()))
+    ci = stats.binomtest(k, n).proportion_ci(confidence, method="wilson")
+    return {"mean": k / n, "ci_low": float(ci.low), "ci_high": float(ci.high), "n": n}
 
 
 def smoothness_report(

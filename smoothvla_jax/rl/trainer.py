@@ -1,8 +1,8 @@
 """GRPO fine-tuning of the SFT policy in MJX: one jitted, pure iteration per task.
 
-    python -m smoothvla_jax.rl.trainer --config=configs/grpo_smoke.py [--config.seed=1]
+    python -m smoothvla_jax.train --config=configs/grpo_smoke.py [--config.seed=1]
 
-(``python -m smoothvla_jax.train`` will dispatch ``config.stage='grpo'`` to :func:`run_grpo`.)
+(the pipeline's ``grpo`` stage, :mod:`smoothvla_jax.train`, calls :func:`run_grpo`).
 
 One GRPO iteration (``make_grpo_iteration``), PureJaxRL style, is a single ``jax.jit`` of
 ``iteration(train_state, key) -> (train_state, metrics)``:
@@ -44,7 +44,6 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
-import ml_collections
 import numpy as np
 import optax
 from flax import struct
@@ -52,6 +51,7 @@ from flax import struct
 from envs_mjx.env import CONTROL_DT, EnvConfig, LiberoEnv
 from envs_mjx.init_states import NUM_INIT_STATES
 from envs_mjx.renderer import RenderConfig
+from smoothvla_jax.config import Config, GRPOTrainConfig, as_config, check_resume
 from smoothvla_jax.metrics import smoothness as sm
 from smoothvla_jax.parallel import DataParallel
 from smoothvla_jax.model import (
@@ -102,18 +102,19 @@ def episode_metrics(traj: Trajectory, reward_cfg: RewardConfig, chunk_size: int,
     Only valid steps (``traj.step_mask``) enter the reward and every jerk metric.
 
     Returns:
-      ``(rewards [...], per-episode metrics {name: [...]})`` with ``success``, ``length``,
-      ``msj_ee``, ``log_dj_ee`` (ln dimensionless jerk), ``ldlj_ee``, ``msj_action``,
-      ``chunk_discontinuity`` and ``jerk_cost`` (the reward's ``J_norm``; 0 for binary).
+      ``(rewards [...], per-episode metrics {name: [...]})`` with ``success``,
+      ``episode_length``, ``msj_ee``, ``dimensionless_jerk_ee``, ``ldlj_ee``, ``msj_action``,
+      ``chunk_discontinuity`` (the names of :data:`smoothvla_jax.evaluation.EPISODE_METRICS`)
+      and ``jerk_cost`` (the reward's ``J_norm``; 0 for binary).
     """
     mask = traj.step_mask.astype(jnp.float32)
     rewards = compute_reward(traj.success, traj.ee_pos, traj.actions, mask, dt, reward_cfg)
     arm = traj.actions[..., :6]
     ep = {
         "success": traj.success.astype(jnp.float32),
-        "length": traj.length.astype(jnp.float32),
+        "episode_length": traj.length.astype(jnp.float32),
         "msj_ee": sm.mean_squared_jerk(traj.ee_pos, dt, mask),
-        "log_dj_ee": sm._log_dimensionless_jerk(traj.ee_pos, dt, mask, use_amplitude=False),
+        "dimensionless_jerk_ee": sm.dimensionless_jerk(traj.ee_pos, dt, mask),
         "ldlj_ee": sm.log_dimensionless_jerk(traj.ee_pos, dt, mask),
         "msj_action": sm.mean_squared_jerk(arm, dt, mask),
         "chunk_discontinuity": sm.chunk_discontinuity(arm, chunk_size, mask),
@@ -156,13 +157,12 @@ def _policy_logp(params: Params, vla_config: VLAConfig, mb: dict[str, jax.Array]
     return lp.reshape((n, c) + lp.shape[1:])
 
 
-def make_grpo_optimizer(lr: float, weight_decay: float = 0.0, b1: float = 0.9,
-                        b2: float = 0.999, eps: float = 1e-8) -> optax.GradientTransformation:
-    """Constant-LR AdamW (global-norm clipping happens in ``make_update_fn``)."""
-    if weight_decay > 0:
-        decay_mask = lambda params: jax.tree.map(lambda p: p.ndim >= 2, params)
-        return optax.adamw(lr, b1=b1, b2=b2, eps=eps, weight_decay=weight_decay, mask=decay_mask)
-    return optax.adam(lr, b1=b1, b2=b2, eps=eps)
+def make_grpo_optimizer(lr: float, weight_decay: float = 0.0) -> optax.GradientTransformation:
+    """Constant-LR AdamW from :func:`smoothvla_jax.optim.make_optimizer` (global-norm clipping
+    happens in ``make_update_fn``, which also logs the pre-clip norm)."""
+    from smoothvla_jax.optim import OptimConfig, make_optimizer
+
+    return make_optimizer(OptimConfig(lr=lr, weight_decay=weight_decay, schedule="constant"))[0]
 
 
 def make_grpo_iteration(
@@ -208,7 +208,7 @@ def make_grpo_iteration(
         None = whatever devices the inputs live on (one device by default).
 
     Metrics (scalars): ``reward_mean``, ``reward_std``, ``success_rate``, ``episode_length``,
-    ``msj_ee``, ``log_dj_ee``, ``ldlj_ee``, ``msj_action``, ``chunk_discontinuity``,
+    ``msj_ee``, ``dimensionless_jerk_ee``, ``ldlj_ee``, ``msj_action``, ``chunk_discontinuity``,
     ``jerk_cost``, ``groups_kept``, ``valid_chunk_frac``, ``updated`` and the update's ``loss``,
     ``pg_loss``, ``clip_frac``, ``approx_kl``, ``ratio_mean``, ``ratio_first``, ``grad_norm``,
     plus ``kl_ref`` when ``kl_coef > 0``.
@@ -296,10 +296,10 @@ def make_grpo_iteration(
         if use_kl:
             upd["kl_ref"] = kl
 
-        metrics = {k: jnp.mean(v) for k, v in ep.items() if k not in ("success", "length")}
+        metrics = {k: jnp.mean(v) for k, v in ep.items() if k != "success"}
         metrics.update(
             reward_mean=jnp.mean(rewards), reward_std=jnp.mean(jnp.std(rewards, axis=-1)),
-            success_rate=jnp.mean(ep["success"]), episode_length=jnp.mean(ep["length"]),
+            success_rate=jnp.mean(ep["success"]),
             groups_kept=jnp.mean(gmask), valid_chunk_frac=jnp.mean(traj.chunk_mask),
             updated=any_kept.astype(jnp.float32), **upd)
         if return_episodes:
@@ -329,20 +329,19 @@ def init_train_state(params: Params, optimizer: optax.GradientTransformation, rn
 
 
 # ============================================================================ config plumbing
-def grpo_config_from(g: ml_collections.ConfigDict) -> GRPOConfig:
+def grpo_config_from(g: GRPOTrainConfig | Any) -> GRPOConfig:
     """:class:`GRPOConfig` from the ``config.grpo`` section (``max_grad_norm <= 0`` = off)."""
-    max_gn = float(g.get("max_grad_norm", 1.0))
+    if not isinstance(g, GRPOTrainConfig):
+        g = as_config({"grpo": g.to_dict() if hasattr(g, "to_dict") else dict(g)}).grpo
     return GRPOConfig(
-        group_size=int(g.group_size), clip_low=float(g.clip_low), clip_high=float(g.clip_high),
-        kl_coef=float(g.kl_coef), temperature=float(g.temperature),
-        update_epochs=int(g.update_epochs), num_minibatches=int(g.num_minibatches),
-        adv_eps=float(g.get("adv_eps", 1e-6)), dynamic_sampling=bool(g.dynamic_sampling),
-        normalize_std=bool(g.get("normalize_std", True)),
-        loss_agg=str(g.get("loss_agg", "token_mean")),
-        max_grad_norm=max_gn if max_gn > 0 else None)
+        group_size=g.group_size, clip_low=g.clip_low, clip_high=g.clip_high,
+        kl_coef=g.kl_coef, temperature=g.temperature, update_epochs=g.update_epochs,
+        num_minibatches=g.num_minibatches, adv_eps=g.adv_eps,
+        dynamic_sampling=g.dynamic_sampling, normalize_std=g.normalize_std,
+        loss_agg=g.loss_agg, max_grad_norm=g.max_grad_norm if g.max_grad_norm > 0 else None)
 
 
-def episode_shape(g: ml_collections.ConfigDict, chunk: int,
+def episode_shape(g: GRPOTrainConfig, chunk: int,
                   task_key: str | None = None) -> tuple[int, int]:
     """``(horizon, num_chunks)`` from ``config.grpo``: the env's step limit ``g.horizon`` and
     ``C = g.num_chunks`` decisions; either may be 0 (derived from the other:
@@ -350,7 +349,7 @@ def episode_shape(g: ml_collections.ConfigDict, chunk: int,
     (per task, e.g. in a mixed-suite run)."""
     from smoothvla_jax import builders
 
-    horizon, c = int(g.get("horizon", 0)), int(g.get("num_chunks", 0))
+    horizon, c = g.horizon, g.num_chunks
     if horizon <= 0 and c <= 0:
         if task_key is None:
             raise ValueError("set config.grpo.horizon (control steps) and/or "
@@ -374,17 +373,16 @@ class TaskSetup:
     compile_s: float = 0.0
 
 
-def build_task_iteration(task_key: str, policy: Any, config: ml_collections.ConfigDict,
+def build_task_iteration(task_key: str, policy: Any, config: Config | Any,
                          optimizer: optax.GradientTransformation, **kwargs: Any) -> TaskSetup:
     """Env + jitted iteration for one task of a GRPO config (``policy``: a
     :class:`smoothvla_jax.checkpoints.Policy`)."""
-    from smoothvla_jax import builders
-
+    config = as_config(config)
     g, vcfg = config.grpo, policy.vla_config
     s = vcfg.image_size
     horizon, num_chunks = episode_shape(g, vcfg.chunk, task_key)
-    layouts = builders.layouts_setting(g, "prompt_layouts", "grpo")
-    n_init = int(g.get("num_train_init", 0)) or NUM_INIT_STATES
+    layouts = g.prompt_layouts
+    n_init = g.num_train_init or NUM_INIT_STATES
     env = LiberoEnv(task_key, EnvConfig(render=RenderConfig(width=s, height=s),
                                         max_steps=horizon,
                                         train_layouts=n_init if layouts == "train" else 0))
@@ -392,68 +390,80 @@ def build_task_iteration(task_key: str, policy: Any, config: ml_collections.Conf
     pool = env.start_indices(layouts, n_init)
     it = make_grpo_iteration(
         env, vcfg, policy.action_tokenizer, tokens[0], mask[0], grpo_config_from(g),
-        RewardConfig.from_config(config.reward), optimizer, num_chunks,
-        int(g.prompts_per_iteration), policy.action_normalizer,
+        config.reward, optimizer, num_chunks,
+        g.prompts_per_iteration, policy.action_normalizer,
         init_states=pool,
-        ds_criterion=str(g.get("ds_criterion", "success")), **kwargs)
+        ds_criterion=g.ds_criterion, **kwargs)
     return TaskSetup(key=task_key, env=env, iteration=it)
 
 
-def make_parallel(config: ml_collections.ConfigDict, state: GRPOTrainState,
+def make_parallel(config: Config, state: GRPOTrainState,
                   optimizer: optax.GradientTransformation) -> DataParallel | None:
-    """:class:`DataParallel` from the optional ``config.parallel`` section (``num_devices``:
-    0 = all devices, 1 = no mesh; ``params``: ``"replicate"`` | ``"fsdp"``), or None."""
+    """:class:`DataParallel` from ``config.parallel`` (``num_devices``: 0 = all devices,
+    1 = no mesh; ``params``: ``"replicate"`` | ``"fsdp"``), or None on one device."""
     from smoothvla_jax.parallel import make_mesh
 
-    par = config.get("parallel", None)
-    if par is None:
-        return None
-    n = int(par.get("num_devices", 1))
+    par = as_config(config).parallel
+    n = par.num_devices
     if n == 1 or (n == 0 and jax.device_count() == 1):
         return None
-    return DataParallel.create(make_mesh(n), state, optimizer, str(par.get("params", "replicate")),
-                               int(par.get("min_fsdp_size", 2 ** 12)))
+    return DataParallel.create(make_mesh(n), state, optimizer, par.params, par.min_fsdp_size)
 
 
-def _check_config(config: ml_collections.ConfigDict) -> None:
-    for section in ("grpo", "reward"):
-        if section not in config:
-            raise ValueError(f"config has no '{section}' section; use a GRPO config such as "
-                             f"configs/grpo_smoke.py or configs/grpo_cpu.py")
-    if not config.grpo.init_checkpoint:
-        raise ValueError("config.grpo.init_checkpoint must name the SFT run directory")
+def grpo_workdir(config: Config) -> str:
+    """The GRPO run directory: ``grpo.workdir``, else ``<workdir>/grpo``."""
+    return os.path.abspath(config.grpo.workdir or os.path.join(config.workdir, "grpo"))
+
+
+def init_checkpoint(config: Config) -> str:
+    """The SFT run GRPO starts from: ``grpo.init_checkpoint``, else ``config.workdir``."""
+    return os.path.abspath(config.grpo.init_checkpoint or config.workdir)
+
+
+# fields whose change does not change the GRPO result (bookkeeping, evaluation, devices)
+RESUME_IGNORED = ("grpo.log_every", "grpo.save_every", "grpo.keep_checkpoints",
+                  "grpo.async_checkpoint", "grpo.resume", "grpo.eval_at_end", "grpo.workdir",
+                  "grpo.init_checkpoint")
 
 
 # ============================================================================ the run
-def run_grpo(config: ml_collections.ConfigDict, workdir: str | None = None) -> dict[str, Any]:
-    """Runs (or resumes) GRPO from the SFT checkpoint ``config.grpo.init_checkpoint``.
+def run_grpo(config: Config | Any, workdir: str | None = None) -> dict[str, Any]:
+    """Runs (or resumes) GRPO from the SFT checkpoint :func:`init_checkpoint`.
 
-    Writes to ``workdir`` (default ``config.workdir``): ``checkpoints/`` (params, and
+    Writes to ``workdir`` (default :func:`grpo_workdir`): ``checkpoints/`` (params, and
     ``train_state`` = opt state, step, base RNG; same layout/meta as SFT, so
     ``smoothvla_jax.evaluate`` loads GRPO checkpoints too), ``tb/`` + ``metrics.jsonl``
     (``grpo/*`` rows, one per iteration) and, when ``config.grpo.eval_at_end``,
-    ``eval/step_<n>/eval.json`` (:func:`smoothvla_jax.report.evaluate_episodes`: per-task
-    summary + per-episode metrics and EE paths). Returns a summary dict.
+    ``eval/step_<n>/eval.json`` (:func:`smoothvla_jax.evaluation.evaluate_policy`: per-task
+    summary + per-episode metrics and EE paths). Resuming with changed ``seed``/``grpo``/
+    ``reward`` fields raises :class:`smoothvla_jax.config.ConfigError` naming them (unless
+    ``config.allow_config_change``). Returns a summary dict.
     """
     from tqdm import tqdm
 
     from smoothvla_jax import builders, checkpoints
     from smoothvla_jax.logger import MetricLogger
 
-    _check_config(config)
+    config = as_config(config)
     g = config.grpo
-    workdir = os.path.abspath(workdir or config.workdir)
-    init_step = int(g.get("init_step", -1))
-    policy = checkpoints.load_policy(g.init_checkpoint, None if init_step < 0 else init_step)
+    workdir = os.path.abspath(workdir or grpo_workdir(config))
+    init_dir = init_checkpoint(config)
+    try:
+        policy = checkpoints.load_policy(init_dir, None if g.init_step < 0 else g.init_step)
+    except checkpoints.CheckpointError as e:
+        raise checkpoints.CheckpointNotFoundError(
+            f"grpo.init_checkpoint={init_dir!r} (step {g.init_step}) is not a usable SFT "
+            f"checkpoint ({e}); run the sft stage first or set --config.grpo.init_checkpoint "
+            f"to an SFT run directory") from e
     vcfg = policy.vla_config
-    tasks = builders.task_keys(g.get("tasks", "") or config.data.tasks, config.data.suite)
+    tasks = builders.task_keys(g.tasks or config.data.tasks, config.data.suite)
     unseen = sorted(set(tasks) - set(policy.meta.get("tasks", tasks)))
     if unseen:
-        print(f"warning: GRPO tasks {unseen} were not in the SFT data of {g.init_checkpoint}")
+        print(f"warning: GRPO tasks {unseen} were not in the SFT data of {init_dir}")
     gcfg = grpo_config_from(g)
-    rcfg = RewardConfig.from_config(config.reward)
-    optimizer = make_grpo_optimizer(float(g.lr), float(g.get("weight_decay", 0.0)))
-    rng = jax.random.PRNGKey(int(config.seed))
+    rcfg = config.reward
+    optimizer = make_grpo_optimizer(g.lr, g.weight_decay)
+    rng = jax.random.PRNGKey(config.seed)
     state = init_train_state(policy.params, optimizer, rng, keep_reference=gcfg.kl_coef > 0)
     parallel = make_parallel(config, state, optimizer)
     if parallel is not None:
@@ -463,17 +473,19 @@ def run_grpo(config: ml_collections.ConfigDict, workdir: str | None = None) -> d
 
     meta = checkpoints.make_meta(
         vcfg, policy.action_tokenizer, policy.action_normalizer, policy.tokenizer,
-        builders.to_dict(config), stage="grpo", init_checkpoint=os.path.abspath(g.init_checkpoint),
+        config.to_dict(), stage="grpo", init_checkpoint=init_dir,
         init_step=policy.step, tasks=tasks, reward=rcfg.to_dict())
     ckpt_dir = os.path.join(workdir, "checkpoints")
-    if os.path.abspath(checkpoints.resolve_dir(g.init_checkpoint)) == ckpt_dir:
+    if os.path.abspath(checkpoints.resolve_dir(init_dir)) == ckpt_dir:
         raise ValueError(f"GRPO workdir {workdir} is the SFT run grpo.init_checkpoint; give GRPO "
-                         f"its own --config.workdir")
-    ckpt = checkpoints.Checkpointer(ckpt_dir, int(g.get("keep_checkpoints", 3)),
-                                    bool(g.get("async_checkpoint", False)))
+                         f"its own --config.grpo.workdir")
+    ckpt = checkpoints.Checkpointer(ckpt_dir, g.keep_checkpoints, g.async_checkpoint)
     if ckpt.latest_step() is not None and ckpt.restore_meta().get("stage") != "grpo":
-        raise ValueError(f"{ckpt_dir} holds non-GRPO checkpoints; use another workdir")
-    if bool(g.get("resume", True)) and ckpt.latest_step() is not None:
+        raise ValueError(f"{ckpt_dir} holds non-GRPO checkpoints; use another "
+                         f"--config.grpo.workdir")
+    if g.resume and ckpt.latest_step() is not None:
+        check_resume(ckpt.restore_meta().get("config", {}), config, ("seed", "grpo", "reward"),
+                     RESUME_IGNORED, f"GRPO run {workdir}")
         target = {"opt_state": state.opt_state, "rng": state.rng, "step": state.step}
         step, params, ts, _ = ckpt.restore(state.params, target)
         state = state.replace(step=jnp.asarray(ts["step"], jnp.int32), params=params,
@@ -486,8 +498,8 @@ def run_grpo(config: ml_collections.ConfigDict, workdir: str | None = None) -> d
 
     setups: dict[str, TaskSetup] = {}
     log = MetricLogger(workdir, config=config)
-    total, start = int(g.num_iterations), int(state.step)
-    log_every, save_every = int(g.get("log_every", 1)), int(g.get("save_every", 10))
+    total, start = g.num_iterations, int(state.step)
+    log_every, save_every = g.log_every, g.save_every
     shapes = {t: episode_shape(g, vcfg.chunk, t) for t in tasks}
     limits = ", ".join(sorted({f"{c}x{vcfg.chunk} steps (limit {h})" for h, c in shapes.values()}))
     print(f"GRPO: tasks {tasks}, P={g.prompts_per_iteration} x G={gcfg.group_size} episodes of "
@@ -535,39 +547,13 @@ def run_grpo(config: ml_collections.ConfigDict, workdir: str | None = None) -> d
         "workdir": workdir, "checkpoint_dir": ckpt.directory, "step": int(state.step),
         "compile_s": {k: round(v.compile_s, 1) for k, v in setups.items()},
         "mean_iter_s": float(np.mean(iter_times)) if iter_times else None, **last}
-    if bool(g.get("eval_at_end", True)):
-        from smoothvla_jax.report import evaluate_episodes
+    if g.eval_at_end:
+        from smoothvla_jax.evaluation import evaluate_policy
 
-        out = os.path.join(workdir, "eval", f"step_{int(state.step)}", "eval.json")
-        res = evaluate_episodes(workdir, config, out_path=out, seed=int(config.seed),
-                                num_paths=int(g.get("eval_num_paths", 4)))
-        summary["eval"] = out
+        res = evaluate_policy(workdir, config, seed=config.seed, videos=False)
+        summary["eval"] = res["out_path"]
         summary["eval_success_rate"] = res["tasks"]["overall"]["success_rate"]
     return summary
-
-
-def main(argv: list[str]) -> None:
-    from absl import flags, logging
-
-    del argv
-    if not flags.FLAGS["verbosity"].present:  # orbax logs every save/restore at INFO
-        logging.set_verbosity(logging.WARNING)
-    config = flags.FLAGS.config
-    if config.get("parallel", None) is not None and config.parallel.get("distributed", False):
-        from smoothvla_jax.parallel import initialize_distributed
-
-        initialize_distributed()
-    summary = run_grpo(config)
-    print({k: v for k, v in summary.items()})
-
-
-if __name__ == "__main__":
-    from absl import app, flags
-    from ml_collections import config_flags
-
-    config_flags.DEFINE_config_file("config", None, "GRPO config file, e.g. configs/grpo_smoke.py")
-    flags.mark_flags_as_required(["config"])
-    app.run(main)
 
 
 __all__ = [
@@ -578,6 +564,8 @@ __all__ = [
     "episode_shape",
     "group_keep_mask",
     "grpo_config_from",
+    "grpo_workdir",
+    "init_checkpoint",
     "init_train_state",
     "make_grpo_iteration",
     "make_grpo_optimizer",
