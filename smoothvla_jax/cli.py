@@ -4,7 +4,7 @@ Every CLI (``train``, ``collect``, ``evaluate``, ``report``, ``export``) runs it
 :func:`run`. A user error -- a missing or unknown file, config key, checkpoint or task, an
 out-of-range number -- prints ONE line ``error: <problem>; <fix>`` on stderr and exits with
 status 2. ``--verbosity=1`` (absl's flag) shows the full traceback instead. Without it, absl/orbax
-INFO logging is silenced (orbax logs every checkpoint save at INFO).
+INFO and WARNING logging is silenced (orbax logs every checkpoint save).
 """
 
 from __future__ import annotations
@@ -100,7 +100,7 @@ def run(main: Callable[[list[str]], None], config_flag: str | None = "config") -
 
     def wrapped(argv: list[str]) -> None:
         if not fv["verbosity"].present:
-            logging.set_verbosity(logging.WARNING)
+            logging.set_verbosity(logging.ERROR)
         try:
             main(argv)
         except user_errors() as e:

@@ -20,7 +20,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
-from absl import flags, logging
+from absl import flags
 from ml_collections import config_flags
 from tqdm import tqdm
 
@@ -157,9 +157,9 @@ def collect(config: Config | Any) -> str:
         for i, task_key in enumerate(keys):
             episodes, stats = collect_task(task_key, dcfg, jax.random.fold_in(key, i), pbar)
             if stats["kept"] < dcfg.num_demos:
-                logging.warning("%s: kept %d/%d demos (expert success %.0f%% over %d attempts)",
-                                task_key, stats["kept"], dcfg.num_demos,
-                                100 * stats["expert_success_rate"], stats["attempts"])
+                tqdm.write(f"warning: {task_key}: kept {stats['kept']}/{dcfg.num_demos} demos "
+                           f"(expert success {100 * stats['expert_success_rate']:.0f}% over "
+                           f"{stats['attempts']} attempts)")
             entry = data.write_task(root, task_key, episodes)
             entry.update(instruction=get_task(task_key).instruction, stats=stats)
             entries.append(entry)

@@ -37,6 +37,7 @@ EVAL_FORMAT = "smoothvla-eval-episodes/1"
 EPISODE_METRICS = ("success", "episode_length", "path_length", "msj_ee", "dimensionless_jerk_ee",
                    "ldlj_ee", "sparc_ee", "msj_action", "ldlj_action", "chunk_discontinuity")
 SUMMARISED = tuple(k for k in EPISODE_METRICS if k != "success")
+_COMPILED: dict[Any, Any] = {}  # compiled rollouts by protocol (bounded, like a jit cache)
 TABLE = (("msj_ee", "MSJ"), ("dimensionless_jerk_ee", "DJ"), ("ldlj_ee", "LDLJ"),
          ("sparc_ee", "SPARC"), ("chunk_discontinuity", "chunk_disc"),
          ("path_length", "path_m"), ("episode_length", "ep_len"))
@@ -97,13 +98,26 @@ def rollout_episodes(policy: Any, task_key: str, num_init: int, horizon: int,
     tokens, mask = policy.tokenizer.encode(env.instruction, max_len=vcfg.text_max_len)
     n_videos = min(max(int(num_videos), 0), n_eps)
     num_chunks = math.ceil(horizon / vcfg.chunk)
-    rollout_batch = make_batch_rollout_fn(
-        env, vcfg, policy.action_tokenizer, tokens[0], mask[0], num_chunks, float(temperature),
-        record_frames=n_videos > 0, action_normalizer=policy.action_normalizer)
     bsz = min(int(batch_size), n_eps)
     key = jax.random.PRNGKey(int(seed))
+    # one compiled program per protocol: the SFT and GRPO policies of a run share it
+    cache_key = (task_key, horizon, num_chunks, float(temperature), bsz, n_videos > 0,
+                 repr(vcfg), np.asarray(tokens).tobytes(), np.asarray(mask).tobytes(),
+                 json.dumps(policy.action_tokenizer.to_dict(), sort_keys=True, default=str),
+                 json.dumps(policy.action_normalizer.to_dict(), sort_keys=True, default=str),
+                 jax.tree.structure(policy.params),
+                 tuple((x.shape, str(x.dtype)) for x in jax.tree.leaves(policy.params)))
     t0 = time.perf_counter()  # compile ahead of time so run_s is pure rollout time
-    compiled = rollout_batch.lower(policy.params, key, np.zeros(bsz, np.int32)).compile()
+    compiled = _COMPILED.get(cache_key)
+    if compiled is None:
+        rollout_batch = make_batch_rollout_fn(
+            env, vcfg, policy.action_tokenizer, tokens[0], mask[0], num_chunks,
+            float(temperature), record_frames=n_videos > 0,
+            action_normalizer=policy.action_normalizer)
+        compiled = rollout_batch.lower(policy.params, key, np.zeros(bsz, np.int32)).compile()
+        if len(_COMPILED) >= 8:
+            _COMPILED.pop(next(iter(_COMPILED)))
+        _COMPILED[cache_key] = compiled
     compile_s = time.perf_counter() - t0
     t0 = time.perf_counter()
     parts: list[dict[str, np.ndarray]] = []

@@ -19,6 +19,9 @@ Stages (``config.stages``, any subset, always run in this order; each one resume
 * ``report``: SFT vs GRPO table + figure (:func:`smoothvla_jax.report.build_report`) in
   ``<workdir>/report/``.
 
+Compiled programs are cached in ``<workdir>/jax_cache`` (``JAX_COMPILATION_CACHE_DIR``
+overrides), so a resumed stage does not compile again.
+
 Resuming a stage with a changed config is refused with the differing fields named
 (``--config.allow_config_change=True`` overrides). On a CPU-only machine an accelerator-sized
 config (``hardware="accelerator"``) prints one notice with a time estimate and the CPU config,
@@ -109,6 +112,18 @@ def hardware_notice(config: Config, config_path: str | None) -> str | None:
 
 
 # ============================================================================ stages
+def _persistent_compilation_cache(config: Config) -> None:
+    """Compiled XLA programs go to ``<workdir>/jax_cache`` (unless ``JAX_COMPILATION_CACHE_DIR``
+    or the JAX config already names a cache), so a resumed or re-run stage skips compilation."""
+    import jax
+
+    if jax.config.jax_compilation_cache_dir:
+        return
+    jax.config.update("jax_compilation_cache_dir",
+                      os.path.join(os.path.abspath(config.workdir), "jax_cache"))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 2.0)
+
+
 def _has_checkpoint(run_dir: str) -> int | None:
     from smoothvla_jax import checkpoints
 
@@ -154,6 +169,7 @@ def train(config: Config | Any, config_path: str | None = None,
 
     config = as_config(config)
     stages = config.stage_list()
+    _persistent_compilation_cache(config)
     notice = hardware_notice(config, config_path)
     if notice:
         print(notice, flush=True)

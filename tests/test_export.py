@@ -224,22 +224,6 @@ def test_sampling_rng_and_compile_cache(source, tmp_path):
     assert pol.tokenize(INSTR)[0] is tokens  # cached
 
 
-def test_cli_main(source, tmp_path, capsys):
-    out = tmp_path / "cli"
-    argv = [f"--checkpoint={source['run']}", f"--out={out}", f"--step={STEP}",
-            "--dtype=bfloat16"]
-    assert export.main(argv) == 0
-    text = capsys.readouterr().out
-    assert "480,576 params (bfloat16)" in text and str(out) in text and "MiB on disk" in text
-    assert export.main(argv) == 1
-    assert "pass --force" in capsys.readouterr().err
-    assert export.main(argv + ["--force"]) == 0
-    assert export.main([f"--checkpoint={source['run']}", f"--out={tmp_path / 'x'}",
-                        "--step=99"]) == 1
-    assert "available: [5]" in capsys.readouterr().err
-    assert load_policy(out).meta["params_dtype"] == "bfloat16"
-
-
 def test_top_level_reexport():
     assert smoothvla_jax.load_policy is inference.load_policy
     assert smoothvla_jax.InferencePolicy is inference.InferencePolicy

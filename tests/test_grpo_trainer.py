@@ -59,7 +59,7 @@ def test_episode_metrics_ignore_post_done_steps(cfg):
     np.testing.assert_allclose(dirty_r, clean_r, rtol=1e-6)
     for k in clean:
         np.testing.assert_allclose(dirty[k], clean[k], rtol=1e-5, err_msg=k)
-    np.testing.assert_array_equal(clean["length"], [9, 9])
+    np.testing.assert_array_equal(clean["episode_length"], [9, 9])
     # and it matches compute_reward on the truncated (valid-only) arrays
     t = _synthetic_traj(9, garbage=True)
     ref = compute_reward(t.success, t.ee_pos[:, :9], t.actions[:, :9], np.ones((2, 9)), DT, cfg)
@@ -137,7 +137,7 @@ def test_iteration_is_one_jit_and_updates_params(setup):
     for m in setup["metrics"]:
         scalars = _finite_scalars(m)
         assert all(np.isfinite(v) for v in scalars.values()), scalars
-        for k in ("reward_mean", "success_rate", "msj_ee", "log_dj_ee", "groups_kept", "loss",
+        for k in ("reward_mean", "success_rate", "msj_ee", "dimensionless_jerk_ee", "groups_kept", "loss",
                   "pg_loss", "clip_frac", "approx_kl", "grad_norm", "episode_length"):
             assert k in scalars, k
         assert scalars["episode_length"] == MAX_STEPS

@@ -1,11 +1,14 @@
-"""Policy rollouts (fast, on a fake point-mass env) and one smoke-sized collect -> SFT ->
-evaluate run through the Python entry functions (MJX; compile dominates, ~2-3 min)."""
+"""Policy rollouts (fast, on a fake point-mass env) and the mission's command
+(``python -m smoothvla_jax.train --config=configs/libero10.py``) with tiny overrides through
+every stage on CPU (MJX; compilation dominates, a few minutes)."""
 
 # ruff: noqa: I001  (smoothvla_jax must be imported before jax)
 from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from types import SimpleNamespace
 
 import smoothvla_jax  # noqa: F401
@@ -16,7 +19,7 @@ import numpy as np
 from flax import struct
 
 from envs_mjx.renderer import RenderConfig
-from smoothvla_jax import builders, data
+from smoothvla_jax import checkpoints, data
 from smoothvla_jax.model import (
     ActionTokenizer,
     VLAConfig,
@@ -27,7 +30,7 @@ from smoothvla_jax.model import (
 )
 from smoothvla_jax.rollout import Trajectory, make_batch_rollout_fn, make_rollout_fn
 
-CONFIGS = os.path.join(os.path.dirname(__file__), "..", "configs")
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 @struct.dataclass
@@ -100,41 +103,68 @@ def test_rollout_trajectory_contract():
     assert a.frames is None and np.all(a.logp <= 0)
 
 
-def test_collect_train_evaluate_end_to_end(tmp_path):
-    from smoothvla_jax.collect import collect
-    from smoothvla_jax.evaluate import evaluate
-    from smoothvla_jax.train import train
-
-    overrides = {
-        "data.root": tmp_path / "data", "workdir": tmp_path / "run", "data.tasks": "libero_10/9",
-        "data.num_demos": 2, "data.batch_size": 2, "data.horizon": 40, "data.segment": 40,
-        "sft.num_steps": 6, "sft.batch_size": 8, "sft.log_every": 3, "sft.save_every": 6,
-        "eval.num_init": 2, "eval.batch_size": 2, "eval.horizon": 40, "eval.num_videos": 1,
-        "eval.after_train": False,
+def _mission_command(root, *extra):
+    """The README's main command with tiny overrides (one task, 16-step episodes at 32 px,
+    a tiny model; a few steps of every stage)."""
+    w = root / "run"
+    over = {
+        "workdir": w, "data.root": root / "data", "data.tasks": "libero_10/9",
+        "data.num_demos": 2, "data.batch_size": 2, "data.horizon": 16, "data.segment": 16,
+        "data.image_size": 32, "data.keep_only_success": False, "data.max_attempts": 1,
+        "model.size": "tiny", "model.dtype": "float32",
+        "sft.num_steps": 4, "sft.batch_size": 4, "sft.warmup_steps": 1, "sft.log_every": 2,
+        "sft.save_every": 4, "sft.augment_shift": 0, "sft.async_checkpoint": False,
+        "grpo.num_iterations": 1, "grpo.prompts_per_iteration": 1, "grpo.group_size": 2,
+        "grpo.horizon": 16, "grpo.num_minibatches": 1, "grpo.update_epochs": 1,
+        "grpo.save_every": 1, "grpo.async_checkpoint": False, "grpo.num_train_init": 2,
+        "eval.num_init": 2, "eval.batch_size": 2, "eval.horizon": 16, "eval.num_videos": 1,
     }
-    cfg = builders.load_config(os.path.join(CONFIGS, "smoke.py"),
-                               [f"--config.{k}={v}" for k, v in overrides.items()])
-    root = collect(cfg)
-    ds = data.load_dataset(root)
-    (task,) = ds.tasks
-    assert task.num_episodes == 2 and task.agentview.shape[2:] == (32, 32, 3)
-    np.testing.assert_array_equal(task.lengths, [40, 40])
-    assert np.abs(task.actions[:, :, :6]).max() > 0.05  # the expert moved
-    assert task.agentview.std() > 10
-    assert task.init_index.tolist() == [50, 51]  # fresh training layouts, not evaluation states
+    args = ["--config=configs/libero10.py"] + [f"--config.{k}={v}" for k, v in over.items()]
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    return subprocess.run([sys.executable, "-m", "smoothvla_jax.train", *args, *extra],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=1500)
 
-    out = train(cfg)
-    assert out["step"] == 6 and np.isfinite(out["loss"])
-    assert os.path.isdir(tmp_path / "run" / "checkpoints" / "6")
 
-    res = evaluate(str(tmp_path / "run"))
-    with open(os.path.join(res["out_dir"], "results.json")) as f:
-        saved = json.load(f)
-    assert set(saved["tasks"]) == {"libero_10/9", "overall"}
-    row = saved["tasks"]["libero_10/9"]
-    assert row["n"] == 2 and 0.0 <= row["success_rate"] <= 1.0
-    for k in ("msj_ee", "dimensionless_jerk_ee", "ldlj_ee", "sparc_ee", "chunk_discontinuity",
-              "path_length", "episode_length"):
-        assert {"mean", "ci_low", "ci_high", "n"} <= set(row[k]), k
-    assert row["episode_length"]["mean"] == 40
-    assert len(saved["videos"]) == 1 and os.path.getsize(saved["videos"][0]) > 0
+def test_mission_command_runs_every_stage_on_cpu_then_resumes_grpo(tmp_path):
+    """``python -m smoothvla_jax.train --config=configs/libero10.py`` on this CPU: one notice
+    that the config is accelerator-sized, then collect -> SFT -> GRPO -> eval -> report; the
+    last lines are the summary table and the outputs. A second call with more GRPO iterations
+    resumes GRPO from its checkpoint, skips collection and SFT, reuses the SFT evaluation and
+    evaluates the new GRPO policy."""
+    res = _mission_command(tmp_path)
+    assert res.returncode == 0, res.stderr[-4000:]
+    out = res.stdout
+    assert out.count("is sized for a GPU/TPU") == 1 and "configs/cpu.py" in out
+    assert "Failed to import warp" not in out + res.stderr
+    for i, stage in enumerate(("collect", "sft", "grpo", "eval", "report"), 1):
+        assert f"[{i}/5] {stage}" in out
+    tail = out[out.rindex("stage "):]  # the summary table is the last thing printed
+    assert "step 4" in tail and "iteration 1" in tail and "outputs:" in tail
+    run = tmp_path / "run"
+    sft_eval = run / "eval" / "step_4" / "eval.json"
+    grpo_eval = run / "grpo" / "eval" / "step_1" / "eval.json"
+    report = run / "report" / "report.md"
+    for p in (sft_eval, grpo_eval, report):
+        assert str(p) in tail and p.is_file(), p
+    ds = data.load_dataset(tmp_path / "data")
+    assert [t.num_episodes for t in ds.tasks] == [2]
+    assert ds.tasks[0].init_index.tolist() == [50, 51]  # training layouts, not eval states
+    ev = json.loads(sft_eval.read_text())
+    row = ev["tasks"]["libero_10/9"]
+    assert row["n"] == 2 and ev["num_init"] == 2
+    np.testing.assert_array_equal(ev["episodes"]["libero_10/9"]["init_index"], [0, 1])
+    assert ev["episodes"]["libero_10/9"]["episode_length"] == [16, 16]  # no success in 16 steps
+    assert row["success"]["mean"] == 0 and row["success"]["ci_high"] > 0.5  # Wilson, n = 2
+    assert len(ev["videos"]) == 1 and os.path.getsize(ev["videos"][0]) > 0
+    assert "| SFT |" in report.read_text()
+
+    res2 = _mission_command(tmp_path, "--config.grpo.num_iterations=2")
+    assert res2.returncode == 0, res2.stderr[-4000:]
+    out2 = res2.stdout
+    assert "collect: dataset" in out2 and "skipped" in out2
+    assert "resumed GRPO from" in out2 and f"eval: reusing {sft_eval}" in out2
+    pol = checkpoints.load_policy(run / "grpo")
+    assert pol.step == 2 and pol.meta["stage"] == "grpo" and pol.meta["init_step"] == 4
+    assert (run / "grpo" / "eval" / "step_2" / "eval.json").is_file()
+    rows = [json.loads(line) for line in (run / "grpo" / "metrics.jsonl").read_text().split()]
+    assert sorted({r["step"] for r in rows if "grpo/loss" in r}) == [1, 2]

@@ -118,10 +118,3 @@ def test_bad_file_raises(tmp_path):
     p.write_text("{}")
     with pytest.raises(ValueError, match="not an evaluation file"):
         report.load_eval(str(p))
-
-
-def test_cli(tmp_path, capsys):
-    a = _eval_file(tmp_path / "b.json", 10.0, 1.0)
-    b = _eval_file(tmp_path / "s.json", 9.0, 1.0)
-    report.main(["--runs", f"binary={a}", f"smooth={b}", "--out", str(tmp_path / "r")])
-    assert "10.0% lower" in capsys.readouterr().out

@@ -50,7 +50,7 @@ DRIVER = textwrap.dedent('''
     cfg = synthetic_config(pathlib.Path({tmp!r}), num_steps={n}, save_every={save},
                            log_every=5, async_checkpoint=True, keep_checkpoints=2)
     cfg.workdir = {workdir!r}
-    print("DONE", train(cfg)["step"], flush=True)
+    print("DONE", train(cfg)["stages"]["sft"]["step"], flush=True)
 ''')
 
 

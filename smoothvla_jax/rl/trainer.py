@@ -420,8 +420,9 @@ def init_checkpoint(config: Config) -> str:
     return os.path.abspath(config.grpo.init_checkpoint or config.workdir)
 
 
-# fields whose change does not change the GRPO result (bookkeeping, evaluation, devices)
-RESUME_IGNORED = ("grpo.log_every", "grpo.save_every", "grpo.keep_checkpoints",
+# fields whose change does not change the GRPO result (bookkeeping, evaluation; the number of
+# iterations: the learning rate is constant, so more iterations extend the same run)
+RESUME_IGNORED = ("grpo.num_iterations", "grpo.log_every", "grpo.save_every", "grpo.keep_checkpoints",
                   "grpo.async_checkpoint", "grpo.resume", "grpo.eval_at_end", "grpo.workdir",
                   "grpo.init_checkpoint")
 
