@@ -28,6 +28,7 @@ from smoothvla_jax import builders
 from smoothvla_jax.checkpoints import Policy
 from smoothvla_jax.model import ActionNormalizer, ActionTokenizer, init_params
 from smoothvla_jax.model.tokenizer import LIBERO_10_INSTRUCTIONS
+from smoothvla_jax.config import as_config
 from smoothvla_jax.rl import trainer
 
 
@@ -40,7 +41,7 @@ def main() -> None:
     bad = [o for o in overrides if not o.startswith("--config.")]
     if bad:
         ap.error(f"unrecognized arguments: {bad}")
-    config = builders.load_config(args.config, overrides)
+    config = as_config(builders.load_config(args.config, overrides))
     vcfg = builders.vla_config(config)
     tok = builders.make_tokenizer(LIBERO_10_INSTRUCTIONS, vcfg.vocab_size)
     policy = Policy(params=init_params(jax.random.PRNGKey(0), vcfg), vla_config=vcfg,

@@ -20,7 +20,7 @@ def grpo_only(c: ml_collections.ConfigDict, grpo_workdir: str) -> ml_collections
     """Turns a pipeline config into a GRPO-only one: GRPO from the SFT run ``c.workdir`` into
     ``grpo_workdir`` (``grpo.eval_at_end`` evaluates the final GRPO policy)."""
     c.stages = "grpo"
-    c.grpo.init_checkpoint = c.workdir
+    c.grpo.init_checkpoint = ""     # = c.workdir (so --config.workdir=... moves it too)
     c.grpo.workdir = grpo_workdir
     return c
 

@@ -1,6 +1,6 @@
 """Catalogue of LIBERO objects and fixtures built from primitives.
 
-Sizes follow the approximate LIBERO collision sizes (DESIGN.md section 3). Deviations, all so
+Sizes follow the approximate collision sizes of LIBERO's object assets. Deviations, all so
 that the 8 cm Panda gripper can hold things with box-box contacts:
 
 * cans/bottles are boxes for collision, drawn as cylinders;

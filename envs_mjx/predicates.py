@@ -1,6 +1,6 @@
 """BDDL-style goal predicates evaluated in JAX on MJX data.
 
-Thresholds follow LIBERO (DESIGN.md section 3):
+Thresholds follow LIBERO's BDDL predicate implementations:
 
 * ``On(a, b)`` object on object: ``b.z <= a.z``, in contact, xy distance < 0.03 m;
 * ``On(a, region)``: a within the region's xy half extent, 0 - 0.10 m above its bottom face,

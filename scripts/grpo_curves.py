@@ -45,7 +45,7 @@ def main() -> None:
         fl = lambda k, f: f"{f(col(k)[:w].mean())} → {f(col(k)[-w:].mean())}"
         print(f"| {os.path.basename(run.rstrip('/'))} | {len(rows)} | {col('updated').mean():.2f} "
               f"| {col('groups_kept').mean():.2f} | {fl('success_rate', lambda x: f'{x:.3f}')} "
-              f"| {fl('log_dj_ee', lambda x: f'{x:.2f}')} | {fl('msj_ee', lambda x: f'{x:.3g}')} |")
+              f"| {fl('dimensionless_jerk_ee', lambda x: f'{x:.3g}')} | {fl('msj_ee', lambda x: f'{x:.3g}')} |")
 
 
 if __name__ == "__main__":

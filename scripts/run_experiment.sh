@@ -34,17 +34,10 @@ mkdir -p "$OUT"
 T0=$SECONDS
 stamp() { echo "[$(date +%H:%M:%S) +$((SECONDS - T0))s] $*"; }
 
-# 1. expert demonstrations
-if [[ ! -f $DATA/meta.json ]]; then
-  stamp "collect -> $DATA"
-  python -m smoothvla_jax.collect --config="$CONFIG" --config.data.root="$DATA" $EXTRA
-fi
-
-# 2. SFT (resumes; a finished run only re-saves)
-stamp "SFT -> $SFT"
-python -m smoothvla_jax.train --config="$CONFIG" --config.stage=sft --config.workdir="$SFT" \
-  --config.data.root="$DATA" --config.data.auto_collect=False --config.eval.after_train=False \
-  $EXTRA
+# 1-2. expert demonstrations (only when missing) and SFT (resumes; a finished run only reloads)
+stamp "collect + SFT -> $DATA, $SFT"
+python -m smoothvla_jax.train --config="$CONFIG" --config.stages=collect,sft \
+  --config.workdir="$SFT" --config.data.root="$DATA" $EXTRA
 
 # 3. GRPO: binary reward (baseline) and SmoothVLA hybrid reward, several seeds (seed-major, so
 #    a run cut short still has both rewards for the seeds it finished)
@@ -52,9 +45,9 @@ for seed in $SEEDS; do
   for kind in binary smooth; do
     W=$OUT/grpo_${kind}_s${seed}
     stamp "GRPO reward=$kind seed=$seed -> $W"
-    python -m smoothvla_jax.rl.trainer --config="$CONFIG" --config.reward.kind="$kind" \
-      --config.seed="$seed" --config.workdir="$W" --config.grpo.init_checkpoint="$SFT" \
-      --config.grpo.eval_at_end=False --config.data.root="$DATA" $EXTRA
+    python -m smoothvla_jax.train --config="$CONFIG" --config.stages=grpo \
+      --config.reward.kind="$kind" --config.seed="$seed" --config.workdir="$SFT" \
+      --config.grpo.workdir="$W" --config.grpo.eval_at_end=False --config.data.root="$DATA" $EXTRA
   done
 done
 
@@ -64,8 +57,8 @@ done
 evaluate() {  # $1 = run dir, $2 = eval seed
   if [[ ! -f $1/eval/eval.json ]]; then
     stamp "evaluate $1"
-    python -m smoothvla_jax.report --evaluate "$1" --config "$CONFIG" \
-      --out "$1/eval/eval.json" --seed "$2"
+    python -m smoothvla_jax.evaluate --checkpoint="$1" --config="$CONFIG" --out="$1/eval" \
+      --seed="$2"
   fi
 }
 evaluate "$SFT" 0
@@ -80,7 +73,7 @@ done
 # 5. report: table (mean +- 95% CI across seeds), relative smoothness vs binary GRPO, figure
 join() { local IFS=,; echo "$*"; }
 stamp "report -> $OUT/report"
-python -m smoothvla_jax.report --out "$OUT/report" \
-  --runs "sft=$SFT/eval/eval.json" "binary=$(join "${RUNS_BINARY[@]}")" \
-  "smooth=$(join "${RUNS_SMOOTH[@]}")"
+python -m smoothvla_jax.report --out="$OUT/report" \
+  --runs="sft=$SFT/eval/eval.json" --runs="binary=$(join "${RUNS_BINARY[@]}")" \
+  --runs="smooth=$(join "${RUNS_SMOOTH[@]}")"
 stamp "done: $OUT/report/report.md"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations  # noqa: I001  (smoothvla_jax must import before jax)
 
-import time
 
 import smoothvla_jax  # noqa: F401  (sets the XLA CPU flag before JAX initialises)
 
@@ -280,15 +279,11 @@ def _run_toy(iters: int, seed: int = 0):
 
 
 def test_toy_grpo_reward_rises():
-    t0 = time.time()
     hist = _run_toy(iters=80)
-    elapsed = time.time() - t0
     rewards = np.array([h["reward"] for h in hist])
     for h in hist:
         assert all(np.isfinite(v) for v in h.values())
     start, end = rewards[:5].mean(), rewards[-10:].mean()
-    print(f"toy GRPO: reward {start:.3f} -> {end:.3f} in {len(hist)} iters, {elapsed:.1f}s")
     assert start < 0.6  # chance level (~0.44)
     assert end > 0.8 and end - start > 0.3
     assert abs(hist[0]["ratio_first"] - 1.0) < 1e-5  # first minibatch step is on-policy
-    assert elapsed < 30
