@@ -245,8 +245,10 @@ def evaluate_policy(checkpoint: str, config: Config | Any = None,
     temperature = float(ecfg.temperature if temperature is None else temperature)
     ckpt_dir = checkpoints.resolve_dir(checkpoint)
     out_dir = out_dir or default_out_dir(ckpt_dir, policy.step)
+    from tqdm import tqdm
+
     rows, episodes, timing, pooled, horizons, video_paths = {}, {}, {}, [], {}, []
-    for task in keys:
+    for task in tqdm(keys, desc=f"eval step {policy.step}", unit="task", disable=not verbose):
         ep = rollout_episodes(policy, task, num_init, ecfg.horizon, temperature,
                               ecfg.batch_size, seed, ecfg.num_videos if videos else 0)
         horizons[task] = ep["horizon"]
@@ -261,8 +263,8 @@ def evaluate_policy(checkpoint: str, config: Config | Any = None,
             video_paths += _write_videos(os.path.join(out_dir, "videos"), task, ep["frames"],
                                          lengths, ecfg.video_format)
         if verbose:
-            print(f"{task}: success {format_success(rows[task]['success'])} "
-                  f"(compile {ep['compile_s']} s, rollouts {ep['run_s']} s)", flush=True)
+            tqdm.write(f"{task}: success {format_success(rows[task]['success'])} "
+                       f"(compile {ep['compile_s']} s, rollouts {ep['run_s']} s)")
     rows["overall"] = summarize_episodes(
         {k: np.concatenate([p[k] for p in pooled]) for k in EPISODE_METRICS})
     table = format_table(rows)

@@ -23,6 +23,7 @@ from smoothvla_jax.metrics import (
     smoothness_report,
     sparc,
     speed_from_positions,
+    success_interval,
     summarize,
 )
 
@@ -285,3 +286,25 @@ def test_smoothness_report():
     np.testing.assert_allclose(rep["episode_length"], [T, T, 30])
     assert rep["msj_ee"][1] > rep["msj_ee"][0]
     assert rep["ldlj_ee"][1] < rep["ldlj_ee"][0]
+
+
+def test_summarize_uses_student_t_quantiles():
+    # t_{0.975, 4} = 2.776 and t_{0.975, 1} = 12.706 (statistical tables)
+    s = summarize([1.0, 2.0, 3.0, 4.0, 5.0])
+    assert s["ci_high"] - s["mean"] == pytest.approx(2.776 * math.sqrt(2.5) / math.sqrt(5), rel=1e-3)
+    s = summarize([0.0, 2.0])
+    assert s["ci_high"] - s["mean"] == pytest.approx(12.706 * math.sqrt(2) / math.sqrt(2), rel=1e-3)
+
+
+def test_success_interval_is_the_wilson_interval():
+    z = 1.959964
+    # 0 of 2: [0, z^2 / (n + z^2)] (a normal-approximation interval would be [0, 0])
+    s = success_interval([False, False])
+    assert s["mean"] == 0 and s["ci_low"] == pytest.approx(0, abs=1e-12)
+    assert s["ci_high"] == pytest.approx(z * z / (2 + z * z), rel=1e-5)
+    # 5 of 10: centre 0.5, half-width z * sqrt(n p q + z^2 / 4) / (n + z^2)
+    s = success_interval([1] * 5 + [0] * 5)
+    half = z * math.sqrt(10 * 0.25 + z * z / 4) / (10 + z * z)
+    assert (s["ci_low"], s["ci_high"]) == (pytest.approx(0.5 - half, rel=1e-5),
+                                          pytest.approx(0.5 + half, rel=1e-5))
+    assert s["n"] == 10 and success_interval([])["n"] == 0

@@ -16,6 +16,7 @@ import smoothvla_jax  # noqa: F401
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 from flax import struct
 
 from envs_mjx.renderer import RenderConfig
@@ -125,6 +126,7 @@ def _mission_command(root, *extra):
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=1500)
 
 
+@pytest.mark.timeout(2400)  # 4 MJX programs compile (collect, SFT, GRPO, eval): minutes on 2 cores
 def test_mission_command_runs_every_stage_on_cpu_then_resumes_grpo(tmp_path):
     """``python -m smoothvla_jax.train --config=configs/libero10.py`` on this CPU: one notice
     that the config is accelerator-sized, then collect -> SFT -> GRPO -> eval -> report; the

@@ -15,7 +15,7 @@ from smoothvla_jax import report
 
 
 def _eval_file(path, msj, success, seed=0, n=20, with_episodes=True, dj_scale=1e5):
-    """Writes an eval JSON in report.evaluate_episodes' format (or evaluate's, without
+    """Writes an eval JSON in evaluate_policy's format (or a summaries-only one, without
     episodes) whose episodes have exactly the given MSJ values / success flags."""
     rng = np.random.default_rng(seed)
     msj = np.broadcast_to(np.asarray(msj, float), (n,))
@@ -104,7 +104,7 @@ def test_several_seeds_give_interval_across_seed_means(tmp_path):
 
 
 def test_summary_only_files_from_evaluate(tmp_path):
-    """evaluate.py's results.json has no per-episode data: table yes, figure no."""
+    """A summaries-only eval file (no per-episode data): table yes, figure no."""
     runs = {"binary": [_eval_file(tmp_path / "b.json", 10.0, 1.0, with_episodes=False)],
             "smooth": [_eval_file(tmp_path / "s.json", 9.0, 1.0, with_episodes=False)]}
     res = report.build_report(runs, str(tmp_path / "rep"))
