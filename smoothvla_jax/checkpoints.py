@@ -129,6 +129,12 @@ class Checkpointer:
                 f"checkpoint {self.directory}/{step} is corrupt or incompatible "
                 f"({type(e).__name__}: {e}); other steps: {self.all_steps()}") from e
 
+    def restore_train_state(self, step: int | None = None) -> PyTree:
+        """The ``train_state`` item as saved (nested dicts/arrays, no target structure): for
+        inspecting a checkpoint; resuming uses :meth:`restore` with a target."""
+        step = self._step(step)
+        return self._restore(step, train_state=ocp.args.StandardRestore()).train_state
+
     def restore_meta(self, step: int | None = None) -> dict[str, Any]:
         step = self._step(step)
         meta = self._restore(step, meta=ocp.args.JsonRestore()).meta

@@ -73,7 +73,7 @@ def make_mesh(num_devices: int = 0) -> Mesh:
     return Mesh(np.asarray(devices[:n]), (AXIS,))
 
 
-def _fsdp_spec(shape: tuple[int, ...], n: int, min_size: int) -> P:
+def fsdp_spec(shape: tuple[int, ...], n: int, min_size: int) -> P:
     """Shards the largest dimension divisible by ``n`` (tensors smaller than ``min_size`` and
     ones with no such dimension stay replicated)."""
     if n == 1 or int(np.prod(shape, dtype=np.int64)) < min_size:
@@ -95,7 +95,7 @@ def param_shardings(params: PyTree, mesh: Mesh, mode: str = "replicate",
     n = mesh.shape[AXIS]
     if mode == "replicate":
         return jax.tree.map(lambda _: NamedSharding(mesh, P()), params)
-    return jax.tree.map(lambda x: NamedSharding(mesh, _fsdp_spec(np.shape(x), n, min_fsdp_size)),
+    return jax.tree.map(lambda x: NamedSharding(mesh, fsdp_spec(np.shape(x), n, min_fsdp_size)),
                         params)
 
 

@@ -86,5 +86,5 @@ def test_resume_after_preemption_matches_uninterrupted_run(tmp_path):
     b = checkpoints.load_policy(resumed["workdir"])
     jax.tree.map(np.testing.assert_array_equal, a.params, b.params)
     ckpt = checkpoints.Checkpointer(resumed["checkpoint_dir"], read_only=True)
-    ts = ckpt._restore(9, train_state=checkpoints.ocp.args.StandardRestore()).train_state
+    ts = ckpt.restore_train_state(9)
     assert int(ts["step"]) == 9 and int(ts["data_position"]) == 9 * 16

@@ -182,3 +182,13 @@ def test_dataset_json_is_not_a_user_error_hiding_bugs(tmp_path):
     assert_user_error(run_cli("train", f"--config={SMOKE}", "--config.stages=sft",
                               f"--config.data.root={root}", "--config.data.tasks=libero_10/0"),
                       str(root))
+
+
+def test_import_prints_nothing():
+    """No "Failed to import warp" (MJX's optional Warp backend) or other noise on import."""
+    code = "import smoothvla_jax, envs_mjx.env, smoothvla_jax.evaluation, mujoco.mjx"
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    res = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
+                         text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout == "" and "warp" not in res.stderr, (res.stdout, res.stderr)

@@ -124,14 +124,14 @@ def test_sharded_iteration_matches_single_device_mjx():
     _run("libero_10/9", timeout=1800)
 
 
-def test_fsdp_spec_and_mesh_errors():
+def testfsdp_spec_and_mesh_errors():
     import jax
     import numpy as np
 
-    assert parallel._fsdp_spec((64, 48), 8, 16) == parallel.P("data", None)
-    assert parallel._fsdp_spec((6, 48), 8, 16) == parallel.P(None, "data")
-    assert parallel._fsdp_spec((6, 7), 8, 16) == parallel.P()            # nothing divisible
-    assert parallel._fsdp_spec((64,), 8, 1000) == parallel.P()           # too small
+    assert parallel.fsdp_spec((64, 48), 8, 16) == parallel.P("data", None)
+    assert parallel.fsdp_spec((6, 48), 8, 16) == parallel.P(None, "data")
+    assert parallel.fsdp_spec((6, 7), 8, 16) == parallel.P()            # nothing divisible
+    assert parallel.fsdp_spec((64,), 8, 1000) == parallel.P()           # too small
     with pytest.raises(ValueError, match="xla_force_host_platform_device_count=99"):
         parallel.make_mesh(99)
     mesh = parallel.make_mesh(1)

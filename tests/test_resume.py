@@ -107,7 +107,7 @@ def test_sigkill_mid_run_then_resume_matches_uninterrupted(tmp_path):
     for step in ra:
         assert ra[step] == rb[step], (step, ra[step], rb[step])
     ckpt = checkpoints.Checkpointer(ckpt_dir, read_only=True)
-    ts = ckpt._restore(NUM_STEPS, train_state=checkpoints.ocp.args.StandardRestore()).train_state
-    ts_a = checkpoints.Checkpointer(a / "checkpoints", read_only=True)._restore(
-        NUM_STEPS, train_state=checkpoints.ocp.args.StandardRestore()).train_state
+    ts = ckpt.restore_train_state(NUM_STEPS)
+    ts_a = checkpoints.Checkpointer(a / "checkpoints", read_only=True).restore_train_state(
+        NUM_STEPS)
     jax.tree.map(np.testing.assert_array_equal, ts, ts_a)  # optimiser, RNG, data position
