@@ -75,12 +75,14 @@ def test_corrupt_checkpoint_raises_clear_error(tmp_path, item):
 
 def test_resume_after_preemption_matches_uninterrupted_run(tmp_path):
     """9 steps straight vs. 'killed' after step 6 then resumed: same step, same params."""
-    straight = train(synthetic_config(tmp_path / "a", num_steps=9, save_every=3, log_every=3))
+    sft = lambda out: out["stages"]["sft"]
+    straight = sft(train(synthetic_config(tmp_path / "a", num_steps=9, save_every=3,
+                                          log_every=3)))
     cfg = synthetic_config(tmp_path / "b", num_steps=9, save_every=3, log_every=3)
-    first = train(cfg, stop_at=6)
+    first = sft(train(cfg, stop_at=6))
     assert first["step"] == 6
     assert sorted(os.listdir(tmp_path / "b" / "run" / "checkpoints")) == ["3", "6"]
-    resumed = train(cfg)
+    resumed = sft(train(cfg))
     assert resumed["step"] == straight["step"] == 9
     a = checkpoints.load_policy(straight["workdir"])
     b = checkpoints.load_policy(resumed["workdir"])

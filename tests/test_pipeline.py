@@ -168,5 +168,5 @@ def test_mission_command_runs_every_stage_on_cpu_then_resumes_grpo(tmp_path):
     pol = checkpoints.load_policy(run / "grpo")
     assert pol.step == 2 and pol.meta["stage"] == "grpo" and pol.meta["init_step"] == 4
     assert (run / "grpo" / "eval" / "step_2" / "eval.json").is_file()
-    rows = [json.loads(line) for line in (run / "grpo" / "metrics.jsonl").read_text().split()]
+    rows = [json.loads(line) for line in (run / "grpo" / "metrics.jsonl").read_text().splitlines()]
     assert sorted({r["step"] for r in rows if "grpo/loss" in r}) == [1, 2]
