@@ -157,12 +157,14 @@ def _policy_logp(params: Params, vla_config: VLAConfig, mb: dict[str, jax.Array]
     return lp.reshape((n, c) + lp.shape[1:])
 
 
-def make_grpo_optimizer(lr: float, weight_decay: float = 0.0) -> optax.GradientTransformation:
+def make_grpo_optimizer(lr: float, weight_decay: float = 0.0, b1: float = 0.9,
+                        b2: float = 0.999, eps: float = 1e-8) -> optax.GradientTransformation:
     """Constant-LR AdamW from :func:`smoothvla_jax.optim.make_optimizer` (global-norm clipping
     happens in ``make_update_fn``, which also logs the pre-clip norm)."""
     from smoothvla_jax.optim import OptimConfig, make_optimizer
 
-    return make_optimizer(OptimConfig(lr=lr, weight_decay=weight_decay, schedule="constant"))[0]
+    return make_optimizer(OptimConfig(lr=lr, weight_decay=weight_decay, schedule="constant",
+                                      b1=b1, b2=b2, eps=eps))[0]
 
 
 def make_grpo_iteration(
