@@ -241,7 +241,10 @@ def evaluate_policy(checkpoint: str, config: Config | Any = None,
     config = as_config(config if config is not None else policy.config, strict=config is not None)
     ecfg = config.eval
     keys = builders.eval_task_keys(config, tasks)
-    num_init = int(ecfg.num_init if num_init is None else num_init)
+    from envs_mjx.init_states import NUM_INIT_STATES
+
+    num_init = check_num_init(ecfg.num_init if num_init is None else num_init, NUM_INIT_STATES,
+                              "num_init" if num_init is not None else "eval.num_init")
     temperature = float(ecfg.temperature if temperature is None else temperature)
     ckpt_dir = checkpoints.resolve_dir(checkpoint)
     out_dir = out_dir or default_out_dir(ckpt_dir, policy.step)
