@@ -11,6 +11,11 @@ Usage::
     expert = ScriptedExpert(env)
     es = expert.init(state)
     action, es = expert.act(es, state, key)   # action [7]
+
+The expert reads only an :class:`ExpertInputs` (TCP pose and the poses of the plan's reference
+bodies, ``expert.ref_names``); ``init``/``act`` build it from the port's ``State``
+(:meth:`ScriptedExpert.inputs`), and ``init_inputs``/``act_inputs`` take one built from another
+simulator's observation (the LIBERO parity harness, ``scripts/libero_parity.py``).
 """
 
 from __future__ import annotations
@@ -34,6 +39,24 @@ class ExpertState:
     t: jax.Array
     ref_pos: jax.Array
     ref_yaw: jax.Array
+
+
+@struct.dataclass
+class ExpertInputs:
+    """Everything the expert reads in one step (simulator-agnostic).
+
+    Attributes:
+      tcp_pos: TCP position ``[3]`` [m, world].
+      tcp_rot: TCP rotation ``[3, 3]`` in the port's TCP convention (``TCP_DOWN`` = pointing down
+        at yaw 0, fingers closing along world y).
+      body_pos: world positions ``[n, 3]`` of the reference bodies ``ScriptedExpert.ref_names``.
+      body_rot: their rotation matrices ``[n, 3, 3]`` (only the yaw is used).
+    """
+
+    tcp_pos: jax.Array
+    tcp_rot: jax.Array
+    body_pos: jax.Array
+    body_rot: jax.Array
 
 
 def _yaw_of(mat: jax.Array) -> jax.Array:
@@ -73,7 +96,10 @@ class ScriptedExpert:
                 raise ValueError(f"plan of {env.task.key} names unknown body {name!r}") from e
 
         self.num_stages = len(plan)
-        self.ref_body = jnp.array([body(s.ref) for s in plan], jnp.int32)
+        # reference bodies the plan reads, in first-use order ("world" = the origin)
+        self.ref_names: tuple[str, ...] = tuple(dict.fromkeys(s.ref for s in plan))
+        self.ref_body_ids = jnp.array([body(n) for n in self.ref_names], jnp.int32)
+        self.ref_slot = jnp.array([self.ref_names.index(s.ref) for s in plan], jnp.int32)
         self.offset = jnp.array([s.offset for s in plan], jnp.float32)
         self.gripper = jnp.array([s.gripper for s in plan], jnp.float32)
         self.z_abs = jnp.array([s.z_abs for s in plan])
@@ -87,14 +113,26 @@ class ScriptedExpert:
         self.table_z = float(env.task.scene.table_z)
         self.cfg = env.config.controller
 
-    def _capture(self, stage: jax.Array, state: State) -> tuple[jax.Array, jax.Array]:
+    def inputs(self, state: State) -> ExpertInputs:
+        """The expert's inputs read from the port's ``State``."""
+        return ExpertInputs(
+            tcp_pos=state.ee_pos, tcp_rot=state.ee_rot,
+            body_pos=state.data.xpos[self.ref_body_ids],
+            body_rot=state.data.xmat[self.ref_body_ids].reshape(-1, 3, 3),
+        )
+
+    def _capture(self, stage: jax.Array, inp: ExpertInputs) -> tuple[jax.Array, jax.Array]:
         s = jnp.minimum(stage, self.num_stages - 1)
-        b = self.ref_body[s]
-        return state.data.xpos[b], _yaw_of(state.data.xmat[b])
+        b = self.ref_slot[s]
+        return inp.body_pos[b], _yaw_of(inp.body_rot[b])
 
     def init(self, state: State) -> ExpertState:
         """Expert memory at the start of an episode."""
-        pos, yaw = self._capture(jnp.array(0), state)
+        return self.init_inputs(self.inputs(state))
+
+    def init_inputs(self, inp: ExpertInputs) -> ExpertState:
+        """:meth:`init` from :class:`ExpertInputs`."""
+        pos, yaw = self._capture(jnp.array(0), inp)
         return ExpertState(jnp.array(0, jnp.int32), jnp.array(0, jnp.int32), pos, yaw)
 
     def target(self, es: ExpertState) -> tuple[jax.Array, jax.Array, jax.Array]:
@@ -109,17 +147,22 @@ class ScriptedExpert:
     def act(self, es: ExpertState, state: State,
             key: jax.Array | None = None) -> tuple[jax.Array, ExpertState]:
         """One expert action ``[7]`` and the updated memory."""
+        return self.act_inputs(es, self.inputs(state), key)
+
+    def act_inputs(self, es: ExpertState, inp: ExpertInputs,
+                   key: jax.Array | None = None) -> tuple[jax.Array, ExpertState]:
+        """:meth:`act` from :class:`ExpertInputs`."""
         tgt, yaw, grip = self.target(es)
         s = jnp.minimum(es.stage, self.num_stages - 1)
-        err = tgt - state.ee_pos
+        err = tgt - inp.tcp_pos
         dpos = self.gain[s] * err / self.cfg.max_pos_delta
         cap = self.max_speed * self.speed[s]
         dpos = dpos * jnp.minimum(1.0, cap / (jnp.linalg.norm(dpos) + 1e-9))
-        cur_yaw = _yaw_of(state.ee_rot @ _DOWN)
+        cur_yaw = _yaw_of(inp.tcp_rot @ _DOWN)
         yaw_t = cur_yaw + _wrap_half_pi(yaw - cur_yaw)
         c, sn = jnp.cos(yaw_t), jnp.sin(yaw_t)
         rz = jnp.array([[c, -sn, 0.0], [sn, c, 0.0], [0.0, 0.0, 1.0]])
-        rot_err = ctrl_lib.matrix_to_axis_angle(rz @ _DOWN @ state.ee_rot.T)
+        rot_err = ctrl_lib.matrix_to_axis_angle(rz @ _DOWN @ inp.tcp_rot.T)
         drot = jnp.clip(rot_err / self.cfg.max_rot_delta, -1.0, 1.0)
         action = jnp.concatenate([dpos, drot, grip[None]])
         if key is not None and self.action_noise > 0:
@@ -130,7 +173,7 @@ class ScriptedExpert:
         reached = (jnp.linalg.norm(err) < self.tol[s]) & (t >= self.min_steps[s])
         advance = (reached | (t >= self.max_steps[s])) & (es.stage < self.num_stages)
         new_stage = es.stage + advance.astype(jnp.int32)
-        pos, yaw_ref = self._capture(new_stage, state)
+        pos, yaw_ref = self._capture(new_stage, inp)
         es = ExpertState(
             stage=new_stage,
             t=jnp.where(advance, 0, t),
