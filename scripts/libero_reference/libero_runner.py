@@ -125,6 +125,27 @@ def body_poses(env) -> np.ndarray:
     return np.concatenate([sim.data.body_xpos[ids], sim.data.body_xquat[ids]], axis=1).copy()
 
 
+def _bottom_offsets(env) -> np.ndarray:
+    """[n, 3] each body's bottom-site offset in its own frame (zeros where the model has none)."""
+    inner = env.env
+    out = []
+    for name in inner.obj_body_id:
+        obj = inner.objects_dict.get(name) or inner.fixtures_dict.get(name)
+        try:
+            out.append(np.asarray(obj.bottom_offset, dtype=np.float64))
+        except (AttributeError, TypeError):
+            out.append(np.zeros(3))
+    return np.stack(out)
+
+
+def body_bottoms(env) -> np.ndarray:
+    """[n, 3] world position of every body's bottom site (the bottom centre LIBERO places objects by)."""
+    sim = env.env.sim
+    ids = list(env.env.obj_body_id.values())
+    mats = sim.data.body_xmat[ids].reshape(-1, 3, 3)
+    return sim.data.body_xpos[ids] + np.einsum("nij,nj->ni", mats, _bottom_offsets(env))
+
+
 def fixture_joints(env) -> tuple[list[str], np.ndarray]:
     """(names '<fixture>/<joint>', values) of every fixture joint (drawers, knobs, doors)."""
     sim = env.env.sim
@@ -161,7 +182,7 @@ class Recorder:
         self.joint_names, _ = fixture_joints(env)
         self.pred_names, _ = goal_predicates(env)
         self.rows: dict[str, list] = {k: [] for k in
-                                      ("ee_pos", "ee_rot", "obj_pose", "fixture_qpos", "predicates", "success",
+                                      ("ee_pos", "ee_rot", "obj_pose", "obj_bottom", "fixture_qpos", "predicates", "success",
                                        "gripper_qpos", "joint_qpos", "agentview", "wrist")}
 
     def record(self, obs: dict) -> None:
@@ -170,6 +191,7 @@ class Recorder:
         r["ee_pos"].append(pos)
         r["ee_rot"].append(rot)
         r["obj_pose"].append(body_poses(self.env))
+        r["obj_bottom"].append(body_bottoms(self.env))
         r["fixture_qpos"].append(fixture_joints(self.env)[1])
         r["predicates"].append(goal_predicates(self.env)[1])
         r["success"].append(bool(self.env.check_success()))
@@ -194,7 +216,7 @@ class PolicyProcess:
     """A policy subprocess: runner writes ``obs <npz path>``, policy answers ``act <json [[7 floats], ...]>``.
 
     The npz holds ``ee_pos [3]``, ``ee_rot [3,3]``, ``gripper_qpos [2]``, ``joint_qpos [7]``, ``obj_pose [n,7]``,
-    ``obj_names [n]``, ``fixture_qpos [m]``, ``fixture_joint_names [m]``, ``step``, and with ``--images``
+    ``obj_bottom [n,3]``, ``obj_names [n]``, ``fixture_qpos [m]``, ``fixture_joint_names [m]``, ``step``, and with ``--images``
     ``agentview``/``wrist`` [H, W, 3] uint8 (upright).  An answer may hold several actions (a chunk); they are
     executed in order before the next observation.  At the end the runner writes ``done``.
     """
@@ -241,7 +263,7 @@ def policy_obs(env, obs: dict, step: int, images: bool) -> dict:
     pos, rot = ee_pose(env)
     jn, jv = fixture_joints(env)
     out = dict(ee_pos=pos, ee_rot=rot, gripper_qpos=np.asarray(obs["robot0_gripper_qpos"]),
-               joint_qpos=np.asarray(obs["robot0_joint_pos"]), obj_pose=body_poses(env),
+               joint_qpos=np.asarray(obs["robot0_joint_pos"]), obj_pose=body_poses(env), obj_bottom=body_bottoms(env),
                obj_names=np.asarray(body_names(env)), fixture_qpos=jv, fixture_joint_names=np.asarray(jn),
                step=np.int64(step))
     if images:

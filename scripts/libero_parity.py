@@ -1,0 +1,560 @@
+#!/usr/bin/env python3
+"""Parity harness: the same states, actions, expert and policy in the port and in the ORIGINAL LIBERO.
+
+    python scripts/libero_parity.py --tasks=all --ref=/work/libero_ref
+    python scripts/libero_parity.py --sections=controller,poses --tasks=libero_10/2,libero_goal/0
+
+Runs in the project's environment; real LIBERO runs in the reference venv built by
+``scripts/libero_reference/setup_reference.py`` (``--ref``), called through subprocesses
+(``scripts/libero_reference/libero_runner.py``). Sections (``--sections``, default all):
+
+* ``controller``: step response to the action cases of the recorded OSC reference
+  (``tests/data/libero_osc_reference.json``; ``--record-osc`` re-records it) vs the port's;
+* ``poses``: object/fixture poses after reset at initial state i in both (``--pose-inits``);
+* ``expert``: the port's scripted expert (``envs_mjx/expert.py``) closed loop in both
+  (``--expert-inits``); success and EE-path jerk;
+* ``images``: agentview and wrist images at reset, side by side (one figure per suite);
+* ``transfer``: an exported policy (``--policy``) evaluated in real LIBERO and in the port.
+
+Each section caches its results as JSON under ``--work`` (per task), so partial reruns are cheap;
+``docs/fidelity.md`` and ``docs/fidelity/*.png`` are regenerated from every cached result.
+
+The script also serves the two policy subprocesses the runner talks to (``--serve-expert TASK``,
+``--serve-policy DIR``); see ``scripts/libero_reference/README.md`` for the line protocol.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import envs_mjx  # noqa: F401  (XLA flags before jax)
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+RUNNER = REPO / "scripts" / "libero_reference" / "libero_runner.py"
+OSC_REF = REPO / "tests" / "data" / "libero_osc_reference.json"
+SECTIONS = ("controller", "poses", "expert", "images", "transfer")
+SUITES = ("libero_10", "libero_spatial", "libero_object", "libero_goal")
+# controller-reference case prefix -> (port task, initial state)
+OSC_SCENES = {"": ("libero_10/2", 0), "spatial0/": ("libero_spatial/0", 0), "object0/": ("libero_object/0", 0)}
+SETTLE = 10
+# LIBERO's grip site frame -> the port's TCP frame: at LIBERO's home pose the grip site's axes are
+# (x, y, z) = (world y, world x, -world z); the port's TCP_DOWN is diag(1, -1, -1) for the same
+# physical gripper pose, so port_rot = libero_rot @ SITE_TO_TCP with SITE_TO_TCP = Rz(+90 deg).
+SITE_TO_TCP = np.array([[0.0, -1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
+
+# port object/fixture name (without a trailing _N) -> LIBERO BDDL category (without _N)
+CATEGORY_ALIASES = {
+    "stove": ("flat_stove",), "black_bowl": ("akita_black_bowl",), "bowl": ("akita_black_bowl",),
+    "white_mug": ("porcelain_mug",), "yellow_white_mug": ("white_yellow_mug",), "red_mug": ("red_coffee_mug",),
+    "book": ("black_book",), "cabinet": ("white_cabinet", "wooden_cabinet"), "cookie_box": ("cookies",),
+    "cookies": ("cookies",), "plate_left": ("plate",), "plate_right": ("plate",), "rack": ("wine_rack",),
+    "salad_dressing": ("new_salad_dressing",), "ramekin": ("glazed_rim_porcelain_ramekin",),
+}
+
+
+# ================================================================== reference subprocess
+
+class Reference:
+    """The reference LIBERO install (``setup_reference.py --dest``)."""
+
+    def __init__(self, root: Path, gl: str = "egl"):
+        self.root = root.resolve()
+        self.python = self.root / "venv" / "bin" / "python"
+        if not self.python.exists():
+            raise SystemExit(f"no reference venv at {self.python}: build it with "
+                             f"python scripts/libero_reference/setup_reference.py --dest {root}")
+        self.env = dict(os.environ, LIBERO_CONFIG_PATH=str(self.root / "config"),
+                        PYTHONPATH=str(self.root / "LIBERO"), MUJOCO_GL=gl, PYOPENGL_PLATFORM=gl)
+
+    def run(self, args: list[str], log: Path | None = None) -> None:
+        cmd = [str(self.python), str(RUNNER), *args]
+        t0 = time.time()
+        proc = subprocess.run(cmd, env=self.env, capture_output=True, text=True)
+        if log is not None:
+            log.parent.mkdir(parents=True, exist_ok=True)
+            log.write_text(proc.stdout + proc.stderr)
+        if proc.returncode != 0:
+            raise RuntimeError(f"reference runner failed ({shlex.join(cmd)}):\n{proc.stderr[-2000:]}")
+        print(f"  [libero] {' '.join(args[:6])} ... {time.time() - t0:.0f}s", flush=True)
+
+    def episodes(self, task: str, inits, out_pattern: Path, actions: Path | None = None,
+                 policy: str | None = None, settle: int = SETTLE, images: bool = False, max_steps: int = 0):
+        suite, idx = task.split("/")
+        args = ["--suite", suite, "--task", idx, "--init", *map(str, inits), "--settle", str(settle),
+                "--out", str(out_pattern)]
+        if actions is not None:
+            args += ["--actions", str(actions)]
+        else:
+            args += ["--policy", policy, "--max-steps", str(max_steps)]
+        if images:
+            args.append("--images")
+        self.run(args, log=out_pattern.parent / "runner.log")
+
+
+def _empty_actions(work: Path) -> Path:
+    path = work / "empty_actions.npy"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.save(path, np.zeros((0, 7)))
+    return path
+
+
+# ================================================================== names
+
+def _category(name: str) -> str:
+    parts = name.rsplit("_", 1)
+    return parts[0] if len(parts) == 2 and parts[1].isdigit() else name
+
+
+def name_map(port_names, libero_names, port_pos=None, libero_pos=None) -> dict[str, tuple[str, str]]:
+    """Port body name -> (LIBERO BDDL name, how): "same" name, "alias" (one candidate of the mapped
+    category, or the same _N index), "position" (several candidates: nearest-position assignment at
+    the given poses), or absent when LIBERO has no such object."""
+    lib = list(libero_names)
+    out: dict[str, tuple[str, str]] = {}
+    pending: dict[tuple[str, ...], list[str]] = {}
+    for p in port_names:
+        if p in lib:
+            out[p] = (p, "same")
+            continue
+        cat = _category(p)
+        cats = CATEGORY_ALIASES.get(p) or CATEGORY_ALIASES.get(cat) or (cat,)
+        cands = [n for n in lib if _category(n) in cats or n in cats]
+        if not cands:
+            continue
+        suffix = p[len(cat) + 1:] if p != cat else ""
+        exact = [n for n in cands if suffix and n.endswith("_" + suffix)]
+        if len(cands) == 1:
+            out[p] = (cands[0], "alias")
+        elif len(exact) == 1 and not p.endswith(("left", "right")):
+            out[p] = (exact[0], "alias")
+        else:
+            pending.setdefault(tuple(cands), []).append(p)
+    for cands, ports in pending.items():
+        cands = [c for c in cands if c not in {v[0] for v in out.values()}]
+        if port_pos is None or libero_pos is None or len(cands) < len(ports):
+            continue
+        best, best_cost = None, np.inf
+        for perm in itertools.permutations(cands, len(ports)):
+            cost = sum(np.linalg.norm(np.asarray(port_pos[p])[:2] - np.asarray(libero_pos[c])[:2])
+                       for p, c in zip(ports, perm))
+            if cost < best_cost:
+                best, best_cost = perm, cost
+        for p, c in zip(ports, best):
+            out[p] = (c, "position")
+    return out
+
+
+# ================================================================== port side
+
+def port_env(task: str, render: int = 0):
+    from envs_mjx.env import EnvConfig, LiberoEnv
+    from envs_mjx.renderer import RenderConfig
+    cfg = EnvConfig(render=RenderConfig(width=render, height=render)) if render else EnvConfig()
+    return LiberoEnv(task, cfg)
+
+
+def port_body_names(env) -> list[str]:
+    """The port's object and fixture body names of the task's scene."""
+    scene = env.task.scene
+    m = env.mj_model
+    names = [o.name for o in scene.objects] + [f.name for f in scene.fixtures]
+    return [n for n in names if mujoco_body_id(m, n) >= 0]
+
+
+def mujoco_body_id(m, name: str) -> int:
+    import mujoco
+    return mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_BODY, name)
+
+
+def port_reset_poses(env, inits) -> dict[int, dict[str, np.ndarray]]:
+    """{init: {body: pose [7]}} after the port's reset(i) (C MuJoCo forward of its initial qpos)."""
+    import mujoco
+    m = env.mj_model
+    d = mujoco.MjData(m)
+    out = {}
+    names = port_body_names(env)
+    for i in inits:
+        d.qpos[:] = env.init_qpos[i]
+        mujoco.mj_forward(m, d)
+        out[i] = {n: np.concatenate([d.xpos[mujoco_body_id(m, n)], d.xquat[mujoco_body_id(m, n)]]) for n in names}
+    return out
+
+
+def port_response(task: str, init: int, actions: dict[str, np.ndarray]) -> dict[str, tuple]:
+    """{case: (ee_pos [T+1, 3], ee_rot [T+1, 3, 3])} in the port: reset(init), SETTLE no-ops, actions."""
+    import jax
+    import jax.numpy as jnp
+    env = port_env(task)
+    noop = jnp.zeros(7).at[6].set(-1.0)
+
+    @jax.jit
+    def run(acts):
+        st = env.reset(jax.random.PRNGKey(0), init)
+        st, _ = jax.lax.scan(lambda s, _: (env.step(s, noop), None), st, None, length=SETTLE)
+
+        def body(s, a):
+            s = env.step(s, a)
+            return s, (s.ee_pos, s.ee_rot)
+
+        p0, r0 = st.ee_pos, st.ee_rot
+        _, (p, r) = jax.lax.scan(body, st, acts)
+        return jnp.concatenate([p0[None], p]), jnp.concatenate([r0[None], r])
+
+    return {k: tuple(np.asarray(x, np.float64) for x in run(jnp.asarray(a, jnp.float32))) for k, a in actions.items()}
+
+
+# ================================================================== section: controller
+
+def section_controller(args, ref: Reference | None) -> None:
+    from smoothvla_jax import fidelity as fid
+    osc_path = Path(args.osc_reference)
+    if args.record_osc:
+        if ref is None:
+            raise SystemExit("--record-osc needs --ref (the reference LIBERO install)")
+        cmd = [str(ref.python), str(REPO / "scripts/libero_reference/osc_reference.py"), "--out", str(osc_path)]
+        subprocess.run(cmd, env=ref.env, check=True)
+    refd = fid.load_osc_reference(osc_path)
+    out = {"source": refd["source"], "cases": {}}
+    for prefix, (task, init) in OSC_SCENES.items():
+        names = [n for n in refd["cases"] if (n.split("/")[0] + "/" if "/" in n else "") == prefix]
+        if not names:
+            continue
+        print(f"controller: {task} init {init}: {len(names)} cases", flush=True)
+        port = port_response(task, init, {n: refd["cases"][n]["actions"] for n in names})
+        for n in names:
+            c = refd["cases"][n]
+            p_pos, p_rot = port[n]
+            err = fid.response_error(c["ee_pos"], c["ee_rot"], p_pos, p_rot)
+            out["cases"][n] = {
+                "port_task": task, "init": init,
+                "libero_disp_cm": (100 * err["disp_a"]).tolist(), "port_disp_cm": (100 * err["disp_b"]).tolist(),
+                "pos_err_cm": (100 * err["pos"]).tolist(), "rot_err_deg": np.degrees(err["rot"]).tolist(),
+                "libero_rot_deg": np.degrees(fid.rotation_from_start(c["ee_rot"])).tolist(),
+                "port_rot_deg": np.degrees(fid.rotation_from_start(p_rot)).tolist(),
+                "libero_path": (c["ee_pos"] - c["ee_pos"][0]).tolist(), "port_path": (p_pos - p_pos[0]).tolist(),
+            }
+    _save(args.work / "controller.json", out)
+
+
+# ================================================================== section: poses
+
+def section_poses(args, ref: Reference, tasks) -> None:
+    from smoothvla_jax import fidelity as fid
+    for task in tasks:
+        print(f"poses: {task}", flush=True)
+        d = args.work / "runs" / "poses" / task.replace("/", "_")
+        ref.episodes(task, args.pose_inits, d / "init{init}.npz", actions=_empty_actions(args.work), settle=0)
+        env = port_env(task)
+        port = port_reset_poses(env, args.pose_inits)
+        res = {"inits": list(args.pose_inits), "objects": {}}
+        for i in args.pose_inits:
+            run = fid.load_run(d / f"init{i}.npz")
+            lib_names = [str(n) for n in run["obj_names"]]
+            lib_pose = run["obj_bottom"][0] if "obj_bottom" in run else run["obj_pose"][0]
+            lib = {n: lib_pose[k] for k, n in enumerate(lib_names)}
+            nm = name_map(port[i].keys(), lib_names, {k: v[:3] for k, v in port[i].items()},
+                          {k: v[:3] for k, v in lib.items()})
+            for p, (ln, how) in nm.items():
+                e = fid.pose_error(lib[ln][None], port[i][p][None])
+                row = res["objects"].setdefault(p, {"libero": ln, "how": how, "pos": [], "xy": [], "dz": [],
+                                                    "yaw": [], "angle": []})
+                for k in ("pos", "xy", "dz", "yaw", "angle"):
+                    row[k].append(float(e[k][0]))
+            res["unmatched_port"] = sorted(set(port[i]) - set(nm))
+            res["unmatched_libero"] = sorted(set(lib_names) - {v[0] for v in nm.values()})
+        _save(args.work / "poses" / f"{task.replace('/', '_')}.json", res)
+
+
+# ================================================================== section: expert
+
+def serve_expert(task: str) -> int:
+    """Policy subprocess for the runner: the port's scripted expert on LIBERO observations."""
+    import jax
+    import jax.numpy as jnp
+    from envs_mjx.expert import ExpertInputs, ScriptedExpert
+    env = port_env(task)
+    expert = ScriptedExpert(env)
+    act = jax.jit(expert.act_inputs)
+    init = jax.jit(expert.init_inputs)
+    es = None
+    nm = None
+    for line in sys.stdin:
+        cmd, _, rest = line.strip().partition(" ")
+        if cmd == "hello":
+            print("ready", flush=True)
+        elif cmd == "obs":
+            with np.load(rest) as z:
+                obs = {k: z[k] for k in z.files}
+            names = [str(n) for n in obs["obj_names"]]
+            pose = obs["obj_bottom"] if "obj_bottom" in obs else obs["obj_pose"]
+            if nm is None:
+                port_names = [n for n in expert.ref_names if n != "world"]
+                nm = name_map(port_names, names)
+                missing = [n for n in port_names if n not in nm]
+                if missing:
+                    print(f"expert error: no LIBERO body for {missing} (names {names})", file=sys.stderr)
+                    return 2
+            pos, rot = [], []
+            for n in expert.ref_names:
+                if n == "world":
+                    pos.append(np.zeros(3))
+                    rot.append(np.eye(3))
+                else:
+                    k = names.index(nm[n][0])
+                    pos.append(pose[k, :3])
+                    rot.append(_quat_to_mat(obs["obj_pose"][k, 3:]))
+            inp = ExpertInputs(tcp_pos=jnp.asarray(obs["ee_pos"], jnp.float32),
+                               tcp_rot=jnp.asarray(obs["ee_rot"] @ SITE_TO_TCP, jnp.float32),
+                               body_pos=jnp.asarray(np.stack(pos), jnp.float32),
+                               body_rot=jnp.asarray(np.stack(rot), jnp.float32))
+            if es is None:
+                es = init(inp)
+            a, es = act(es, inp)
+            print("act " + json.dumps([np.asarray(a, np.float64).round(6).tolist()]), flush=True)
+        elif cmd == "done":
+            break
+    return 0
+
+
+def _quat_to_mat(q):
+    from smoothvla_jax import fidelity as fid
+    return fid.quat_to_mat(np.asarray(q))
+
+
+def _path_metrics(path: np.ndarray, n: int) -> dict[str, float]:
+    """Jerk metrics of an EE path [T+1, 3] truncated to its first n+1 rows (steps 0..n)."""
+    from smoothvla_jax import metrics
+    x = np.asarray(path[: n + 1], np.float32)
+    dt = 0.05
+    return {"msj": float(metrics.mean_squared_jerk(x, dt)), "ldlj": float(metrics.log_dimensionless_jerk(x, dt)),
+            "sparc": float(metrics.sparc(x, dt)), "path_m": float(metrics.path_length(x)), "steps": int(n)}
+
+
+def section_expert(args, ref: Reference, tasks) -> None:
+    import jax
+    from envs_mjx.expert import rollout_expert
+    for task in tasks:
+        print(f"expert: {task}", flush=True)
+        env = port_env(task)
+        if not env.task.plan:
+            continue
+        d = args.work / "runs" / "expert" / task.replace("/", "_")
+        cmd = shlex.join([sys.executable, str(Path(__file__).resolve()), "--serve-expert", task])
+        res = {"inits": list(args.expert_inits), "libero": [], "port": []}
+        try:
+            ref.episodes(task, args.expert_inits, d / "init{init}.npz", policy=cmd, max_steps=env.max_steps)
+        except RuntimeError as e:
+            res["libero_error"] = str(e)[-300:]
+        run = jax.jit(lambda i: rollout_expert(env, i, env.max_steps))
+        for i in args.expert_inits:
+            if "libero_error" not in res:
+                from smoothvla_jax import fidelity as fid
+                lr = fid.load_run(d / f"init{i}.npz")
+                done = int(lr["done_at"])
+                n = done if done > 0 else len(lr["ee_pos"]) - 1
+                res["libero"].append({"init": i, "success": bool(done > 0), "done_at": done,
+                                      **_path_metrics(lr["ee_pos"], n)})
+            st0 = env.reset(jax.random.PRNGKey(0), i)
+            _, (ee, _, succ, done) = run(i)
+            ee = np.concatenate([np.asarray(st0.ee_pos)[None], np.asarray(ee)])
+            succ, done = np.asarray(succ), np.asarray(done)
+            n = int(np.argmax(done)) + 1 if done.any() else len(done)
+            res["port"].append({"init": i, "success": bool(succ.any()), "done_at": n if succ.any() else -1,
+                                **_path_metrics(ee, n)})
+        _save(args.work / "expert" / f"{task.replace('/', '_')}.json", res)
+
+
+# ================================================================== section: images
+
+def section_images(args, ref: Reference, tasks) -> None:
+    import mujoco
+    from PIL import Image
+    from envs_mjx.renderer import RenderConfig, Renderer
+    from smoothvla_jax import fidelity as fid
+    size = args.image_size
+    out = args.work / "images"
+    out.mkdir(parents=True, exist_ok=True)
+    for task in tasks:
+        print(f"images: {task}", flush=True)
+        d = args.work / "runs" / "images" / task.replace("/", "_")
+        ref.episodes(task, [0], d / "init{init}.npz", actions=_empty_actions(args.work), settle=0, images=True)
+        lr = fid.load_run(d / "init0.npz")
+        env = port_env(task)
+        m = env.mj_model
+        data = mujoco.MjData(m)
+        data.qpos[:] = env.init_qpos[0]
+        mujoco.mj_forward(m, data)
+        r = Renderer(m, RenderConfig(width=size, height=size))
+        ims = np.asarray(r.render_data(data))
+        row = np.concatenate([lr["agentview"][0], ims[0], lr["wrist"][0], ims[1]], axis=1)
+        Image.fromarray(row.astype(np.uint8)).save(out / f"{task.replace('/', '_')}.png")
+
+
+# ================================================================== section: transfer
+
+def _libero_proprio(obs: dict) -> np.ndarray:
+    """The port's proprio [8] from a LIBERO observation: TCP position, TCP rotation features in the
+    port's frame convention, finger opening (LIBERO's right finger qpos is negative)."""
+    from envs_mjx import controller as ctrl_lib
+    rot = ctrl_lib.tcp_rotation_features(np.asarray(obs["ee_rot"] @ SITE_TO_TCP, np.float32))
+    g = np.asarray(obs["gripper_qpos"], np.float64)
+    return np.concatenate([obs["ee_pos"], np.asarray(rot), [g[0], -g[1]]]).astype(np.float32)
+
+
+def serve_policy(path: str, instruction: str) -> int:
+    """Policy subprocess for the runner: an exported policy on LIBERO observations (needs --images)."""
+    from PIL import Image
+    from smoothvla_jax import load_policy
+    pol = load_policy(path)
+    s = pol.image_size
+    for line in sys.stdin:
+        cmd, _, rest = line.strip().partition(" ")
+        if cmd == "hello":
+            print("ready", flush=True)
+        elif cmd == "obs":
+            with np.load(rest) as z:
+                obs = {k: z[k] for k in z.files}
+            ims = {k: np.asarray(Image.fromarray(obs[k]).resize((s, s), Image.BILINEAR)) for k in ("agentview", "wrist")}
+            acts = pol({"agentview": ims["agentview"], "wrist": ims["wrist"], "proprio": _libero_proprio(obs)},
+                       instruction)
+            print("act " + json.dumps(np.asarray(acts, np.float64).round(6).tolist()), flush=True)
+        elif cmd == "done":
+            break
+    return 0
+
+
+def section_transfer(args, ref: Reference, tasks) -> None:
+    import jax
+    from smoothvla_jax import fidelity as fid
+    from smoothvla_jax import load_policy
+    if not args.policy:
+        raise SystemExit("section transfer needs --policy <export or run dir> (smoothvla_jax.load_policy)")
+    pol = load_policy(args.policy)
+    for task in tasks:
+        print(f"transfer: {task}", flush=True)
+        env = port_env(task, render=pol.image_size)
+        instr = env.instruction
+        d = args.work / "runs" / "transfer" / task.replace("/", "_")
+        cmd = shlex.join([sys.executable, str(Path(__file__).resolve()), "--serve-policy", args.policy,
+                          "--instruction", instr])
+        ref.episodes(task, args.transfer_inits, d / "init{init}.npz", policy=cmd, images=True,
+                     max_steps=env.max_steps)
+        res = {"policy": str(args.policy), "inits": list(args.transfer_inits), "libero": [], "port": []}
+        for i in args.transfer_inits:
+            lr = fid.load_run(d / f"init{i}.npz")
+            res["libero"].append({"init": i, "success": bool(int(lr["done_at"]) > 0)})
+            st = env.jit_reset(jax.random.PRNGKey(0), i)
+            t = 0
+            while not bool(st.done):
+                obs = {k: np.asarray(st.obs[k]) for k in ("agentview", "wrist", "proprio")}
+                for a in np.asarray(pol(obs, instr)):
+                    st = env.jit_step(st, a)
+                    t += 1
+                    if bool(st.done):
+                        break
+            res["port"].append({"init": i, "success": bool(st.success), "steps": t})
+        _save(args.work / "transfer" / f"{task.replace('/', '_')}.json", res)
+
+
+# ================================================================== report
+
+def _save(path: Path, obj) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(obj, indent=1))
+
+
+def _load_dir(path: Path) -> dict[str, dict]:
+    if not path.is_dir():
+        return {}
+    return {p.stem.replace("_", "/", 1) if p.stem.startswith("libero_") else p.stem: json.loads(p.read_text())
+            for p in sorted(path.glob("*.json"))}
+
+
+def _task_key(stem: str) -> str:
+    suite, idx = stem.rsplit("_", 1)
+    return f"{suite}/{idx}"
+
+
+def write_report(args) -> None:
+    import report_fidelity
+    report_fidelity.write(args.work, REPO / "docs")
+
+
+# ================================================================== main
+
+def parse_tasks(spec: str) -> list[str]:
+    from envs_mjx.registry import suite_tasks
+    out: list[str] = []
+    for part in spec.split(","):
+        part = part.strip()
+        if part == "all":
+            out += [t.key for s in SUITES for t in suite_tasks(s)]
+        elif part in SUITES:
+            out += [t.key for t in suite_tasks(part)]
+        elif "/" in part and part.split("/")[0] in SUITES:
+            out.append(part)
+        else:
+            raise SystemExit(f"--tasks: {part!r} is not 'all', a suite ({', '.join(SUITES)}) or 'suite/index'")
+    return list(dict.fromkeys(out))
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--tasks", default="all", help="'all', suites and/or 'suite/index', comma separated")
+    ap.add_argument("--sections", default=",".join(SECTIONS), help=f"comma separated subset of {SECTIONS}")
+    ap.add_argument("--ref", type=Path, default=Path(os.environ.get("LIBERO_REF", "/work/libero_ref")),
+                    help="reference LIBERO install (setup_reference.py --dest)")
+    ap.add_argument("--work", type=Path, default=Path("runs/libero_parity"), help="cache of raw results")
+    ap.add_argument("--osc-reference", default=str(OSC_REF))
+    ap.add_argument("--record-osc", action="store_true", help="re-record the OSC reference in real LIBERO")
+    ap.add_argument("--pose-inits", type=lambda s: [int(x) for x in s.split(",")], default=[0, 1, 2])
+    ap.add_argument("--expert-inits", type=lambda s: [int(x) for x in s.split(",")], default=[0, 1])
+    ap.add_argument("--transfer-inits", type=lambda s: [int(x) for x in s.split(",")], default=[0, 1])
+    ap.add_argument("--transfer-tasks", default="libero_10/9,libero_10/2,libero_spatial/0")
+    ap.add_argument("--policy", default="", help="exported policy / run dir for the transfer section")
+    ap.add_argument("--image-size", type=int, default=128)
+    ap.add_argument("--gl", default="egl", help="MUJOCO_GL for the reference (egl or osmesa)")
+    ap.add_argument("--report-only", action="store_true", help="only regenerate docs/fidelity.md")
+    ap.add_argument("--serve-expert", help=argparse.SUPPRESS)
+    ap.add_argument("--serve-policy", help=argparse.SUPPRESS)
+    ap.add_argument("--instruction", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.serve_expert:
+        return serve_expert(args.serve_expert)
+    if args.serve_policy:
+        return serve_policy(args.serve_policy, args.instruction)
+    sections = [s.strip() for s in args.sections.split(",") if s.strip()]
+    bad = [s for s in sections if s not in SECTIONS]
+    if bad:
+        raise SystemExit(f"--sections: unknown {bad}; choose from {','.join(SECTIONS)}")
+    args.work = args.work.resolve()
+    tasks = parse_tasks(args.tasks)
+    if not args.report_only:
+        needs_ref = [s for s in sections if s != "controller"] or args.record_osc
+        ref = Reference(args.ref, args.gl) if needs_ref else None
+        for s in sections:
+            t0 = time.time()
+            if s == "controller":
+                section_controller(args, ref)
+            elif s == "transfer":
+                section_transfer(args, ref, [t for t in parse_tasks(args.transfer_tasks)])
+            else:
+                globals()[f"section_{s}"](args, ref, tasks)
+            print(f"section {s}: {time.time() - t0:.0f}s", flush=True)
+    sys.path.insert(0, str(Path(__file__).parent))
+    write_report(args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
