@@ -22,8 +22,8 @@ from envs_mjx.env import EnvConfig, LiberoEnv
 from envs_mjx.renderer import RenderConfig
 
 
-def bench_mjx(task: str, batch: int, steps: int, pixels: bool) -> tuple[float, float]:
-    cfg = EnvConfig(render=RenderConfig(width=64, height=64) if pixels else None)
+def bench_mjx(task: str, batch: int, steps: int, pixels: bool, size: int = 64) -> tuple[float, float]:
+    cfg = EnvConfig(render=RenderConfig(width=size, height=size) if pixels else None)
     env = LiberoEnv(task, cfg)
     rng = np.random.default_rng(0)
     actions = jnp.asarray(rng.uniform(-0.3, 0.3, (batch, steps, 7)), jnp.float32)

@@ -253,7 +253,9 @@ def section_poses(args, ref: Reference, tasks) -> None:
     for task in tasks:
         print(f"poses: {task}", flush=True)
         d = args.work / "runs" / "poses" / task.replace("/", "_")
-        ref.episodes(task, args.pose_inits, d / "init{init}.npz", actions=_empty_actions(args.work), settle=0)
+        # with the images section, one rendered run serves both (an env build costs more than a render)
+        ref.episodes(task, args.pose_inits, d / "init{init}.npz", actions=_empty_actions(args.work), settle=0,
+                     images=args.images_with_poses)
         env = port_env(task)
         port = port_reset_poses(env, args.pose_inits)
         res = {"inits": list(args.pose_inits), "objects": {}}
@@ -287,32 +289,37 @@ def serve_expert(task: str) -> int:
     act = jax.jit(expert.act_inputs)
     init = jax.jit(expert.init_inputs)
     es = None
-    nm = None
+    refs: dict[str, tuple[str, str]] = {}
     for line in sys.stdin:
         cmd, _, rest = line.strip().partition(" ")
         if cmd == "hello":
-            print("ready", flush=True)
+            meta = json.loads(rest)
+            refs = expert_ref_map(expert.ref_names, meta["obj_names"], meta["bodies"], meta["sites"])
+            missing = [n for n in expert.ref_names if n not in refs]
+            if missing:
+                print(f"expert: no LIBERO body for the plan's reference(s) {missing}", file=sys.stderr)
+                return 2
+            extra = sorted({v for kind, v in refs.values() if kind == "extra"})
+            print("ready " + json.dumps({"bodies": extra}), flush=True)
         elif cmd == "obs":
             with np.load(rest) as z:
                 obs = {k: z[k] for k in z.files}
             names = [str(n) for n in obs["obj_names"]]
-            pose = obs["obj_bottom"] if "obj_bottom" in obs else obs["obj_pose"]
-            if nm is None:
-                port_names = [n for n in expert.ref_names if n != "world"]
-                nm = name_map(port_names, names)
-                missing = [n for n in port_names if n not in nm]
-                if missing:
-                    print(f"expert error: no LIBERO body for {missing} (names {names})", file=sys.stderr)
-                    return 2
+            extra = [str(n) for n in obs["extra_names"]] if "extra_names" in obs else []
             pos, rot = [], []
             for n in expert.ref_names:
-                if n == "world":
+                kind, ln = refs[n]
+                if kind == "world":
                     pos.append(np.zeros(3))
                     rot.append(np.eye(3))
-                else:
-                    k = names.index(nm[n][0])
-                    pos.append(pose[k, :3])
+                elif kind == "object":  # BDDL object/fixture: its bottom centre (the port's body origin)
+                    k = names.index(ln)
+                    pos.append(obs["obj_bottom"][k])
                     rot.append(_quat_to_mat(obs["obj_pose"][k, 3:]))
+                else:  # a fixture part (drawer) or a region site
+                    k = extra.index(ln)
+                    pos.append(obs["extra_pose"][k, :3])
+                    rot.append(_quat_to_mat(obs["extra_pose"][k, 3:]))
             inp = ExpertInputs(tcp_pos=jnp.asarray(obs["ee_pos"], jnp.float32),
                                tcp_rot=jnp.asarray(obs["ee_rot"] @ SITE_TO_TCP, jnp.float32),
                                body_pos=jnp.asarray(np.stack(pos), jnp.float32),
@@ -324,6 +331,32 @@ def serve_expert(task: str) -> int:
         elif cmd == "done":
             break
     return 0
+
+
+def expert_ref_map(ref_names, obj_names, bodies, sites) -> dict[str, tuple[str, str]]:
+    """Port plan reference -> (kind, LIBERO name): "world"; "object" (a BDDL object/fixture, by
+    :func:`name_map`); "extra" for a fixture part ``F/<level>_drawer`` (LIBERO body
+    ``<F>_cabinet_<level>``) or a region ``R`` (the LIBERO site ending in ``_R``)."""
+    out: dict[str, tuple[str, str]] = {}
+    plain = [n for n in ref_names if n != "world" and "/" not in n and not n.endswith("_region")]
+    nm = name_map(plain, obj_names)
+    for n in ref_names:
+        if n == "world":
+            out[n] = ("world", "")
+        elif n in nm:
+            out[n] = ("object", nm[n][0])
+        elif "/" in n:
+            fixture, part = n.split("/", 1)
+            fm = name_map([fixture], obj_names)
+            if fixture in fm:
+                cand = f"{fm[fixture][0]}_cabinet_{part.split('_')[0]}"
+                if cand in bodies:
+                    out[n] = ("extra", cand)
+        elif n.endswith("_region"):
+            cands = [s for s in sites if s.endswith("_" + n)]
+            if len(cands) == 1:
+                out[n] = ("extra", cands[0])
+    return out
 
 
 def _quat_to_mat(q):
@@ -341,37 +374,48 @@ def _path_metrics(path: np.ndarray, n: int) -> dict[str, float]:
 
 
 def section_expert(args, ref: Reference, tasks) -> None:
+    """Expert episodes in LIBERO (``--expert-sims`` has ``libero``) and/or the port (``port``); each side's
+    results are merged into the task's cached JSON, so the two sides can run as separate jobs."""
     import jax
     from envs_mjx.expert import rollout_expert
+    from smoothvla_jax import fidelity as fid
+    sims = set(args.expert_sims.split(","))
     for task in tasks:
         print(f"expert: {task}", flush=True)
         env = port_env(task)
         if not env.task.plan:
             continue
-        d = args.work / "runs" / "expert" / task.replace("/", "_")
-        cmd = shlex.join([sys.executable, str(Path(__file__).resolve()), "--serve-expert", task])
-        res = {"inits": list(args.expert_inits), "libero": [], "port": []}
-        try:
-            ref.episodes(task, args.expert_inits, d / "init{init}.npz", policy=cmd, max_steps=env.max_steps)
-        except RuntimeError as e:
-            res["libero_error"] = str(e)[-300:]
-        run = jax.jit(lambda i: rollout_expert(env, i, env.max_steps))
-        for i in args.expert_inits:
-            if "libero_error" not in res:
-                from smoothvla_jax import fidelity as fid
-                lr = fid.load_run(d / f"init{i}.npz")
-                done = int(lr["done_at"])
-                n = done if done > 0 else len(lr["ee_pos"]) - 1
-                res["libero"].append({"init": i, "success": bool(done > 0), "done_at": done,
-                                      **_path_metrics(lr["ee_pos"], n)})
-            st0 = env.reset(jax.random.PRNGKey(0), i)
-            _, (ee, _, succ, done) = run(i)
-            ee = np.concatenate([np.asarray(st0.ee_pos)[None], np.asarray(ee)])
-            succ, done = np.asarray(succ), np.asarray(done)
-            n = int(np.argmax(done)) + 1 if done.any() else len(done)
-            res["port"].append({"init": i, "success": bool(succ.any()), "done_at": n if succ.any() else -1,
-                                **_path_metrics(ee, n)})
-        _save(args.work / "expert" / f"{task.replace('/', '_')}.json", res)
+        path = args.work / "expert" / f"{task.replace('/', '_')}.json"
+        res = json.loads(path.read_text()) if path.exists() else {}
+        res["inits"] = list(args.expert_inits)
+        if "libero" in sims:
+            d = args.work / "runs" / "expert" / task.replace("/", "_")
+            cmd = shlex.join([sys.executable, str(Path(__file__).resolve()), "--serve-expert", task])
+            res["libero"] = []
+            res.pop("libero_error", None)
+            try:
+                ref.episodes(task, args.expert_inits, d / "init{init}.npz", policy=cmd, max_steps=env.max_steps)
+                for i in args.expert_inits:
+                    lr = fid.load_run(d / f"init{i}.npz")
+                    done = int(lr["done_at"])
+                    n = done if done > 0 else len(lr["ee_pos"]) - 1
+                    res["libero"].append({"init": i, "success": bool(done > 0), "done_at": done,
+                                          **_path_metrics(lr["ee_pos"], n)})
+            except RuntimeError as e:
+                res["libero_error"] = str(e)[-400:]
+        if "port" in sims:
+            run = jax.jit(jax.vmap(lambda i: rollout_expert(env, i, env.max_steps)[1]))
+            reset = jax.jit(jax.vmap(lambda i: env.reset(jax.random.PRNGKey(0), i).ee_pos))
+            idx = np.asarray(args.expert_inits, np.int32)
+            ee, _, succ, done = (np.asarray(x) for x in run(idx))
+            ee0 = np.asarray(reset(idx))
+            res["port"] = []
+            for k, i in enumerate(args.expert_inits):
+                path_k = np.concatenate([ee0[k][None], ee[k]])
+                n = int(np.argmax(done[k])) + 1 if done[k].any() else len(done[k])
+                res["port"].append({"init": i, "success": bool(succ[k].any()),
+                                    "done_at": n if succ[k].any() else -1, **_path_metrics(path_k, n)})
+        _save(path, res)
 
 
 # ================================================================== section: images
@@ -386,16 +430,28 @@ def section_images(args, ref: Reference, tasks) -> None:
     out.mkdir(parents=True, exist_ok=True)
     for task in tasks:
         print(f"images: {task}", flush=True)
-        d = args.work / "runs" / "images" / task.replace("/", "_")
-        ref.episodes(task, [0], d / "init{init}.npz", actions=_empty_actions(args.work), settle=0, images=True)
-        lr = fid.load_run(d / "init0.npz")
-        env = port_env(task)
-        m = env.mj_model
-        data = mujoco.MjData(m)
-        data.qpos[:] = env.init_qpos[0]
-        mujoco.mj_forward(m, data)
-        r = Renderer(m, RenderConfig(width=size, height=size))
-        ims = np.asarray(r.render_data(data))
+        pose_run = args.work / "runs" / "poses" / task.replace("/", "_") / "init0.npz"
+        if pose_run.exists() and "agentview" in np.load(pose_run).files:
+            lr = fid.load_run(pose_run)
+        else:
+            d = args.work / "runs" / "images" / task.replace("/", "_")
+            ref.episodes(task, [0], d / "init{init}.npz", actions=_empty_actions(args.work), settle=0, images=True)
+            lr = fid.load_run(d / "init0.npz")
+        if args.port_images == "docs":  # agentview | wrist tiles of state 0, one row per task
+            suite, idx = task.split("/")
+            sheet = np.asarray(Image.open(REPO / "docs" / f"{suite}_all.png").convert("RGB"))
+            h = sheet.shape[1] // 2
+            tile = sheet[int(idx) * h:(int(idx) + 1) * h]
+            ims = [np.asarray(Image.fromarray(tile[:, :h]).resize((size, size))),
+                   np.asarray(Image.fromarray(tile[:, h:]).resize((size, size)))]
+        else:
+            env = port_env(task)
+            m = env.mj_model
+            data = mujoco.MjData(m)
+            data.qpos[:] = env.init_qpos[0]
+            mujoco.mj_forward(m, data)
+            r = Renderer(m, RenderConfig(width=size, height=size))
+            ims = np.asarray(r.render_data(data))
         row = np.concatenate([lr["agentview"][0], ims[0], lr["wrist"][0], ims[1]], axis=1)
         Image.fromarray(row.astype(np.uint8)).save(out / f"{task.replace('/', '_')}.png")
 
@@ -519,6 +575,9 @@ def main(argv=None) -> int:
     ap.add_argument("--record-osc", action="store_true", help="re-record the OSC reference in real LIBERO")
     ap.add_argument("--pose-inits", type=lambda s: [int(x) for x in s.split(",")], default=[0, 1, 2])
     ap.add_argument("--expert-inits", type=lambda s: [int(x) for x in s.split(",")], default=[0, 1])
+    ap.add_argument("--expert-sims", default="libero,port", help="which sides of the expert section to run")
+    ap.add_argument("--port-images", choices=("render", "docs"), default="render",
+                    help="port images: render them now, or reuse docs/<suite>_all.png from scripts/render_scenes.py")
     ap.add_argument("--transfer-inits", type=lambda s: [int(x) for x in s.split(",")], default=[0, 1])
     ap.add_argument("--transfer-tasks", default="libero_10/9,libero_10/2,libero_spatial/0")
     ap.add_argument("--policy", default="", help="exported policy / run dir for the transfer section")
@@ -539,6 +598,7 @@ def main(argv=None) -> int:
         raise SystemExit(f"--sections: unknown {bad}; choose from {','.join(SECTIONS)}")
     args.work = args.work.resolve()
     tasks = parse_tasks(args.tasks)
+    args.images_with_poses = "images" in sections and "poses" in sections
     if not args.report_only:
         needs_ref = [s for s in sections if s != "controller"] or args.record_osc
         ref = Reference(args.ref, args.gl) if needs_ref else None

@@ -146,6 +146,38 @@ def body_bottoms(env) -> np.ndarray:
     return sim.data.body_xpos[ids] + np.einsum("nij,nj->ni", mats, _bottom_offsets(env))
 
 
+def all_body_names(env) -> list[str]:
+    m = env.env.sim.model
+    return [m.body_id2name(i) for i in range(m.nbody)]
+
+
+def all_site_names(env) -> list[str]:
+    m = env.env.sim.model
+    return [m.site_id2name(i) for i in range(m.nsite)]
+
+
+def named_body_poses(env, names: list[str]) -> np.ndarray:
+    """[k, 7] world pose (xyz, quat wxyz) of MuJoCo bodies by name (e.g. a cabinet's drawer)."""
+    import mujoco
+    sim = env.env.sim
+    out = []
+    for n in names:
+        try:
+            i = sim.model.body_name2id(n)
+            out.append(np.concatenate([sim.data.body_xpos[i], sim.data.body_xquat[i]]))
+            continue
+        except ValueError:
+            pass
+        try:  # a site (e.g. a BDDL region)
+            i = sim.model.site_name2id(n)
+        except ValueError:
+            raise SystemExit(f"policy asked for body or site {n!r}, which this LIBERO scene does not have")
+        q = np.zeros(4)
+        mujoco.mju_mat2Quat(q, np.asarray(sim.data.site_xmat[i], dtype=np.float64))
+        out.append(np.concatenate([sim.data.site_xpos[i], q]))
+    return np.stack(out)
+
+
 def fixture_joints(env) -> tuple[list[str], np.ndarray]:
     """(names '<fixture>/<joint>', values) of every fixture joint (drawers, knobs, doors)."""
     sim = env.env.sim
@@ -219,16 +251,21 @@ class PolicyProcess:
     ``obj_bottom [n,3]``, ``obj_names [n]``, ``fixture_qpos [m]``, ``fixture_joint_names [m]``, ``step``, and with ``--images``
     ``agentview``/``wrist`` [H, W, 3] uint8 (upright).  An answer may hold several actions (a chunk); they are
     executed in order before the next observation.  At the end the runner writes ``done``.
+    A policy may answer ``ready {"bodies": [names]}`` to get ``extra_names [k]`` and ``extra_pose [k,7]``
+    (MuJoCo body poses, e.g. a drawer) in every observation.
     """
 
-    def __init__(self, command: str, meta: dict):
+    def __init__(self, command: str, meta: dict, env=None):
+        self.env = env
         self.proc = subprocess.Popen(command if isinstance(command, list) else shlex.split(command),
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
         self.tmp = tempfile.mkdtemp(prefix="libero_obs_")
         self._send("hello " + json.dumps(meta))
-        line = self._recv()
-        if line.strip() != "ready":
+        line = self._recv().strip()
+        if not line.startswith("ready"):
             raise SystemExit(f"policy answered {line!r} to hello; it must answer 'ready'")
+        # optional: 'ready {"bodies": [MuJoCo body names]}' asks for those bodies' poses in every obs
+        self.bodies = list(json.loads(line[5:]).get("bodies", [])) if line[5:].strip() else []
 
     def _send(self, line: str) -> None:
         self.proc.stdin.write(line + "\n")
@@ -241,6 +278,8 @@ class PolicyProcess:
         return line
 
     def act(self, arrays: dict) -> np.ndarray:
+        if self.bodies:
+            arrays = dict(arrays, extra_names=np.asarray(self.bodies), extra_pose=named_body_poses(self.env, self.bodies))
         path = os.path.join(self.tmp, "obs.npz")
         np.savez(path, **arrays)
         self._send(f"obs {path}")
@@ -341,22 +380,43 @@ def load_actions(path: Path) -> np.ndarray:
     return a
 
 
+def bench(suite: str, task: int, steps: int, images: bool, size: int = 128) -> dict:
+    """Control steps/s of one LIBERO env (small random actions after reset + 10 settle steps)."""
+    t0 = time.perf_counter()
+    env, name = make_env(suite, task, images=images, size=size)
+    reset_to(env, init_states(suite, name)[0], 10)
+    build_s = time.perf_counter() - t0
+    acts = np.random.default_rng(0).uniform(-0.3, 0.3, (steps, 7))
+    t0 = time.perf_counter()
+    for a in acts:
+        env.step(a)
+    rate = steps / (time.perf_counter() - t0)
+    env.close()
+    return {"images": images, "size": size, "steps": steps, "steps_per_s": rate, "build_reset_s": build_s}
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--bench", type=int, default=0, help="only time N control steps (state-only, then with "
+                    "--images if given) and print JSON")
     ap.add_argument("--suite", required=True)
     ap.add_argument("--task", type=int, required=True)
     ap.add_argument("--init", type=int, nargs="+", default=[0], help="initial-state indices (one episode each)")
-    src = ap.add_mutually_exclusive_group(required=True)
+    src = ap.add_mutually_exclusive_group(required="--bench" not in (argv or sys.argv))
     src.add_argument("--actions", type=Path, help=".npy/.json [T, 7] open-loop action sequence")
     src.add_argument("--policy", help="command of a policy subprocess (see README.md protocol)")
     ap.add_argument("--max-steps", type=int, default=0, help="policy episode limit (0: LIBERO's for the suite)")
     ap.add_argument("--settle", type=int, default=10)
     ap.add_argument("--images", action="store_true", help="render agentview + wrist (128x128) every step")
     ap.add_argument("--size", type=int, default=128)
-    ap.add_argument("--out", type=Path, required=True,
+    ap.add_argument("--out", type=Path, required="--bench" not in (argv or sys.argv),
                     help="output .npz; with several --init, '{init}' in the name is replaced")
     args = ap.parse_args(argv)
 
+    if args.bench:
+        for images in ((False, True) if args.images else (False,)):
+            print(json.dumps(bench(args.suite, args.task, args.bench, images, args.size)), flush=True)
+        return 0
     env, name = make_env(args.suite, args.task, images=args.images, size=args.size)
     states = init_states(args.suite, name)
     limits = {"libero_spatial": 220, "libero_object": 280, "libero_goal": 300, "libero_10": 520, "libero_90": 400}
@@ -366,7 +426,8 @@ def main(argv=None) -> int:
         policy = PolicyProcess(args.policy, dict(suite=args.suite, task=args.task, task_name=name,
                                                  instruction=name.split("SCENE")[-1].split("_", 1)[-1].replace("_", " ")
                                                  if "SCENE" in name else name.replace("_", " "),
-                                                 images=args.images))
+                                                 images=args.images, obj_names=body_names(env),
+                                                 bodies=all_body_names(env), sites=all_site_names(env)), env=env)
     for i in args.init:
         if not 0 <= i < len(states):
             raise SystemExit(f"--init {i} out of range: {name} has {len(states)} initial states")
