@@ -40,16 +40,16 @@ def main() -> None:
     ap.add_argument("--task", default="libero_10/2")
     ap.add_argument("--steps", type=int, default=200, help="LIBERO control steps timed")
     ap.add_argument("--port-steps", type=int, default=10, help="port control steps per rollout")
-    ap.add_argument("--batch", type=int, default=8)
+    ap.add_argument("--batches", default="1,8", help="port batch sizes (vmap)")
     ap.add_argument("--gl", default="egl")
     args = ap.parse_args()
-    print(f"backend={jax.default_backend()} task={args.task} load={os.getloadavg()[0]:.1f}", flush=True)
+    print(f"backend={jax.default_backend()} task={args.task} load average before={os.getloadavg()[0]:.1f}", flush=True)
     lib = bench_libero(args.ref, args.task, args.steps, args.gl)
     for k, r in lib.items():
         print(f"LIBERO images={k}: {r['steps_per_s']:.1f} steps/s (build+reset {r['build_reset_s']:.1f}s)", flush=True)
     rows = []
     for pixels in (False, True):
-        for b in (1, args.batch):
+        for b in [int(x) for x in args.batches.split(",")]:
             rate, comp = bench_mjx(args.task, b, args.port_steps, pixels, size=128)
             rows.append((pixels, b, rate, comp))
             print(f"port pixels={pixels} B={b}: {rate:.1f} steps/s, compile {comp:.0f}s", flush=True)
@@ -62,6 +62,7 @@ def main() -> None:
             if p == pixels:
                 print(f"| port (MJX, {jax.default_backend()}) | {cam} | {b} | {rate:.1f} | "
                       f"{rate / lib[pixels]['steps_per_s']:.2f}x | {comp:.0f} |")
+    print(f"\nload average after: {os.getloadavg()[0]:.1f} (on a shared machine every rate is a lower bound)")
 
 
 if __name__ == "__main__":

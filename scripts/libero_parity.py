@@ -57,7 +57,7 @@ CATEGORY_ALIASES = {
     "white_mug": ("porcelain_mug",), "yellow_white_mug": ("white_yellow_mug",), "red_mug": ("red_coffee_mug",),
     "book": ("black_book",), "cabinet": ("white_cabinet", "wooden_cabinet"), "cookie_box": ("cookies",),
     "cookies": ("cookies",), "plate_left": ("plate",), "plate_right": ("plate",), "rack": ("wine_rack",),
-    "salad_dressing": ("new_salad_dressing",), "ramekin": ("glazed_rim_porcelain_ramekin",),
+    "frypan": ("chefmate_8_frypan",), "ramekin": ("glazed_rim_porcelain_ramekin",),
 }
 
 
@@ -98,6 +98,13 @@ class Reference:
         if images:
             args.append("--images")
         self.run(args, log=out_pattern.parent / "runner.log")
+
+
+def _serve_command(*args: str) -> str:
+    """This script as a policy subprocess of the runner, in the project's Python and import path (the
+    runner's own environment points PYTHONPATH at LIBERO)."""
+    path = os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    return shlex.join(["env", f"PYTHONPATH={path}", sys.executable, str(Path(__file__).resolve()), *args])
 
 
 def _empty_actions(work: Path) -> Path:
@@ -262,7 +269,9 @@ def section_poses(args, ref: Reference, tasks) -> None:
         for i in args.pose_inits:
             run = fid.load_run(d / f"init{i}.npz")
             lib_names = [str(n) for n in run["obj_names"]]
-            lib_pose = run["obj_bottom"][0] if "obj_bottom" in run else run["obj_pose"][0]
+            lib_pose = run["obj_pose"][0].copy()
+            if "obj_bottom" in run:  # bottom centre, the port's body-origin convention
+                lib_pose[:, :3] = run["obj_bottom"][0]
             lib = {n: lib_pose[k] for k, n in enumerate(lib_names)}
             nm = name_map(port[i].keys(), lib_names, {k: v[:3] for k, v in port[i].items()},
                           {k: v[:3] for k, v in lib.items()})
@@ -279,8 +288,18 @@ def section_poses(args, ref: Reference, tasks) -> None:
 
 # ================================================================== section: expert
 
+def _protocol_channel():
+    """The runner's answer channel: a private copy of stdout; fd 1 then points at stderr, so anything
+    libraries print (even from C) cannot corrupt the line protocol."""
+    sys.stdout.flush()
+    chan = os.fdopen(os.dup(1), "w", buffering=1)
+    os.dup2(2, 1)
+    return chan
+
+
 def serve_expert(task: str) -> int:
     """Policy subprocess for the runner: the port's scripted expert on LIBERO observations."""
+    out = _protocol_channel()
     import jax
     import jax.numpy as jnp
     from envs_mjx.expert import ExpertInputs, ScriptedExpert
@@ -300,7 +319,7 @@ def serve_expert(task: str) -> int:
                 print(f"expert: no LIBERO body for the plan's reference(s) {missing}", file=sys.stderr)
                 return 2
             extra = sorted({v for kind, v in refs.values() if kind == "extra"})
-            print("ready " + json.dumps({"bodies": extra}), flush=True)
+            print("ready " + json.dumps({"bodies": extra}), file=out, flush=True)
         elif cmd == "obs":
             with np.load(rest) as z:
                 obs = {k: z[k] for k in z.files}
@@ -327,7 +346,7 @@ def serve_expert(task: str) -> int:
             if es is None:
                 es = init(inp)
             a, es = act(es, inp)
-            print("act " + json.dumps([np.asarray(a, np.float64).round(6).tolist()]), flush=True)
+            print("act " + json.dumps([np.asarray(a, np.float64).round(6).tolist()]), file=out, flush=True)
         elif cmd == "done":
             break
     return 0
@@ -370,12 +389,12 @@ def _path_metrics(path: np.ndarray, n: int) -> dict[str, float]:
     x = np.asarray(path[: n + 1], np.float32)
     dt = 0.05
     return {"msj": float(metrics.mean_squared_jerk(x, dt)), "ldlj": float(metrics.log_dimensionless_jerk(x, dt)),
-            "sparc": float(metrics.sparc(x, dt)), "path_m": float(metrics.path_length(x)), "steps": int(n)}
+            "sparc": float(metrics.sparc(metrics.speed_from_positions(x, dt), dt)), "path_m": float(metrics.path_length(x)), "steps": int(n)}
 
 
 def section_expert(args, ref: Reference, tasks) -> None:
-    """Expert episodes in LIBERO (``--expert-sims`` has ``libero``) and/or the port (``port``); each side's
-    results are merged into the task's cached JSON, so the two sides can run as separate jobs."""
+    """Expert episodes in LIBERO (``--expert-sims`` has ``libero``) and/or the port (``port``); each side
+    caches its own JSON (``expert_libero/``, ``expert_port/``), so the two can run as separate jobs."""
     import jax
     from envs_mjx.expert import rollout_expert
     from smoothvla_jax import fidelity as fid
@@ -385,12 +404,11 @@ def section_expert(args, ref: Reference, tasks) -> None:
         env = port_env(task)
         if not env.task.plan:
             continue
-        path = args.work / "expert" / f"{task.replace('/', '_')}.json"
-        res = json.loads(path.read_text()) if path.exists() else {}
-        res["inits"] = list(args.expert_inits)
+        stem = task.replace("/", "_")
         if "libero" in sims:
+            res = {"inits": list(args.expert_inits)}
             d = args.work / "runs" / "expert" / task.replace("/", "_")
-            cmd = shlex.join([sys.executable, str(Path(__file__).resolve()), "--serve-expert", task])
+            cmd = _serve_command("--serve-expert", task)
             res["libero"] = []
             res.pop("libero_error", None)
             try:
@@ -403,7 +421,9 @@ def section_expert(args, ref: Reference, tasks) -> None:
                                           **_path_metrics(lr["ee_pos"], n)})
             except RuntimeError as e:
                 res["libero_error"] = str(e)[-400:]
+            _save(args.work / "expert_libero" / f"{stem}.json", res)
         if "port" in sims:
+            res = {"inits": list(args.expert_inits)}
             run = jax.jit(jax.vmap(lambda i: rollout_expert(env, i, env.max_steps)[1]))
             reset = jax.jit(jax.vmap(lambda i: env.reset(jax.random.PRNGKey(0), i).ee_pos))
             idx = np.asarray(args.expert_inits, np.int32)
@@ -415,7 +435,7 @@ def section_expert(args, ref: Reference, tasks) -> None:
                 n = int(np.argmax(done[k])) + 1 if done[k].any() else len(done[k])
                 res["port"].append({"init": i, "success": bool(succ[k].any()),
                                     "done_at": n if succ[k].any() else -1, **_path_metrics(path_k, n)})
-        _save(path, res)
+            _save(args.work / "expert_port" / f"{stem}.json", res)
 
 
 # ================================================================== section: images
@@ -469,6 +489,7 @@ def _libero_proprio(obs: dict) -> np.ndarray:
 
 def serve_policy(path: str, instruction: str) -> int:
     """Policy subprocess for the runner: an exported policy on LIBERO observations (needs --images)."""
+    out = _protocol_channel()
     from PIL import Image
     from smoothvla_jax import load_policy
     pol = load_policy(path)
@@ -476,14 +497,14 @@ def serve_policy(path: str, instruction: str) -> int:
     for line in sys.stdin:
         cmd, _, rest = line.strip().partition(" ")
         if cmd == "hello":
-            print("ready", flush=True)
+            print("ready", file=out, flush=True)
         elif cmd == "obs":
             with np.load(rest) as z:
                 obs = {k: z[k] for k in z.files}
             ims = {k: np.asarray(Image.fromarray(obs[k]).resize((s, s), Image.BILINEAR)) for k in ("agentview", "wrist")}
             acts = pol({"agentview": ims["agentview"], "wrist": ims["wrist"], "proprio": _libero_proprio(obs)},
                        instruction)
-            print("act " + json.dumps(np.asarray(acts, np.float64).round(6).tolist()), flush=True)
+            print("act " + json.dumps(np.asarray(acts, np.float64).round(6).tolist()), file=out, flush=True)
         elif cmd == "done":
             break
     return 0
@@ -501,8 +522,7 @@ def section_transfer(args, ref: Reference, tasks) -> None:
         env = port_env(task, render=pol.image_size)
         instr = env.instruction
         d = args.work / "runs" / "transfer" / task.replace("/", "_")
-        cmd = shlex.join([sys.executable, str(Path(__file__).resolve()), "--serve-policy", args.policy,
-                          "--instruction", instr])
+        cmd = _serve_command("--serve-policy", args.policy, "--instruction", instr)
         ref.episodes(task, args.transfer_inits, d / "init{init}.npz", policy=cmd, images=True,
                      max_steps=env.max_steps)
         res = {"policy": str(args.policy), "inits": list(args.transfer_inits), "libero": [], "port": []}

@@ -247,7 +247,11 @@ def write(work: Path, docs: Path) -> dict:
         lines, h = poses_md(poses)
         body += lines
         head.update(h)
-    expert = _load(work, "expert")
+    expert: dict[str, dict] = {}
+    for side in ("libero", "port"):
+        for task, r in _load(work, f"expert_{side}").items():
+            expert.setdefault(task, {}).update({k: v for k, v in r.items() if k != "inits"})
+    expert = dict(sorted(expert.items(), key=lambda kv: (SUITES.index(kv[0].split("/")[0]), int(kv[0].split("/")[1]))))
     if expert:
         lines, h = expert_md(expert)
         body += lines

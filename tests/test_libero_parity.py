@@ -213,3 +213,18 @@ def test_runner_reproduces_recorded_data(tmp_path):
     rec = fid.load_run(DATA / "libero_run_dx5.npz")
     np.testing.assert_allclose(run["ee_pos"], rec["ee_pos"][:3], atol=1e-9)
     np.testing.assert_allclose(run["obj_pose"], rec["obj_pose"][:3], atol=1e-9)
+
+
+def test_expert_ref_map_resolves_drawers_and_regions():
+    """The plan references of libero_10/3 and libero_10/6 resolved against LIBERO's names (taken
+    from LIBERO's KITCHEN_SCENE4 / LIVING_ROOM_SCENE6 models)."""
+    par = _parity_module()
+    objs = ["akita_black_bowl_1", "wine_bottle_1", "white_cabinet_1", "wine_rack_1"]
+    bodies = ["world", "white_cabinet_1_main", "white_cabinet_1_cabinet_top", "white_cabinet_1_cabinet_bottom"]
+    sites = ["living_room_table_plate_right_region", "living_room_table_plate_left_region", "plate_1_default_site"]
+    m = par.expert_ref_map(("world", "black_bowl", "cabinet/bottom_drawer", "cabinet"), objs, bodies, sites)
+    assert m == {"world": ("world", ""), "black_bowl": ("object", "akita_black_bowl_1"),
+                 "cabinet/bottom_drawer": ("extra", "white_cabinet_1_cabinet_bottom"),
+                 "cabinet": ("object", "white_cabinet_1")}
+    m = par.expert_ref_map(("plate_right_region", "cabinet/middle_drawer"), objs, bodies, sites)
+    assert m == {"plate_right_region": ("extra", "living_room_table_plate_right_region")}  # no middle drawer body
