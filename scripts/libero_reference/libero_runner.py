@@ -85,7 +85,9 @@ def make_env(suite: str, task: int, images: bool = False, size: int = 128):
 
     name = task_names(suite)[task]
     bddl = libero_root() / "bddl_files" / suite / f"{name}.bddl"
-    kw = dict(bddl_file_name=str(bddl), camera_heights=size, camera_widths=size)
+    # hard_reset=False: reset() keeps the compiled model instead of rebuilding it from XML (seconds per
+    # episode); every episode then loads its state with set_init_state, which overwrites what reset sampled
+    kw = dict(bddl_file_name=str(bddl), camera_heights=size, camera_widths=size, hard_reset=False)
     if images:
         env = OffScreenRenderEnv(**kw)
     else:
