@@ -270,8 +270,8 @@ def section_poses(args, ref: Reference, tasks) -> None:
             run = fid.load_run(d / f"init{i}.npz")
             lib_names = [str(n) for n in run["obj_names"]]
             lib_pose = run["obj_pose"][0].copy()
-            if "obj_bottom" in run:  # bottom centre, the port's body-origin convention
-                lib_pose[:, :3] = run["obj_bottom"][0]
+            if "obj_bottom" in run:  # z of the bottom, the port's body-origin convention; xy = LIBERO's origin
+                lib_pose[:, 2] = run["obj_bottom"][0][:, 2]
             lib = {n: lib_pose[k] for k, n in enumerate(lib_names)}
             nm = name_map(port[i].keys(), lib_names, {k: v[:3] for k, v in port[i].items()},
                           {k: v[:3] for k, v in lib.items()})

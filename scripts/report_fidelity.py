@@ -81,8 +81,11 @@ def controller_md(ctrl: dict, figdir: Path) -> tuple[list[str], dict]:
             t = np.arange(1, len(c["libero_disp_cm"]) + 1)
             ax.plot(t, c["libero_disp_cm"], "k-o", ms=2, label="LIBERO")
             ax.plot(t, c["port_disp_cm"], "r-o", ms=2, label="port")
-            ax.plot(np.arange(len(c["pos_err_cm"])), c["pos_err_cm"], "b--", lw=1, label="path err")
             ax.set_ylabel("cm / step", fontsize=7)
+            ax2 = ax.twinx()  # the accumulated path error has its own scale
+            ax2.plot(np.arange(len(c["pos_err_cm"])), c["pos_err_cm"], "b--", lw=1)
+            ax2.set_ylabel("path err cm (blue)", fontsize=7, color="b")
+            ax2.tick_params(labelsize=6, colors="b")
         ax.set_title(name, fontsize=8)
         ax.tick_params(labelsize=6)
     for ax in list(axes.flat)[n:]:
@@ -101,8 +104,11 @@ def controller_md(ctrl: dict, figdir: Path) -> tuple[list[str], dict]:
 
 def poses_md(poses: dict) -> tuple[list[str], dict]:
     lines = ["## 2. Object and fixture poses after reset", "",
-             "LIBERO: `env.set_init_state(init_states[i])` (no settling); port: `reset(i)`. Positions are bottom "
-             "centres (LIBERO: the object's `bottom_site`; port: the body origin, which is its bottom centre). "
+             "LIBERO: `env.set_init_state(init_states[i])` (no settling); port: `reset(i)`. xy: LIBERO's body origin "
+             "vs the port's (its bottom centre); z: the lowest point of LIBERO's collision geoms vs the port's "
+             "origin. Yaw compares the heading of the body x axes; LIBERO's meshes carry their own frames "
+             "(many root bodies are turned 90° about x), so a constant 90°/180° there is a frame convention, not "
+             "necessarily a different placement. "
              "Port names are matched to BDDL names by an explicit alias table (`CATEGORY_ALIASES` in "
              "`scripts/libero_parity.py`); where a category has several instances without matching indices "
              "(e.g. left/right plates) they are matched by nearest position (marked *pos*), which flatters the "
@@ -125,7 +131,7 @@ def poses_md(poses: dict) -> tuple[list[str], dict]:
                           f"{100 * np.mean(o['xy']):.1f} | {100 * np.mean(o['dz']):+.1f} | "
                           f"{np.degrees(np.mean(o['yaw'])):.0f} |")
     lines += ["", "<details><summary>Per object</summary>", "",
-              "| task | port | LIBERO | xy err (cm) | z err (cm, port − LIBERO) | yaw err (deg) |",
+              "| task | port | LIBERO | xy err (cm) | z err (cm, port − LIBERO) | heading diff (deg) |",
               "|---|---|---|---|---|---|", *detail, "", "</details>", ""]
     head = {"pose_xy_cm_median": float(100 * np.median(all_xy)) if all_xy else float("nan"),
             "pose_xy_cm_mean": float(100 * np.mean(all_xy)) if all_xy else float("nan"),
@@ -274,7 +280,7 @@ def write(work: Path, docs: Path) -> dict:
         summary += [f"| reset poses: xy error median / mean ({g('pose_objects')} object-states) | "
                     f"{g('pose_xy_cm_median'):.1f} / {g('pose_xy_cm_mean'):.1f} cm |",
                     f"| reset poses: share within 2 cm (xy) | {100 * g('pose_xy_frac_within_2cm'):.0f}% |",
-                    f"| reset poses: yaw error median | {g('pose_yaw_deg_median'):.0f}° |"]
+                    ]
     if "expert_port" in head:
         summary += [f"| scripted expert success, LIBERO / port ({g('expert_episodes')} episodes each) | "
                     f"{100 * g('expert_libero'):.0f}% / {100 * g('expert_port'):.0f}% |",

@@ -127,25 +127,47 @@ def body_poses(env) -> np.ndarray:
     return np.concatenate([sim.data.body_xpos[ids], sim.data.body_xquat[ids]], axis=1).copy()
 
 
-def _bottom_offsets(env) -> np.ndarray:
-    """[n, 3] each body's bottom-site offset in its own frame (zeros where the model has none)."""
-    inner = env.env
+def _subtree_geoms(env) -> list[np.ndarray]:
+    """Per BDDL body (``obj_body_id`` order): ids of the collision geoms in its body subtree."""
+    m = env.env.sim.model
+    parent = np.asarray(m.body_parentid)
     out = []
-    for name in inner.obj_body_id:
-        obj = inner.objects_dict.get(name) or inner.fixtures_dict.get(name)
-        try:
-            out.append(np.asarray(obj.bottom_offset, dtype=np.float64))
-        except (AttributeError, TypeError):
-            out.append(np.zeros(3))
-    return np.stack(out)
+    for root in env.env.obj_body_id.values():
+        inside = np.zeros(m.nbody, dtype=bool)
+        for b in range(m.nbody):  # b is in the subtree if root is on its parent chain
+            c = b
+            while c != 0 and c != root:
+                c = parent[c]
+            inside[b] = c == root
+        geoms = [g for g in range(m.ngeom) if inside[m.geom_bodyid[g]] and (m.geom_contype[g] or m.geom_conaffinity[g])]
+        out.append(np.asarray(geoms, dtype=int))
+    return out
 
 
 def body_bottoms(env) -> np.ndarray:
-    """[n, 3] world position of every body's bottom site (the bottom centre LIBERO places objects by)."""
+    """[n, 3] per BDDL body: body-origin x, y and the lowest point of its collision geoms (box corners,
+    else centre minus bounding radius).  LIBERO's meshes carry their own frames (many objects' root
+    bodies are turned 90 deg about x), so neither the origin's z nor the ``bottom_site`` is the bottom."""
     sim = env.env.sim
+    m = sim.model
+    if not hasattr(env, "_parity_geoms"):
+        env._parity_geoms = _subtree_geoms(env)
     ids = list(env.env.obj_body_id.values())
-    mats = sim.data.body_xmat[ids].reshape(-1, 3, 3)
-    return sim.data.body_xpos[ids] + np.einsum("nij,nj->ni", mats, _bottom_offsets(env))
+    out = np.array(sim.data.body_xpos[ids], dtype=np.float64)
+    signs = np.array([[sx, sy, sz] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)], dtype=np.float64)
+    for k, geoms in enumerate(env._parity_geoms):
+        zs = []
+        for g in geoms:
+            pos = sim.data.geom_xpos[g]
+            if m.geom_type[g] == 6:  # box
+                mat = np.asarray(sim.data.geom_xmat[g]).reshape(3, 3)
+                corners = pos + (signs * m.geom_size[g]) @ mat.T
+                zs.append(corners[:, 2].min())
+            else:
+                zs.append(pos[2] - m.geom_rbound[g])
+        if zs:
+            out[k, 2] = min(zs)
+    return out
 
 
 def all_body_names(env) -> list[str]:
