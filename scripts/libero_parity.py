@@ -46,6 +46,7 @@ SUITES = ("libero_10", "libero_spatial", "libero_object", "libero_goal")
 # controller-reference case prefix -> (port task, initial state)
 OSC_SCENES = {"": ("libero_10/2", 0), "spatial0/": ("libero_spatial/0", 0), "object0/": ("libero_object/0", 0)}
 SETTLE = 10
+EXPERT_IDLE_STEPS = 20  # LIBERO expert episodes end this many steps after the plan's last stage
 # LIBERO's grip site frame -> the port's TCP frame: at LIBERO's home pose the grip site's axes are
 # (x, y, z) = (world y, world x, -world z); the port's TCP_DOWN is diag(1, -1, -1) for the same
 # physical gripper pose, so port_rot = libero_rot @ SITE_TO_TCP with SITE_TO_TCP = Rz(+90 deg).
@@ -345,6 +346,11 @@ def serve_expert(task: str) -> int:
                                body_rot=jnp.asarray(np.stack(rot), jnp.float32))
             if es is None:
                 es = init(inp)
+                idle = 0
+            idle = idle + 1 if bool(expert.finished(es)) else 0
+            if idle > EXPERT_IDLE_STEPS:  # plan done: holding still to the limit changes nothing
+                print("stop", file=out, flush=True)
+                continue
             a, es = act(es, inp)
             print("act " + json.dumps([np.asarray(a, np.float64).round(6).tolist()]), file=out, flush=True)
         elif cmd == "done":

@@ -274,7 +274,8 @@ class PolicyProcess:
     The npz holds ``ee_pos [3]``, ``ee_rot [3,3]``, ``gripper_qpos [2]``, ``joint_qpos [7]``, ``obj_pose [n,7]``,
     ``obj_bottom [n,3]``, ``obj_names [n]``, ``fixture_qpos [m]``, ``fixture_joint_names [m]``, ``step``, and with ``--images``
     ``agentview``/``wrist`` [H, W, 3] uint8 (upright).  An answer may hold several actions (a chunk); they are
-    executed in order before the next observation.  At the end the runner writes ``done``.
+    executed in order before the next observation; ``stop`` ends the episode.  At the end the runner writes
+    ``done``.
     A policy may answer ``ready {"bodies": [names]}`` to get ``extra_names [k]`` and ``extra_pose [k,7]``
     (MuJoCo body poses, e.g. a drawer) in every observation.
     """
@@ -308,6 +309,8 @@ class PolicyProcess:
         np.savez(path, **arrays)
         self._send(f"obs {path}")
         line = self._recv()
+        if line.strip() == "stop":  # the policy ends the episode (e.g. a scripted plan that has finished)
+            return np.zeros((0, 7))
         if not line.startswith("act "):
             raise SystemExit(f"policy answered {line[:80]!r}; expected 'act [[7 floats], ...]'")
         acts = np.asarray(json.loads(line[4:]), dtype=np.float64).reshape(-1, 7)
@@ -366,6 +369,8 @@ def run_policy(env, state, policy: PolicyProcess, max_steps: int, settle: int = 
     actions, done_at, t = [], -1, 0
     while t < max_steps:
         chunk = policy.act(policy_obs(env, obs, t, images))
+        if len(chunk) == 0:
+            break
         for a in chunk:
             obs, _, _, _ = env.step(np.clip(a, -1.0, 1.0))
             actions.append(a)
