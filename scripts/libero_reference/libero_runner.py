@@ -145,28 +145,26 @@ def _subtree_geoms(env) -> list[np.ndarray]:
 
 
 def body_bottoms(env) -> np.ndarray:
-    """[n, 3] per BDDL body: body-origin x, y and the lowest point of its collision geoms (box corners,
-    else centre minus bounding radius).  LIBERO's meshes carry their own frames (many objects' root
-    bodies are turned 90 deg about x), so neither the origin's z nor the ``bottom_site`` is the bottom."""
+    """[n, 3] per BDDL body: body-origin x, y and the lowest point of its collision geoms (box:
+    centre z - sum_j |R[2, j]| half_j; other shapes: centre z - bounding radius).  LIBERO's meshes carry
+    their own frames (many objects' root bodies are turned 90 deg about x), so neither the origin's z
+    nor the ``bottom_site`` is the bottom."""
     sim = env.env.sim
     m = sim.model
     if not hasattr(env, "_parity_geoms"):
-        env._parity_geoms = _subtree_geoms(env)
+        groups = _subtree_geoms(env)
+        env._parity_geoms = (np.concatenate(groups).astype(int) if groups else np.zeros(0, int),
+                             np.repeat(np.arange(len(groups)), [len(g) for g in groups]))
+    gids, owner = env._parity_geoms
     ids = list(env.env.obj_body_id.values())
     out = np.array(sim.data.body_xpos[ids], dtype=np.float64)
-    signs = np.array([[sx, sy, sz] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)], dtype=np.float64)
-    for k, geoms in enumerate(env._parity_geoms):
-        zs = []
-        for g in geoms:
-            pos = sim.data.geom_xpos[g]
-            if m.geom_type[g] == 6:  # box
-                mat = np.asarray(sim.data.geom_xmat[g]).reshape(3, 3)
-                corners = pos + (signs * m.geom_size[g]) @ mat.T
-                zs.append(corners[:, 2].min())
-            else:
-                zs.append(pos[2] - m.geom_rbound[g])
-        if zs:
-            out[k, 2] = min(zs)
+    if len(gids):
+        zc = sim.data.geom_xpos[gids, 2]
+        rz = np.abs(np.asarray(sim.data.geom_xmat[gids]).reshape(-1, 3, 3)[:, 2, :])
+        zlow = np.where(m.geom_type[gids] == 6, zc - np.sum(rz * m.geom_size[gids], axis=1), zc - m.geom_rbound[gids])
+        low = np.full(len(ids), np.inf)
+        np.minimum.at(low, owner, zlow)
+        out[:, 2] = np.where(np.isfinite(low), low, out[:, 2])
     return out
 
 
