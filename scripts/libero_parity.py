@@ -61,6 +61,10 @@ CATEGORY_ALIASES = {
     "frypan": ("chefmate_8_frypan",), "ramekin": ("glazed_rim_porcelain_ramekin",),
 }
 
+# per task: port name -> BDDL name where the alias table is ambiguous; taken from the BDDL files
+# (libero_10/4: "(On plate_1 living_room_table_plate_left_region)", goal "(On porcelain_mug_1 plate_1)")
+EXPLICIT_NAMES = {"libero_10/4": {"plate_left": "plate_1", "plate_right": "plate_2"}}
+
 
 # ================================================================== reference subprocess
 
@@ -123,14 +127,19 @@ def _category(name: str) -> str:
     return parts[0] if len(parts) == 2 and parts[1].isdigit() else name
 
 
-def name_map(port_names, libero_names, port_pos=None, libero_pos=None) -> dict[str, tuple[str, str]]:
-    """Port body name -> (LIBERO BDDL name, how): "same" name, "alias" (one candidate of the mapped
-    category, or the same _N index), "position" (several candidates: nearest-position assignment at
-    the given poses), or absent when LIBERO has no such object."""
+def name_map(port_names, libero_names, port_pos=None, libero_pos=None,
+             explicit: dict[str, str] | None = None) -> dict[str, tuple[str, str]]:
+    """Port body name -> (LIBERO BDDL name, how): "explicit" (``explicit``, e.g. ``EXPLICIT_NAMES[task]``),
+    "same" name, "alias" (one candidate of the mapped category, or the same _N index), "position"
+    (several candidates: nearest-position assignment at the given poses), or absent when LIBERO has
+    no such object."""
     lib = list(libero_names)
     out: dict[str, tuple[str, str]] = {}
     pending: dict[tuple[str, ...], list[str]] = {}
     for p in port_names:
+        if explicit and p in explicit and explicit[p] in lib:
+            out[p] = (explicit[p], "explicit")
+            continue
         if p in lib:
             out[p] = (p, "same")
             continue
@@ -275,7 +284,7 @@ def section_poses(args, ref: Reference, tasks) -> None:
                 lib_pose[:, 2] = run["obj_bottom"][0][:, 2]
             lib = {n: lib_pose[k] for k, n in enumerate(lib_names)}
             nm = name_map(port[i].keys(), lib_names, {k: v[:3] for k, v in port[i].items()},
-                          {k: v[:3] for k, v in lib.items()})
+                          {k: v[:3] for k, v in lib.items()}, EXPLICIT_NAMES.get(task))
             for p, (ln, how) in nm.items():
                 e = fid.pose_error(lib[ln][None], port[i][p][None])
                 row = res["objects"].setdefault(p, {"libero": ln, "how": how, "pos": [], "xy": [], "dz": [],
@@ -314,7 +323,8 @@ def serve_expert(task: str) -> int:
         cmd, _, rest = line.strip().partition(" ")
         if cmd == "hello":
             meta = json.loads(rest)
-            refs = expert_ref_map(expert.ref_names, meta["obj_names"], meta["bodies"], meta["sites"])
+            refs = expert_ref_map(expert.ref_names, meta["obj_names"], meta["bodies"], meta["sites"],
+                                  EXPLICIT_NAMES.get(task))
             missing = [n for n in expert.ref_names if n not in refs]
             if missing:
                 print(f"expert: no LIBERO body for the plan's reference(s) {missing}", file=sys.stderr)
@@ -358,13 +368,13 @@ def serve_expert(task: str) -> int:
     return 0
 
 
-def expert_ref_map(ref_names, obj_names, bodies, sites) -> dict[str, tuple[str, str]]:
+def expert_ref_map(ref_names, obj_names, bodies, sites, explicit=None) -> dict[str, tuple[str, str]]:
     """Port plan reference -> (kind, LIBERO name): "world"; "object" (a BDDL object/fixture, by
     :func:`name_map`); "extra" for a fixture part ``F/<level>_drawer`` (LIBERO body
     ``<F>_cabinet_<level>``) or a region ``R`` (the LIBERO site ending in ``_R``)."""
     out: dict[str, tuple[str, str]] = {}
     plain = [n for n in ref_names if n != "world" and "/" not in n and not n.endswith("_region")]
-    nm = name_map(plain, obj_names)
+    nm = name_map(plain, obj_names, explicit=explicit)
     for n in ref_names:
         if n == "world":
             out[n] = ("world", "")

@@ -197,6 +197,9 @@ def test_name_map():
     assert nm["stove"] == ("flat_stove_1", "alias") and nm["moka_pot_1"] == ("moka_pot_1", "same")
     assert nm["plate_left"] == ("plate_2", "position") and nm["plate_right"] == ("plate_1", "position")
     assert "ketchup" not in nm
+    # where the BDDL file fixes the roles (libero_10/4: plate_1 is the left plate), the explicit map wins
+    nm = par.name_map(["plate_left", "plate_right"], lib, pp, lp, par.EXPLICIT_NAMES["libero_10/4"])
+    assert nm == {"plate_left": ("plate_1", "explicit"), "plate_right": ("plate_2", "explicit")}
 
 
 # ------------------------------------------------------------------ needs the reference install
