@@ -271,8 +271,10 @@ def section_poses(args, ref: Reference, tasks) -> None:
         print(f"poses: {task}", flush=True)
         d = args.work / "runs" / "poses" / task.replace("/", "_")
         # with the images section, one rendered run serves both (an env build costs more than a render)
-        ref.episodes(task, args.pose_inits, d / "init{init}.npz", actions=_empty_actions(args.work), settle=0,
-                     images=args.images_with_poses)
+        have = all((d / f"init{i}.npz").exists() for i in args.pose_inits)
+        if not (args.reuse_runs and have):
+            ref.episodes(task, args.pose_inits, d / "init{init}.npz", actions=_empty_actions(args.work), settle=0,
+                         images=args.images_with_poses)
         env = port_env(task)
         port = port_reset_poses(env, args.pose_inits)
         res = {"inits": list(args.pose_inits), "objects": {}}
@@ -619,6 +621,8 @@ def main(argv=None) -> int:
     ap.add_argument("--policy", default="", help="exported policy / run dir for the transfer section")
     ap.add_argument("--image-size", type=int, default=128)
     ap.add_argument("--gl", default="egl", help="MUJOCO_GL for the reference (egl or osmesa)")
+    ap.add_argument("--reuse-runs", action="store_true",
+                    help="poses: reuse recorded LIBERO runs under --work instead of re-running LIBERO")
     ap.add_argument("--report-only", action="store_true", help="only regenerate docs/fidelity.md")
     ap.add_argument("--serve-expert", help=argparse.SUPPRESS)
     ap.add_argument("--serve-policy", help=argparse.SUPPRESS)
