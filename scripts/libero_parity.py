@@ -92,7 +92,8 @@ class Reference:
         print(f"  [libero] {' '.join(args[:6])} ... {time.time() - t0:.0f}s", flush=True)
 
     def episodes(self, task: str, inits, out_pattern: Path, actions: Path | None = None,
-                 policy: str | None = None, settle: int = SETTLE, images: bool = False, max_steps: int = 0):
+                 policy: str | None = None, settle: int = SETTLE, images: bool = False, max_steps: int = 0,
+                 size: int = 128):
         suite, idx = task.split("/")
         args = ["--suite", suite, "--task", idx, "--init", *map(str, inits), "--settle", str(settle),
                 "--out", str(out_pattern)]
@@ -101,7 +102,7 @@ class Reference:
         else:
             args += ["--policy", policy, "--max-steps", str(max_steps)]
         if images:
-            args.append("--images")
+            args += ["--images", "--size", str(size)]
         self.run(args, log=out_pattern.parent / "runner.log")
 
 
@@ -541,15 +542,17 @@ def section_transfer(args, ref: Reference, tasks) -> None:
         instr = env.instruction
         d = args.work / "runs" / "transfer" / task.replace("/", "_")
         cmd = _serve_command("--serve-policy", args.policy, "--instruction", instr)
+        max_steps = args.transfer_max_steps or env.max_steps
         ref.episodes(task, args.transfer_inits, d / "init{init}.npz", policy=cmd, images=True,
-                     max_steps=env.max_steps)
-        res = {"policy": str(args.policy), "inits": list(args.transfer_inits), "libero": [], "port": []}
+                     max_steps=max_steps, size=args.transfer_size)
+        res = {"policy": str(args.policy), "inits": list(args.transfer_inits), "libero": [], "port": [],
+               "max_steps": max_steps, "libero_camera_size": args.transfer_size}
         for i in args.transfer_inits:
             lr = fid.load_run(d / f"init{i}.npz")
             res["libero"].append({"init": i, "success": bool(int(lr["done_at"]) > 0)})
             st = env.jit_reset(jax.random.PRNGKey(0), i)
             t = 0
-            while not bool(st.done):
+            while not bool(st.done) and t < max_steps:
                 obs = {k: np.asarray(st.obs[k]) for k in ("agentview", "wrist", "proprio")}
                 for a in np.asarray(pol(obs, instr)):
                     st = env.jit_step(st, a)
@@ -618,6 +621,8 @@ def main(argv=None) -> int:
                     help="port images: render them now, or reuse docs/<suite>_all.png from scripts/render_scenes.py")
     ap.add_argument("--transfer-inits", type=lambda s: [int(x) for x in s.split(",")], default=[0, 1])
     ap.add_argument("--transfer-tasks", default="libero_10/9,libero_10/2,libero_spatial/0")
+    ap.add_argument("--transfer-max-steps", type=int, default=0, help="episode cap (0: LIBERO's limit)")
+    ap.add_argument("--transfer-size", type=int, default=128, help="LIBERO camera size for the policy")
     ap.add_argument("--policy", default="", help="exported policy / run dir for the transfer section")
     ap.add_argument("--image-size", type=int, default=128)
     ap.add_argument("--gl", default="egl", help="MUJOCO_GL for the reference (egl or osmesa)")

@@ -230,7 +230,7 @@ def transfer_md(transfer: dict) -> tuple[list[str], dict]:
              "A policy trained in the port (`smoothvla_jax.load_policy`) run closed loop in real LIBERO (cameras "
              "resized from 128×128 to the policy's input size, proprio built in the port's convention from "
              "LIBERO's grip site and finger joints) and in the port, from the same initial-state indices.", "",
-             "| task | policy | LIBERO success | port success |", "|---|---|---|---|"]
+             "| task | policy | LIBERO success | port success | episode cap | LIBERO camera |", "|---|---|---|---|---|---|"]
     tot = {"libero": [0, 0], "port": [0, 0]}
     for task, r in transfer.items():
         cells = []
@@ -239,7 +239,8 @@ def transfer_md(transfer: dict) -> tuple[list[str], dict]:
             tot[sim][0] += s
             tot[sim][1] += len(r[sim])
             cells.append(f"{s}/{len(r[sim])}")
-        lines.append(f"| {task} | `{Path(r['policy']).name}` | {cells[0]} | {cells[1]} |")
+        lines.append(f"| {task} | `{Path(r['policy']).name}` | {cells[0]} | {cells[1]} | {r.get('max_steps', 'limit')} "
+                     f"| {r.get('libero_camera_size', 128)}² |")
     lines.append("")
     head = {f"transfer_{k}": (v[0] / v[1] if v[1] else float("nan")) for k, v in tot.items()}
     head["transfer_episodes"] = tot["libero"][1]
