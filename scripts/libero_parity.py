@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Parity harness: the same states, actions, expert and policy in the port and in the ORIGINAL LIBERO.
 
-    python scripts/libero_parity.py --tasks=all --ref=/work/libero_ref
+    python scripts/libero_parity.py --tasks=all --ref=~/libero_ref
     python scripts/libero_parity.py --sections=controller,poses --tasks=libero_10/2,libero_goal/0
 
 Runs in the project's environment; real LIBERO runs in the reference venv built by
@@ -44,7 +44,11 @@ OSC_REF = REPO / "tests" / "data" / "libero_osc_reference.json"
 SECTIONS = ("controller", "poses", "expert", "images", "transfer")
 SUITES = ("libero_10", "libero_spatial", "libero_object", "libero_goal")
 # controller-reference case prefix -> (port task, initial state)
-OSC_SCENES = {"": ("libero_10/2", 0), "spatial0/": ("libero_spatial/0", 0), "object0/": ("libero_object/0", 0)}
+OSC_SCENES = {
+    "": ("libero_10/2", 0),
+    "spatial0/": ("libero_spatial/0", 0),
+    "object0/": ("libero_object/0", 0),
+}
 SETTLE = 10
 EXPERT_IDLE_STEPS = 20  # LIBERO expert episodes end this many steps after the plan's last stage
 # LIBERO's grip site frame -> the port's TCP frame: at LIBERO's home pose the grip site's axes are
@@ -54,11 +58,21 @@ SITE_TO_TCP = np.array([[0.0, -1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
 
 # port object/fixture name (without a trailing _N) -> LIBERO BDDL category (without _N)
 CATEGORY_ALIASES = {
-    "stove": ("flat_stove",), "black_bowl": ("akita_black_bowl",), "bowl": ("akita_black_bowl",),
-    "white_mug": ("porcelain_mug",), "yellow_white_mug": ("white_yellow_mug",), "red_mug": ("red_coffee_mug",),
-    "book": ("black_book",), "cabinet": ("white_cabinet", "wooden_cabinet"), "cookie_box": ("cookies",),
-    "cookies": ("cookies",), "plate_left": ("plate",), "plate_right": ("plate",), "rack": ("wine_rack",),
-    "frypan": ("chefmate_8_frypan",), "ramekin": ("glazed_rim_porcelain_ramekin",),
+    "stove": ("flat_stove",),
+    "black_bowl": ("akita_black_bowl",),
+    "bowl": ("akita_black_bowl",),
+    "white_mug": ("porcelain_mug",),
+    "yellow_white_mug": ("white_yellow_mug",),
+    "red_mug": ("red_coffee_mug",),
+    "book": ("black_book",),
+    "cabinet": ("white_cabinet", "wooden_cabinet"),
+    "cookie_box": ("cookies",),
+    "cookies": ("cookies",),
+    "plate_left": ("plate",),
+    "plate_right": ("plate",),
+    "rack": ("wine_rack",),
+    "frypan": ("chefmate_8_frypan",),
+    "ramekin": ("glazed_rim_porcelain_ramekin",),
 }
 
 # per task: port name -> BDDL name where the alias table is ambiguous; taken from the BDDL files
@@ -68,6 +82,7 @@ EXPLICIT_NAMES = {"libero_10/4": {"plate_left": "plate_1", "plate_right": "plate
 
 # ================================================================== reference subprocess
 
+
 class Reference:
     """The reference LIBERO install (``setup_reference.py --dest``)."""
 
@@ -75,10 +90,17 @@ class Reference:
         self.root = root.resolve()
         self.python = self.root / "venv" / "bin" / "python"
         if not self.python.exists():
-            raise SystemExit(f"no reference venv at {self.python}: build it with "
-                             f"python scripts/libero_reference/setup_reference.py --dest {root}")
-        self.env = dict(os.environ, LIBERO_CONFIG_PATH=str(self.root / "config"),
-                        PYTHONPATH=str(self.root / "LIBERO"), MUJOCO_GL=gl, PYOPENGL_PLATFORM=gl)
+            raise SystemExit(
+                f"no reference venv at {self.python}: build it with "
+                f"python scripts/libero_reference/setup_reference.py --dest {root}"
+            )
+        self.env = dict(
+            os.environ,
+            LIBERO_CONFIG_PATH=str(self.root / "config"),
+            PYTHONPATH=str(self.root / "LIBERO"),
+            MUJOCO_GL=gl,
+            PYOPENGL_PLATFORM=gl,
+        )
 
     def run(self, args: list[str], log: Path | None = None) -> None:
         cmd = [str(self.python), str(RUNNER), *args]
@@ -91,12 +113,31 @@ class Reference:
             raise RuntimeError(f"reference runner failed ({shlex.join(cmd)}):\n{proc.stderr[-2000:]}")
         print(f"  [libero] {' '.join(args[:6])} ... {time.time() - t0:.0f}s", flush=True)
 
-    def episodes(self, task: str, inits, out_pattern: Path, actions: Path | None = None,
-                 policy: str | None = None, settle: int = SETTLE, images: bool = False, max_steps: int = 0,
-                 size: int = 128):
+    def episodes(
+        self,
+        task: str,
+        inits,
+        out_pattern: Path,
+        actions: Path | None = None,
+        policy: str | None = None,
+        settle: int = SETTLE,
+        images: bool = False,
+        max_steps: int = 0,
+        size: int = 128,
+    ):
         suite, idx = task.split("/")
-        args = ["--suite", suite, "--task", idx, "--init", *map(str, inits), "--settle", str(settle),
-                "--out", str(out_pattern)]
+        args = [
+            "--suite",
+            suite,
+            "--task",
+            idx,
+            "--init",
+            *map(str, inits),
+            "--settle",
+            str(settle),
+            "--out",
+            str(out_pattern),
+        ]
         if actions is not None:
             args += ["--actions", str(actions)]
         else:
@@ -123,13 +164,15 @@ def _empty_actions(work: Path) -> Path:
 
 # ================================================================== names
 
+
 def _category(name: str) -> str:
     parts = name.rsplit("_", 1)
     return parts[0] if len(parts) == 2 and parts[1].isdigit() else name
 
 
-def name_map(port_names, libero_names, port_pos=None, libero_pos=None,
-             explicit: dict[str, str] | None = None) -> dict[str, tuple[str, str]]:
+def name_map(
+    port_names, libero_names, port_pos=None, libero_pos=None, explicit: dict[str, str] | None = None
+) -> dict[str, tuple[str, str]]:
     """Port body name -> (LIBERO BDDL name, how): "explicit" (``explicit``, e.g. ``EXPLICIT_NAMES[task]``),
     "same" name, "alias" (one candidate of the mapped category, or the same _N index), "position"
     (several candidates: nearest-position assignment at the given poses), or absent when LIBERO has
@@ -149,7 +192,7 @@ def name_map(port_names, libero_names, port_pos=None, libero_pos=None,
         cands = [n for n in lib if _category(n) in cats or n in cats]
         if not cands:
             continue
-        suffix = p[len(cat) + 1:] if p != cat else ""
+        suffix = p[len(cat) + 1 :] if p != cat else ""
         exact = [n for n in cands if suffix and n.endswith("_" + suffix)]
         if len(cands) == 1:
             out[p] = (cands[0], "alias")
@@ -163,8 +206,10 @@ def name_map(port_names, libero_names, port_pos=None, libero_pos=None,
             continue
         best, best_cost = None, np.inf
         for perm in itertools.permutations(cands, len(ports)):
-            cost = sum(np.linalg.norm(np.asarray(port_pos[p])[:2] - np.asarray(libero_pos[c])[:2])
-                       for p, c in zip(ports, perm))
+            cost = sum(
+                np.linalg.norm(np.asarray(port_pos[p])[:2] - np.asarray(libero_pos[c])[:2])
+                for p, c in zip(ports, perm)
+            )
             if cost < best_cost:
                 best, best_cost = perm, cost
         for p, c in zip(ports, best):
@@ -174,9 +219,11 @@ def name_map(port_names, libero_names, port_pos=None, libero_pos=None,
 
 # ================================================================== port side
 
+
 def port_env(task: str, render: int = 0):
     from envs_mjx.env import EnvConfig, LiberoEnv
     from envs_mjx.renderer import RenderConfig
+
     cfg = EnvConfig(render=RenderConfig(width=render, height=render)) if render else EnvConfig()
     return LiberoEnv(task, cfg)
 
@@ -191,12 +238,14 @@ def port_body_names(env) -> list[str]:
 
 def mujoco_body_id(m, name: str) -> int:
     import mujoco
+
     return mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_BODY, name)
 
 
 def port_reset_poses(env, inits) -> dict[int, dict[str, np.ndarray]]:
     """{init: {body: pose [7]}} after the port's reset(i) (C MuJoCo forward of its initial qpos)."""
     import mujoco
+
     m = env.mj_model
     d = mujoco.MjData(m)
     out = {}
@@ -204,7 +253,9 @@ def port_reset_poses(env, inits) -> dict[int, dict[str, np.ndarray]]:
     for i in inits:
         d.qpos[:] = env.init_qpos[i]
         mujoco.mj_forward(m, d)
-        out[i] = {n: np.concatenate([d.xpos[mujoco_body_id(m, n)], d.xquat[mujoco_body_id(m, n)]]) for n in names}
+        out[i] = {
+            n: np.concatenate([d.xpos[mujoco_body_id(m, n)], d.xquat[mujoco_body_id(m, n)]]) for n in names
+        }
     return out
 
 
@@ -212,6 +263,7 @@ def port_response(task: str, init: int, actions: dict[str, np.ndarray]) -> dict[
     """{case: (ee_pos [T+1, 3], ee_rot [T+1, 3, 3])} in the port: reset(init), SETTLE no-ops, actions."""
     import jax
     import jax.numpy as jnp
+
     env = port_env(task)
     noop = jnp.zeros(7).at[6].set(-1.0)
 
@@ -228,18 +280,28 @@ def port_response(task: str, init: int, actions: dict[str, np.ndarray]) -> dict[
         _, (p, r) = jax.lax.scan(body, st, acts)
         return jnp.concatenate([p0[None], p]), jnp.concatenate([r0[None], r])
 
-    return {k: tuple(np.asarray(x, np.float64) for x in run(jnp.asarray(a, jnp.float32))) for k, a in actions.items()}
+    return {
+        k: tuple(np.asarray(x, np.float64) for x in run(jnp.asarray(a, jnp.float32)))
+        for k, a in actions.items()
+    }
 
 
 # ================================================================== section: controller
 
+
 def section_controller(args, ref: Reference | None) -> None:
     from smoothvla_jax import fidelity as fid
+
     osc_path = Path(args.osc_reference)
     if args.record_osc:
         if ref is None:
             raise SystemExit("--record-osc needs --ref (the reference LIBERO install)")
-        cmd = [str(ref.python), str(REPO / "scripts/libero_reference/osc_reference.py"), "--out", str(osc_path)]
+        cmd = [
+            str(ref.python),
+            str(REPO / "scripts/libero_reference/osc_reference.py"),
+            "--out",
+            str(osc_path),
+        ]
         subprocess.run(cmd, env=ref.env, check=True)
     refd = fid.load_osc_reference(osc_path)
     out = {"source": refd["source"], "cases": {}}
@@ -254,28 +316,40 @@ def section_controller(args, ref: Reference | None) -> None:
             p_pos, p_rot = port[n]
             err = fid.response_error(c["ee_pos"], c["ee_rot"], p_pos, p_rot)
             out["cases"][n] = {
-                "port_task": task, "init": init,
-                "libero_disp_cm": (100 * err["disp_a"]).tolist(), "port_disp_cm": (100 * err["disp_b"]).tolist(),
-                "pos_err_cm": (100 * err["pos"]).tolist(), "rot_err_deg": np.degrees(err["rot"]).tolist(),
+                "port_task": task,
+                "init": init,
+                "libero_disp_cm": (100 * err["disp_a"]).tolist(),
+                "port_disp_cm": (100 * err["disp_b"]).tolist(),
+                "pos_err_cm": (100 * err["pos"]).tolist(),
+                "rot_err_deg": np.degrees(err["rot"]).tolist(),
                 "libero_rot_deg": np.degrees(fid.rotation_from_start(c["ee_rot"])).tolist(),
                 "port_rot_deg": np.degrees(fid.rotation_from_start(p_rot)).tolist(),
-                "libero_path": (c["ee_pos"] - c["ee_pos"][0]).tolist(), "port_path": (p_pos - p_pos[0]).tolist(),
+                "libero_path": (c["ee_pos"] - c["ee_pos"][0]).tolist(),
+                "port_path": (p_pos - p_pos[0]).tolist(),
             }
     _save(args.work / "controller.json", out)
 
 
 # ================================================================== section: poses
 
+
 def section_poses(args, ref: Reference, tasks) -> None:
     from smoothvla_jax import fidelity as fid
+
     for task in tasks:
         print(f"poses: {task}", flush=True)
         d = args.work / "runs" / "poses" / task.replace("/", "_")
         # with the images section, one rendered run serves both (an env build costs more than a render)
         have = all((d / f"init{i}.npz").exists() for i in args.pose_inits)
         if not (args.reuse_runs and have):
-            ref.episodes(task, args.pose_inits, d / "init{init}.npz", actions=_empty_actions(args.work), settle=0,
-                         images=args.images_with_poses)
+            ref.episodes(
+                task,
+                args.pose_inits,
+                d / "init{init}.npz",
+                actions=_empty_actions(args.work),
+                settle=0,
+                images=args.images_with_poses,
+            )
         env = port_env(task)
         port = port_reset_poses(env, args.pose_inits)
         res = {"inits": list(args.pose_inits), "objects": {}}
@@ -283,15 +357,23 @@ def section_poses(args, ref: Reference, tasks) -> None:
             run = fid.load_run(d / f"init{i}.npz")
             lib_names = [str(n) for n in run["obj_names"]]
             lib_pose = run["obj_pose"][0].copy()
-            if "obj_bottom" in run:  # z of the bottom, the port's body-origin convention; xy = LIBERO's origin
+            if (
+                "obj_bottom" in run
+            ):  # z of the bottom, the port's body-origin convention; xy = LIBERO's origin
                 lib_pose[:, 2] = run["obj_bottom"][0][:, 2]
             lib = {n: lib_pose[k] for k, n in enumerate(lib_names)}
-            nm = name_map(port[i].keys(), lib_names, {k: v[:3] for k, v in port[i].items()},
-                          {k: v[:3] for k, v in lib.items()}, EXPLICIT_NAMES.get(task))
+            nm = name_map(
+                port[i].keys(),
+                lib_names,
+                {k: v[:3] for k, v in port[i].items()},
+                {k: v[:3] for k, v in lib.items()},
+                EXPLICIT_NAMES.get(task),
+            )
             for p, (ln, how) in nm.items():
                 e = fid.pose_error(lib[ln][None], port[i][p][None])
-                row = res["objects"].setdefault(p, {"libero": ln, "how": how, "pos": [], "xy": [], "dz": [],
-                                                    "yaw": [], "angle": []})
+                row = res["objects"].setdefault(
+                    p, {"libero": ln, "how": how, "pos": [], "xy": [], "dz": [], "yaw": [], "angle": []}
+                )
                 for k in ("pos", "xy", "dz", "yaw", "angle"):
                     row[k].append(float(e[k][0]))
             res["unmatched_port"] = sorted(set(port[i]) - set(nm))
@@ -300,6 +382,7 @@ def section_poses(args, ref: Reference, tasks) -> None:
 
 
 # ================================================================== section: expert
+
 
 def _protocol_channel():
     """The runner's answer channel: a private copy of stdout; fd 1 then points at stderr, so anything
@@ -316,6 +399,7 @@ def serve_expert(task: str) -> int:
     import jax
     import jax.numpy as jnp
     from envs_mjx.expert import ExpertInputs, ScriptedExpert
+
     env = port_env(task)
     expert = ScriptedExpert(env)
     act = jax.jit(expert.act_inputs)
@@ -326,8 +410,9 @@ def serve_expert(task: str) -> int:
         cmd, _, rest = line.strip().partition(" ")
         if cmd == "hello":
             meta = json.loads(rest)
-            refs = expert_ref_map(expert.ref_names, meta["obj_names"], meta["bodies"], meta["sites"],
-                                  EXPLICIT_NAMES.get(task))
+            refs = expert_ref_map(
+                expert.ref_names, meta["obj_names"], meta["bodies"], meta["sites"], EXPLICIT_NAMES.get(task)
+            )
             missing = [n for n in expert.ref_names if n not in refs]
             if missing:
                 print(f"expert: no LIBERO body for the plan's reference(s) {missing}", file=sys.stderr)
@@ -353,10 +438,12 @@ def serve_expert(task: str) -> int:
                     k = extra.index(ln)
                     pos.append(obs["extra_pose"][k, :3])
                     rot.append(_quat_to_mat(obs["extra_pose"][k, 3:]))
-            inp = ExpertInputs(tcp_pos=jnp.asarray(obs["ee_pos"], jnp.float32),
-                               tcp_rot=jnp.asarray(obs["ee_rot"] @ SITE_TO_TCP, jnp.float32),
-                               body_pos=jnp.asarray(np.stack(pos), jnp.float32),
-                               body_rot=jnp.asarray(np.stack(rot), jnp.float32))
+            inp = ExpertInputs(
+                tcp_pos=jnp.asarray(obs["ee_pos"], jnp.float32),
+                tcp_rot=jnp.asarray(obs["ee_rot"] @ SITE_TO_TCP, jnp.float32),
+                body_pos=jnp.asarray(np.stack(pos), jnp.float32),
+                body_rot=jnp.asarray(np.stack(rot), jnp.float32),
+            )
             if es is None:
                 es = init(inp)
                 idle = 0
@@ -399,16 +486,23 @@ def expert_ref_map(ref_names, obj_names, bodies, sites, explicit=None) -> dict[s
 
 def _quat_to_mat(q):
     from smoothvla_jax import fidelity as fid
+
     return fid.quat_to_mat(np.asarray(q))
 
 
 def _path_metrics(path: np.ndarray, n: int) -> dict[str, float]:
     """Jerk metrics of an EE path [T+1, 3] truncated to its first n+1 rows (steps 0..n)."""
     from smoothvla_jax import metrics
+
     x = np.asarray(path[: n + 1], np.float32)
     dt = 0.05
-    return {"msj": float(metrics.mean_squared_jerk(x, dt)), "ldlj": float(metrics.log_dimensionless_jerk(x, dt)),
-            "sparc": float(metrics.sparc(metrics.speed_from_positions(x, dt), dt)), "path_m": float(metrics.path_length(x)), "steps": int(n)}
+    return {
+        "msj": float(metrics.mean_squared_jerk(x, dt)),
+        "ldlj": float(metrics.log_dimensionless_jerk(x, dt)),
+        "sparc": float(metrics.sparc(metrics.speed_from_positions(x, dt), dt)),
+        "path_m": float(metrics.path_length(x)),
+        "steps": int(n),
+    }
 
 
 def section_expert(args, ref: Reference, tasks) -> None:
@@ -417,6 +511,7 @@ def section_expert(args, ref: Reference, tasks) -> None:
     import jax
     from envs_mjx.expert import rollout_expert
     from smoothvla_jax import fidelity as fid
+
     sims = set(args.expert_sims.split(","))
     for task in tasks:
         print(f"expert: {task}", flush=True)
@@ -431,13 +526,21 @@ def section_expert(args, ref: Reference, tasks) -> None:
             res["libero"] = []
             res.pop("libero_error", None)
             try:
-                ref.episodes(task, args.expert_inits, d / "init{init}.npz", policy=cmd, max_steps=env.max_steps)
+                ref.episodes(
+                    task, args.expert_inits, d / "init{init}.npz", policy=cmd, max_steps=env.max_steps
+                )
                 for i in args.expert_inits:
                     lr = fid.load_run(d / f"init{i}.npz")
                     done = int(lr["done_at"])
                     n = done if done > 0 else len(lr["ee_pos"]) - 1
-                    res["libero"].append({"init": i, "success": bool(done > 0), "done_at": done,
-                                          **_path_metrics(lr["ee_pos"], n)})
+                    res["libero"].append(
+                        {
+                            "init": i,
+                            "success": bool(done > 0),
+                            "done_at": done,
+                            **_path_metrics(lr["ee_pos"], n),
+                        }
+                    )
             except RuntimeError as e:
                 res["libero_error"] = str(e)[-400:]
             _save(args.work / "expert_libero" / f"{stem}.json", res)
@@ -452,18 +555,26 @@ def section_expert(args, ref: Reference, tasks) -> None:
             for k, i in enumerate(args.expert_inits):
                 path_k = np.concatenate([ee0[k][None], ee[k]])
                 n = int(np.argmax(done[k])) + 1 if done[k].any() else len(done[k])
-                res["port"].append({"init": i, "success": bool(succ[k].any()),
-                                    "done_at": n if succ[k].any() else -1, **_path_metrics(path_k, n)})
+                res["port"].append(
+                    {
+                        "init": i,
+                        "success": bool(succ[k].any()),
+                        "done_at": n if succ[k].any() else -1,
+                        **_path_metrics(path_k, n),
+                    }
+                )
             _save(args.work / "expert_port" / f"{stem}.json", res)
 
 
 # ================================================================== section: images
+
 
 def section_images(args, ref: Reference, tasks) -> None:
     import mujoco
     from PIL import Image
     from envs_mjx.renderer import RenderConfig, Renderer
     from smoothvla_jax import fidelity as fid
+
     size = args.image_size
     out = args.work / "images"
     out.mkdir(parents=True, exist_ok=True)
@@ -474,15 +585,19 @@ def section_images(args, ref: Reference, tasks) -> None:
             lr = fid.load_run(pose_run)
         else:
             d = args.work / "runs" / "images" / task.replace("/", "_")
-            ref.episodes(task, [0], d / "init{init}.npz", actions=_empty_actions(args.work), settle=0, images=True)
+            ref.episodes(
+                task, [0], d / "init{init}.npz", actions=_empty_actions(args.work), settle=0, images=True
+            )
             lr = fid.load_run(d / "init0.npz")
         if args.port_images == "docs":  # agentview | wrist tiles of state 0, one row per task
             suite, idx = task.split("/")
             sheet = np.asarray(Image.open(REPO / "docs" / f"{suite}_all.png").convert("RGB"))
             h = sheet.shape[1] // 2
-            tile = sheet[int(idx) * h:(int(idx) + 1) * h]
-            ims = [np.asarray(Image.fromarray(tile[:, :h]).resize((size, size))),
-                   np.asarray(Image.fromarray(tile[:, h:]).resize((size, size)))]
+            tile = sheet[int(idx) * h : (int(idx) + 1) * h]
+            ims = [
+                np.asarray(Image.fromarray(tile[:, :h]).resize((size, size))),
+                np.asarray(Image.fromarray(tile[:, h:]).resize((size, size))),
+            ]
         else:
             env = port_env(task)
             m = env.mj_model
@@ -497,10 +612,12 @@ def section_images(args, ref: Reference, tasks) -> None:
 
 # ================================================================== section: transfer
 
+
 def _libero_proprio(obs: dict) -> np.ndarray:
     """The port's proprio [8] from a LIBERO observation: TCP position, TCP rotation features in the
     port's frame convention, finger opening (LIBERO's right finger qpos is negative)."""
     from envs_mjx import controller as ctrl_lib
+
     rot = ctrl_lib.tcp_rotation_features(np.asarray(obs["ee_rot"] @ SITE_TO_TCP, np.float32))
     g = np.asarray(obs["gripper_qpos"], np.float64)
     return np.concatenate([obs["ee_pos"], np.asarray(rot), [g[0], -g[1]]]).astype(np.float32)
@@ -511,6 +628,7 @@ def serve_policy(path: str, instruction: str) -> int:
     out = _protocol_channel()
     from PIL import Image
     from smoothvla_jax import load_policy
+
     pol = load_policy(path)
     s = pol.image_size
     for line in sys.stdin:
@@ -520,9 +638,14 @@ def serve_policy(path: str, instruction: str) -> int:
         elif cmd == "obs":
             with np.load(rest) as z:
                 obs = {k: z[k] for k in z.files}
-            ims = {k: np.asarray(Image.fromarray(obs[k]).resize((s, s), Image.BILINEAR)) for k in ("agentview", "wrist")}
-            acts = pol({"agentview": ims["agentview"], "wrist": ims["wrist"], "proprio": _libero_proprio(obs)},
-                       instruction)
+            ims = {
+                k: np.asarray(Image.fromarray(obs[k]).resize((s, s), Image.BILINEAR))
+                for k in ("agentview", "wrist")
+            }
+            acts = pol(
+                {"agentview": ims["agentview"], "wrist": ims["wrist"], "proprio": _libero_proprio(obs)},
+                instruction,
+            )
             print("act " + json.dumps(np.asarray(acts, np.float64).round(6).tolist()), file=out, flush=True)
         elif cmd == "done":
             break
@@ -533,6 +656,7 @@ def section_transfer(args, ref: Reference, tasks) -> None:
     import jax
     from smoothvla_jax import fidelity as fid
     from smoothvla_jax import load_policy
+
     if not args.policy:
         raise SystemExit("section transfer needs --policy <export or run dir> (smoothvla_jax.load_policy)")
     pol = load_policy(args.policy)
@@ -543,10 +667,23 @@ def section_transfer(args, ref: Reference, tasks) -> None:
         d = args.work / "runs" / "transfer" / task.replace("/", "_")
         cmd = _serve_command("--serve-policy", args.policy, "--instruction", instr)
         max_steps = args.transfer_max_steps or env.max_steps
-        ref.episodes(task, args.transfer_inits, d / "init{init}.npz", policy=cmd, images=True,
-                     max_steps=max_steps, size=args.transfer_size)
-        res = {"policy": str(args.policy), "inits": list(args.transfer_inits), "libero": [], "port": [],
-               "max_steps": max_steps, "libero_camera_size": args.transfer_size}
+        ref.episodes(
+            task,
+            args.transfer_inits,
+            d / "init{init}.npz",
+            policy=cmd,
+            images=True,
+            max_steps=max_steps,
+            size=args.transfer_size,
+        )
+        res = {
+            "policy": str(args.policy),
+            "inits": list(args.transfer_inits),
+            "libero": [],
+            "port": [],
+            "max_steps": max_steps,
+            "libero_camera_size": args.transfer_size,
+        }
         for i in args.transfer_inits:
             lr = fid.load_run(d / f"init{i}.npz")
             res["libero"].append({"init": i, "success": bool(int(lr["done_at"]) > 0)})
@@ -565,6 +702,7 @@ def section_transfer(args, ref: Reference, tasks) -> None:
 
 # ================================================================== report
 
+
 def _save(path: Path, obj) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(obj, indent=1))
@@ -573,8 +711,10 @@ def _save(path: Path, obj) -> None:
 def _load_dir(path: Path) -> dict[str, dict]:
     if not path.is_dir():
         return {}
-    return {p.stem.replace("_", "/", 1) if p.stem.startswith("libero_") else p.stem: json.loads(p.read_text())
-            for p in sorted(path.glob("*.json"))}
+    return {
+        p.stem.replace("_", "/", 1) if p.stem.startswith("libero_") else p.stem: json.loads(p.read_text())
+        for p in sorted(path.glob("*.json"))
+    }
 
 
 def _task_key(stem: str) -> str:
@@ -584,13 +724,16 @@ def _task_key(stem: str) -> str:
 
 def write_report(args) -> None:
     import report_fidelity
+
     report_fidelity.write(args.work, REPO / "docs")
 
 
 # ================================================================== main
 
+
 def parse_tasks(spec: str) -> list[str]:
     from envs_mjx.registry import suite_tasks
+
     out: list[str] = []
     for part in spec.split(","):
         part = part.strip()
@@ -601,7 +744,9 @@ def parse_tasks(spec: str) -> list[str]:
         elif "/" in part and part.split("/")[0] in SUITES:
             out.append(part)
         else:
-            raise SystemExit(f"--tasks: {part!r} is not 'all', a suite ({', '.join(SUITES)}) or 'suite/index'")
+            raise SystemExit(
+                f"--tasks: {part!r} is not 'all', a suite ({', '.join(SUITES)}) or 'suite/index'"
+            )
     return list(dict.fromkeys(out))
 
 
@@ -609,16 +754,24 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--tasks", default="all", help="'all', suites and/or 'suite/index', comma separated")
     ap.add_argument("--sections", default=",".join(SECTIONS), help=f"comma separated subset of {SECTIONS}")
-    ap.add_argument("--ref", type=Path, default=Path(os.environ.get("LIBERO_REF", "/work/libero_ref")),
-                    help="reference LIBERO install (setup_reference.py --dest)")
+    ap.add_argument(
+        "--ref",
+        type=Path,
+        default=Path(os.environ.get("LIBERO_REF", str(Path.home() / "libero_ref"))),
+        help="reference LIBERO install (setup_reference.py --dest)",
+    )
     ap.add_argument("--work", type=Path, default=Path("runs/libero_parity"), help="cache of raw results")
     ap.add_argument("--osc-reference", default=str(OSC_REF))
     ap.add_argument("--record-osc", action="store_true", help="re-record the OSC reference in real LIBERO")
     ap.add_argument("--pose-inits", type=lambda s: [int(x) for x in s.split(",")], default=[0, 1, 2])
     ap.add_argument("--expert-inits", type=lambda s: [int(x) for x in s.split(",")], default=[0, 1])
     ap.add_argument("--expert-sims", default="libero,port", help="which sides of the expert section to run")
-    ap.add_argument("--port-images", choices=("render", "docs"), default="render",
-                    help="port images: render them now, or reuse docs/<suite>_all.png from scripts/render_scenes.py")
+    ap.add_argument(
+        "--port-images",
+        choices=("render", "docs"),
+        default="render",
+        help="port images: render them now, or reuse docs/<suite>_all.png from scripts/render_scenes.py",
+    )
     ap.add_argument("--transfer-inits", type=lambda s: [int(x) for x in s.split(",")], default=[0, 1])
     ap.add_argument("--transfer-tasks", default="libero_10/9,libero_10/2,libero_spatial/0")
     ap.add_argument("--transfer-max-steps", type=int, default=0, help="episode cap (0: LIBERO's limit)")
@@ -626,8 +779,11 @@ def main(argv=None) -> int:
     ap.add_argument("--policy", default="", help="exported policy / run dir for the transfer section")
     ap.add_argument("--image-size", type=int, default=128)
     ap.add_argument("--gl", default="egl", help="MUJOCO_GL for the reference (egl or osmesa)")
-    ap.add_argument("--reuse-runs", action="store_true",
-                    help="poses: reuse recorded LIBERO runs under --work instead of re-running LIBERO")
+    ap.add_argument(
+        "--reuse-runs",
+        action="store_true",
+        help="poses: reuse recorded LIBERO runs under --work instead of re-running LIBERO",
+    )
     ap.add_argument("--report-only", action="store_true", help="only regenerate docs/fidelity.md")
     ap.add_argument("--serve-expert", help=argparse.SUPPRESS)
     ap.add_argument("--serve-policy", help=argparse.SUPPRESS)

@@ -28,7 +28,9 @@ def _load(work: Path, sub: str) -> dict[str, dict]:
     if not d.is_dir():
         return {}
     out = {_task_of(p.stem): json.loads(p.read_text()) for p in d.glob("*.json")}
-    return dict(sorted(out.items(), key=lambda kv: (SUITES.index(kv[0].split("/")[0]), int(kv[0].split("/")[1]))))
+    return dict(
+        sorted(out.items(), key=lambda kv: (SUITES.index(kv[0].split("/")[0]), int(kv[0].split("/")[1])))
+    )
 
 
 def _f(x, nd=2) -> str:
@@ -37,20 +39,27 @@ def _f(x, nd=2) -> str:
 
 # ------------------------------------------------------------------ controller
 
+
 def controller_md(ctrl: dict, figdir: Path) -> tuple[list[str], dict]:
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     cases = ctrl["cases"]
-    lines = ["## 1. Controller step response", "",
-             "Same state in both simulators (initial state, then 10 no-op steps), then the case's actions "
-             "(gripper open). LIBERO: robosuite OSC_POSE. Displacement per 20 Hz control step (cm) and the "
-             "path error |Δp_LIBERO(t) − Δp_port(t)| (cm), both measured from each simulator's own start pose; "
-             "rotation cases compare the world-frame rotation since the start (deg). Reference data: "
-             f"`tests/data/libero_osc_reference.json` ({ctrl['source']}).", "",
-             "| case | LIBERO cm/step, steps 1-5 | port cm/step, steps 1-5 | LIBERO / port total (cm or deg) "
-             "| max path err (cm) | max rot err (deg) |", "|---|---|---|---|---|---|"]
+    lines = [
+        "## 1. Controller step response",
+        "",
+        "Same state in both simulators (initial state, then 10 no-op steps), then the case's actions "
+        "(gripper open). LIBERO: robosuite OSC_POSE. Displacement per 20 Hz control step (cm) and the "
+        "path error |Δp_LIBERO(t) − Δp_port(t)| (cm), both measured from each simulator's own start pose; "
+        "rotation cases compare the world-frame rotation since the start (deg). Reference data: "
+        f"`tests/data/libero_osc_reference.json` ({ctrl['source']}).",
+        "",
+        "| case | LIBERO cm/step, steps 1-5 | port cm/step, steps 1-5 | LIBERO / port total (cm or deg) "
+        "| max path err (cm) | max rot err (deg) |",
+        "|---|---|---|---|---|---|",
+    ]
     pos_err, rot_err, ratios = [], [], []
     for name, c in cases.items():
         lib = np.array(c["libero_disp_cm"])
@@ -62,8 +71,10 @@ def controller_md(ctrl: dict, figdir: Path) -> tuple[list[str], dict]:
             tot = f"{lib.sum():.1f} / {port.sum():.1f}"
             if lib.sum() > 1:
                 ratios.append(port.sum() / lib.sum())
-        lines.append(f"| {name} | {' '.join(f'{v:.2f}' for v in lib[:5])} | {' '.join(f'{v:.2f}' for v in port[:5])} "
-                     f"| {tot} | {max(c['pos_err_cm']):.2f} | {max(c['rot_err_deg']):.1f} |")
+        lines.append(
+            f"| {name} | {' '.join(f'{v:.2f}' for v in lib[:5])} | {' '.join(f'{v:.2f}' for v in port[:5])} "
+            f"| {tot} | {max(c['pos_err_cm']):.2f} | {max(c['rot_err_deg']):.1f} |"
+        )
         pos_err.append(max(c["pos_err_cm"]))
         rot_err.append(max(c["rot_err_deg"]))
     lines += ["", "![controller](fidelity/controller.png)", ""]
@@ -94,27 +105,35 @@ def controller_md(ctrl: dict, figdir: Path) -> tuple[list[str], dict]:
     fig.tight_layout()
     fig.savefig(figdir / "controller.png", dpi=80)
     plt.close(fig)
-    head = {"ctrl_pos_err_cm_median": float(np.median(pos_err)), "ctrl_pos_err_cm_max": float(np.max(pos_err)),
-            "ctrl_rot_err_deg_max": float(np.max(rot_err)),
-            "ctrl_dist_ratio_median": float(np.median(ratios)) if ratios else float("nan")}
+    head = {
+        "ctrl_pos_err_cm_median": float(np.median(pos_err)),
+        "ctrl_pos_err_cm_max": float(np.max(pos_err)),
+        "ctrl_rot_err_deg_max": float(np.max(rot_err)),
+        "ctrl_dist_ratio_median": float(np.median(ratios)) if ratios else float("nan"),
+    }
     return lines, head
 
 
 # ------------------------------------------------------------------ poses
 
+
 def poses_md(poses: dict) -> tuple[list[str], dict]:
-    lines = ["## 2. Object and fixture poses after reset", "",
-             "LIBERO: `env.set_init_state(init_states[i])` (no settling); port: `reset(i)`. xy: LIBERO's body origin "
-             "vs the port's (its bottom centre); z: the lowest point of LIBERO's collision geoms vs the port's "
-             "origin. Yaw compares the heading of the body x axes; LIBERO's meshes carry their own frames "
-             "(many root bodies are turned 90° about x), so a constant 90°/180° there is a frame convention, not "
-             "necessarily a different placement. "
-             "Port names are matched to BDDL names by an explicit alias table (`CATEGORY_ALIASES` in "
-             "`scripts/libero_parity.py`); where a category has several instances without matching indices "
-             "(e.g. left/right plates) they are matched by nearest position (marked *pos*), which flatters the "
-             "error. Errors are over the listed initial states.", "",
-             "| task | matched | xy err mean / max (cm) | z err mean (cm) | yaw err mean (deg) | unmatched port | unmatched LIBERO |",
-             "|---|---|---|---|---|---|---|"]
+    lines = [
+        "## 2. Object and fixture poses after reset",
+        "",
+        "LIBERO: `env.set_init_state(init_states[i])` (no settling); port: `reset(i)`. xy: LIBERO's body origin "
+        "vs the port's (its bottom centre); z: the lowest point of LIBERO's collision geoms vs the port's "
+        "origin. Yaw compares the heading of the body x axes; LIBERO's meshes carry their own frames "
+        "(many root bodies are turned 90° about x), so a constant 90°/180° there is a frame convention, not "
+        "necessarily a different placement. "
+        "Port names are matched to BDDL names by an explicit alias table (`CATEGORY_ALIASES` in "
+        "`scripts/libero_parity.py`); where a category has several instances without matching indices "
+        "(e.g. left/right plates) they are matched by nearest position (marked *pos*), which flatters the "
+        "error. Errors are over the listed initial states.",
+        "",
+        "| task | matched | xy err mean / max (cm) | z err mean (cm) | yaw err mean (deg) | unmatched port | unmatched LIBERO |",
+        "|---|---|---|---|---|---|---|",
+    ]
     all_xy, all_yaw, detail = [], [], []
     for task, r in poses.items():
         xy = [v for o in r["objects"].values() for v in o["xy"]]
@@ -122,56 +141,79 @@ def poses_md(poses: dict) -> tuple[list[str], dict]:
         yaw = [v for o in r["objects"].values() for v in o["yaw"]]
         all_xy += xy
         all_yaw += yaw
-        lines.append(f"| {task} | {len(r['objects'])} | {_f(100 * np.mean(xy) if xy else None, 1)} / "
-                     f"{_f(100 * np.max(xy) if xy else None, 1)} | {_f(100 * np.mean(dz) if dz else None, 1)} | "
-                     f"{_f(np.degrees(np.mean(yaw)) if yaw else None, 0)} | {', '.join(r.get('unmatched_port', []))} "
-                     f"| {', '.join(r.get('unmatched_libero', []))} |")
+        lines.append(
+            f"| {task} | {len(r['objects'])} | {_f(100 * np.mean(xy) if xy else None, 1)} / "
+            f"{_f(100 * np.max(xy) if xy else None, 1)} | {_f(100 * np.mean(dz) if dz else None, 1)} | "
+            f"{_f(np.degrees(np.mean(yaw)) if yaw else None, 0)} | {', '.join(r.get('unmatched_port', []))} "
+            f"| {', '.join(r.get('unmatched_libero', []))} |"
+        )
         for p, o in r["objects"].items():
-            detail.append(f"| {task} | {p} | {o['libero']}{' *pos*' if o['how'] == 'position' else ''} | "
-                          f"{100 * np.mean(o['xy']):.1f} | {100 * np.mean(o['dz']):+.1f} | "
-                          f"{np.degrees(np.mean(o['yaw'])):.0f} |")
-    lines += ["", "<details><summary>Per object</summary>", "",
-              "| task | port | LIBERO | xy err (cm) | z err (cm, port − LIBERO) | heading diff (deg) |",
-              "|---|---|---|---|---|---|", *detail, "", "</details>", ""]
-    head = {"pose_xy_cm_median": float(100 * np.median(all_xy)) if all_xy else float("nan"),
-            "pose_xy_cm_mean": float(100 * np.mean(all_xy)) if all_xy else float("nan"),
-            "pose_xy_frac_within_2cm": float(np.mean(np.array(all_xy) < 0.02)) if all_xy else float("nan"),
-            "pose_yaw_deg_median": float(np.degrees(np.median(all_yaw))) if all_yaw else float("nan"),
-            "pose_objects": len(all_xy)}
+            detail.append(
+                f"| {task} | {p} | {o['libero']}{' *pos*' if o['how'] == 'position' else ''} | "
+                f"{100 * np.mean(o['xy']):.1f} | {100 * np.mean(o['dz']):+.1f} | "
+                f"{np.degrees(np.mean(o['yaw'])):.0f} |"
+            )
+    lines += [
+        "",
+        "<details><summary>Per object</summary>",
+        "",
+        "| task | port | LIBERO | xy err (cm) | z err (cm, port − LIBERO) | heading diff (deg) |",
+        "|---|---|---|---|---|---|",
+        *detail,
+        "",
+        "</details>",
+        "",
+    ]
+    head = {
+        "pose_xy_cm_median": float(100 * np.median(all_xy)) if all_xy else float("nan"),
+        "pose_xy_cm_mean": float(100 * np.mean(all_xy)) if all_xy else float("nan"),
+        "pose_xy_frac_within_2cm": float(np.mean(np.array(all_xy) < 0.02)) if all_xy else float("nan"),
+        "pose_yaw_deg_median": float(np.degrees(np.median(all_yaw))) if all_yaw else float("nan"),
+        "pose_objects": len(all_xy),
+    }
     return lines, head
 
 
 # ------------------------------------------------------------------ expert
 
+
 def expert_md(expert: dict) -> tuple[list[str], dict]:
     import sys
+
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from smoothvla_jax import fidelity as fid
+
     rows = []
     for task, r in expert.items():
         for sim in ("libero", "port"):
             for e in r.get(sim, []):
                 rows.append({"task": task, "sim": sim, "success": e["success"]})
     table = fid.success_table(rows)
-    lines = ["## 3. The scripted expert in both simulators", "",
-             "The port's expert (`envs_mjx/expert.py`, unchanged tuning) reads `ExpertInputs` (TCP pose, poses of "
-             "its plan's reference bodies). In LIBERO these come from the observation: the grip site as TCP (its "
-             "frame turned into the port's TCP convention by a constant Rz(90°)), the BDDL objects' bottom "
-             "sites for the reference bodies (name map as in section 2); its actions go through LIBERO's OSC. "
-             "Episode limits are LIBERO's; success is LIBERO's own `_check_success` / the port's goal "
-             "predicates. Jerk metrics (`smoothvla_jax.metrics`, dt = 0.05 s) are of the EE path up to success "
-             "or the limit, medians over episodes.", "",
-             "| task | LIBERO success | port success | MSJ LIBERO / port (m²/s⁶) | LDLJ LIBERO / port | path LIBERO / port (m) | note |",
-             "|---|---|---|---|---|---|---|"]
+    lines = [
+        "## 3. The scripted expert in both simulators",
+        "",
+        "The port's expert (`envs_mjx/expert.py`, unchanged tuning) reads `ExpertInputs` (TCP pose, poses of "
+        "its plan's reference bodies). In LIBERO these come from the observation: the grip site as TCP (its "
+        "frame turned into the port's TCP convention by a constant Rz(90°)), the BDDL objects' bottom "
+        "sites for the reference bodies (name map as in section 2); its actions go through LIBERO's OSC. "
+        "Episode limits are LIBERO's; success is LIBERO's own `_check_success` / the port's goal "
+        "predicates. Jerk metrics (`smoothvla_jax.metrics`, dt = 0.05 s) are of the EE path up to success "
+        "or the limit, medians over episodes.",
+        "",
+        "| task | LIBERO success | port success | MSJ LIBERO / port (m²/s⁶) | LDLJ LIBERO / port | path LIBERO / port (m) | note |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for task, r in expert.items():
         lib, port = r.get("libero", []), r.get("port", [])
         cell = table["tasks"].get(task, {})
         s = lambda sim: f"{cell[sim][0]}/{cell[sim][1]}" if sim in cell else "n/a"  # noqa: E731
         med = lambda es, k: float(np.median([e[k] for e in es])) if es else None  # noqa: E731
         note = "LIBERO run failed: " + r["libero_error"].splitlines()[-1][:80] if "libero_error" in r else ""
-        lines.append(f"| {task} | {s('libero')} | {s('port')} | {_f(med(lib, 'msj'), 1)} / {_f(med(port, 'msj'), 1)} "
-                     f"| {_f(med(lib, 'ldlj'))} / {_f(med(port, 'ldlj'))} | {_f(med(lib, 'path_m'))} / "
-                     f"{_f(med(port, 'path_m'))} | {note} |")
+        lines.append(
+            f"| {task} | {s('libero')} | {s('port')} | {_f(med(lib, 'msj'), 1)} / {_f(med(port, 'msj'), 1)} "
+            f"| {_f(med(lib, 'ldlj'))} / {_f(med(port, 'ldlj'))} | {_f(med(lib, 'path_m'))} / "
+            f"{_f(med(port, 'path_m'))} | {note} |"
+        )
     lines += ["", "| suite | LIBERO success | port success |", "|---|---|---|"]
     pct = lambda d, k: f"{100 * d[k]:.0f}%" if k in d else "not run"  # noqa: E731
     for su, v in table["suites"].items():
@@ -180,30 +222,43 @@ def expert_md(expert: dict) -> tuple[list[str], dict]:
     lines.append(f"| all | {pct(ov, 'libero')} | {pct(ov, 'port')} |")
     both = [t for t, r in expert.items() if r.get("libero") and r.get("port")]
     paired = {sim: [e["success"] for t in both for e in expert[t][sim]] for sim in ("libero", "port")}
-    lines += ["", f"Tasks run in both simulators: {len(both)}; there the expert succeeds in "
-              f"{sum(paired['libero'])}/{len(paired['libero'])} LIBERO episodes and {sum(paired['port'])}/"
-              f"{len(paired['port'])} port episodes. Port-side episodes need one XLA compile per scene "
-              "(5-15 min each on the shared 2-core machine this page was generated on), so not every task has "
-              "one here; the port's own expert tables (`scripts/expert_success.py`; README and docs/suites.md) "
-              "report 100% on the states they cover (initial state 0 included) for all 40 tasks.", ""]
+    lines += [
+        "",
+        f"Tasks run in both simulators: {len(both)}; there the expert succeeds in "
+        f"{sum(paired['libero'])}/{len(paired['libero'])} LIBERO episodes and {sum(paired['port'])}/"
+        f"{len(paired['port'])} port episodes. Port-side episodes need one XLA compile per scene "
+        "(5-15 min each on the shared 2-core machine this page was generated on), so not every task has "
+        "one here; the port's own expert tables (`scripts/expert_success.py`; README and docs/suites.md) "
+        "report 100% on the states they cover (initial state 0 included) for all 40 tasks.",
+        "",
+    ]
     msj = {sim: [e["msj"] for r in expert.values() for e in r.get(sim, [])] for sim in ("libero", "port")}
-    head = {"expert_libero": ov.get("libero", float("nan")), "expert_port": ov.get("port", float("nan")),
-            "expert_libero_episodes": sum(len(r.get("libero", [])) for r in expert.values()),
-            "expert_port_episodes": sum(len(r.get("port", [])) for r in expert.values()),
-            "expert_paired_tasks": len(both),
-            "expert_episodes": sum(len(r.get("port", [])) for r in expert.values()),
-            "expert_msj_libero_median": float(np.median(msj["libero"])) if msj["libero"] else float("nan"),
-            "expert_msj_port_median": float(np.median(msj["port"])) if msj["port"] else float("nan")}
+    head = {
+        "expert_libero": ov.get("libero", float("nan")),
+        "expert_port": ov.get("port", float("nan")),
+        "expert_libero_episodes": sum(len(r.get("libero", [])) for r in expert.values()),
+        "expert_port_episodes": sum(len(r.get("port", [])) for r in expert.values()),
+        "expert_paired_tasks": len(both),
+        "expert_episodes": sum(len(r.get("port", [])) for r in expert.values()),
+        "expert_msj_libero_median": float(np.median(msj["libero"])) if msj["libero"] else float("nan"),
+        "expert_msj_port_median": float(np.median(msj["port"])) if msj["port"] else float("nan"),
+    }
     return lines, head
 
 
 # ------------------------------------------------------------------ images
 
+
 def images_md(work: Path, figdir: Path) -> list[str]:
     from PIL import Image, ImageDraw
-    lines = ["## 4. Camera images at reset", "",
-             "Initial state 0 of every task; each row: LIBERO agentview | port agentview | LIBERO wrist | port "
-             "wrist (128×128; LIBERO's images flipped upright).", ""]
+
+    lines = [
+        "## 4. Camera images at reset",
+        "",
+        "Initial state 0 of every task; each row: LIBERO agentview | port agentview | LIBERO wrist | port "
+        "wrist (128×128; LIBERO's images flipped upright).",
+        "",
+    ]
     found = False
     for su in SUITES:
         tiles = sorted((work / "images").glob(f"{su}_*.png"), key=lambda p: int(p.stem.rsplit("_", 1)[1]))
@@ -216,7 +271,9 @@ def images_md(work: Path, figdir: Path) -> list[str]:
         rows = []
         for p, im in zip(tiles, ims):
             lab = Image.new("RGB", (w, label_h), (255, 255, 255))
-            ImageDraw.Draw(lab).text((2, 1), f"{_task_of(p.stem)}   LIBERO | port | LIBERO wrist | port wrist", fill=(0, 0, 0))
+            ImageDraw.Draw(lab).text(
+                (2, 1), f"{_task_of(p.stem)}   LIBERO | port | LIBERO wrist | port wrist", fill=(0, 0, 0)
+            )
             rows += [np.asarray(lab), im]
         Image.fromarray(np.concatenate(rows, axis=0)).save(figdir / f"images_{su}.png")
         lines.append(f"![{su}](fidelity/images_{su}.png)")
@@ -226,12 +283,18 @@ def images_md(work: Path, figdir: Path) -> list[str]:
 
 # ------------------------------------------------------------------ transfer
 
+
 def transfer_md(transfer: dict) -> tuple[list[str], dict]:
-    lines = ["## 5. Sim-to-sim transfer of a trained policy", "",
-             "A policy trained in the port (`smoothvla_jax.load_policy`) run closed loop in real LIBERO (cameras "
-             "resized from 128×128 to the policy's input size, proprio built in the port's convention from "
-             "LIBERO's grip site and finger joints) and in the port, from the same initial-state indices.", "",
-             "| task | policy | LIBERO success | port success | episode cap | LIBERO camera |", "|---|---|---|---|---|---|"]
+    lines = [
+        "## 5. Sim-to-sim transfer of a trained policy",
+        "",
+        "A policy trained in the port (`smoothvla_jax.load_policy`) run closed loop in real LIBERO (cameras "
+        "resized from 128×128 to the policy's input size, proprio built in the port's convention from "
+        "LIBERO's grip site and finger joints) and in the port, from the same initial-state indices.",
+        "",
+        "| task | policy | LIBERO success | port success | episode cap | LIBERO camera |",
+        "|---|---|---|---|---|---|",
+    ]
     tot = {"libero": [0, 0], "port": [0, 0]}
     for task, r in transfer.items():
         cells = []
@@ -240,8 +303,10 @@ def transfer_md(transfer: dict) -> tuple[list[str], dict]:
             tot[sim][0] += s
             tot[sim][1] += len(r[sim])
             cells.append(f"{s}/{len(r[sim])}")
-        lines.append(f"| {task} | `{Path(r['policy']).name}` | {cells[0]} | {cells[1]} | {r.get('max_steps', 'limit')} "
-                     f"| {r.get('libero_camera_size', 128)}² |")
+        lines.append(
+            f"| {task} | `{Path(r['policy']).name}` | {cells[0]} | {cells[1]} | {r.get('max_steps', 'limit')} "
+            f"| {r.get('libero_camera_size', 128)}² |"
+        )
     lines.append("")
     head = {f"transfer_{k}": (v[0] / v[1] if v[1] else float("nan")) for k, v in tot.items()}
     head["transfer_episodes"] = tot["libero"][1]
@@ -286,7 +351,9 @@ def write(work: Path, docs: Path) -> dict:
     for side in ("libero", "port"):
         for task, r in _load(work, f"expert_{side}").items():
             expert.setdefault(task, {}).update({k: v for k, v in r.items() if k != "inits"})
-    expert = dict(sorted(expert.items(), key=lambda kv: (SUITES.index(kv[0].split("/")[0]), int(kv[0].split("/")[1]))))
+    expert = dict(
+        sorted(expert.items(), key=lambda kv: (SUITES.index(kv[0].split("/")[0]), int(kv[0].split("/")[1])))
+    )
     if expert:
         lines, h = expert_md(expert)
         body += lines
@@ -300,39 +367,62 @@ def write(work: Path, docs: Path) -> dict:
     g = head.get
     summary = ["| measure | value |", "|---|---|"]
     if "ctrl_pos_err_cm_max" in head:
-        summary += [f"| controller: EE path error after 20 steps vs LIBERO's OSC, median / max over cases | "
-                    f"{g('ctrl_pos_err_cm_median'):.1f} / {g('ctrl_pos_err_cm_max'):.1f} cm |",
-                    f"| controller: distance travelled, port / LIBERO (median over translation cases) | "
-                    f"{g('ctrl_dist_ratio_median'):.2f}× |",
-                    f"| controller: max rotation error | {g('ctrl_rot_err_deg_max'):.0f}° |"]
+        summary += [
+            f"| controller: EE path error after 20 steps vs LIBERO's OSC, median / max over cases | "
+            f"{g('ctrl_pos_err_cm_median'):.1f} / {g('ctrl_pos_err_cm_max'):.1f} cm |",
+            f"| controller: distance travelled, port / LIBERO (median over translation cases) | "
+            f"{g('ctrl_dist_ratio_median'):.2f}× |",
+            f"| controller: max rotation error | {g('ctrl_rot_err_deg_max'):.0f}° |",
+        ]
     if "pose_objects" in head:
-        summary += [f"| reset poses: xy error median / mean ({g('pose_objects')} object-states) | "
-                    f"{g('pose_xy_cm_median'):.1f} / {g('pose_xy_cm_mean'):.1f} cm |",
-                    f"| reset poses: share within 2 cm (xy) | {100 * g('pose_xy_frac_within_2cm'):.0f}% |",
-                    ]
+        summary += [
+            f"| reset poses: xy error median / mean ({g('pose_objects')} object-states) | "
+            f"{g('pose_xy_cm_median'):.1f} / {g('pose_xy_cm_mean'):.1f} cm |",
+            f"| reset poses: share within 2 cm (xy) | {100 * g('pose_xy_frac_within_2cm'):.0f}% |",
+        ]
     if "expert_port" in head:
-        summary += [f"| scripted expert success in LIBERO ({g('expert_libero_episodes')} episodes) / in the port "
-                    f"({g('expert_port_episodes')} episodes run here) | "
-                    f"{100 * g('expert_libero'):.0f}% / {100 * g('expert_port'):.0f}% |",
-                    f"| expert EE-path MSJ median, LIBERO / port | {g('expert_msj_libero_median'):.1f} / "
-                    f"{g('expert_msj_port_median'):.1f} m²/s⁶ |"]
+        summary += [
+            f"| scripted expert success in LIBERO ({g('expert_libero_episodes')} episodes) / in the port "
+            f"({g('expert_port_episodes')} episodes run here) | "
+            f"{100 * g('expert_libero'):.0f}% / {100 * g('expert_port'):.0f}% |",
+            f"| expert EE-path MSJ median, LIBERO / port | {g('expert_msj_libero_median'):.1f} / "
+            f"{g('expert_msj_port_median'):.1f} m²/s⁶ |",
+        ]
     if "transfer_libero" in head:
-        summary += [f"| policy transfer success, LIBERO / port ({g('transfer_episodes')} episodes) | "
-                    f"{100 * g('transfer_libero'):.0f}% / {100 * g('transfer_port'):.0f}% |"]
-    text = [BEGIN, "## Measured in both simulators: the port vs the original LIBERO", "",
-            "_This section is generated by `scripts/libero_parity.py` (edits between its markers are "
-            f"overwritten; text outside them is kept); {datetime.date.today().isoformat()}._", "",
-            "Every number below comes from running the same thing in both simulators on this machine: the "
-            "original LIBERO (its repository at a fixed commit, robosuite 1.4.0, MuJoCo 2.3.7, OSC_POSE at "
-            "20 Hz, 2 ms physics) and this port (MJX, whatever its controller and layouts are at generation "
-            "time). The reference is developer tooling in `scripts/libero_reference/` (see its README), never "
-            "a dependency of the package or CI.", "",
-            "Regenerate everything (≈1 h on 2 CPU cores), or one section / some tasks:", "", "```bash",
-            "python scripts/libero_reference/setup_reference.py --dest /path/to/libero_ref   # once", CMD,
-            "python scripts/libero_parity.py --sections=poses,expert --tasks=libero_goal --ref=/path/to/libero_ref",
-            "python scripts/libero_parity.py --report-only   # rewrite this page from cached results", "```", "",
-            *([(work / "NOTE.md").read_text().strip(), ""] if (work / "NOTE.md").exists() else []),
-            "### Headline", "", *summary, "", *[("#" + ln if ln.startswith("## ") else ln) for ln in body], END]
+        summary += [
+            f"| policy transfer success, LIBERO / port ({g('transfer_episodes')} episodes) | "
+            f"{100 * g('transfer_libero'):.0f}% / {100 * g('transfer_port'):.0f}% |"
+        ]
+    text = [
+        BEGIN,
+        "## Measured in both simulators: the port vs the original LIBERO",
+        "",
+        "_This section is generated by `scripts/libero_parity.py` (edits between its markers are "
+        f"overwritten; text outside them is kept); {datetime.date.today().isoformat()}._",
+        "",
+        "Every number below comes from running the same thing in both simulators on this machine: the "
+        "original LIBERO (its repository at a fixed commit, robosuite 1.4.0, MuJoCo 2.3.7, OSC_POSE at "
+        "20 Hz, 2 ms physics) and this port (MJX, whatever its controller and layouts are at generation "
+        "time). The reference is developer tooling in `scripts/libero_reference/` (see its README), never "
+        "a dependency of the package or CI.",
+        "",
+        "Regenerate everything (≈1 h on 2 CPU cores), or one section / some tasks:",
+        "",
+        "```bash",
+        "python scripts/libero_reference/setup_reference.py --dest /path/to/libero_ref   # once",
+        CMD,
+        "python scripts/libero_parity.py --sections=poses,expert --tasks=libero_goal --ref=/path/to/libero_ref",
+        "python scripts/libero_parity.py --report-only   # rewrite this page from cached results",
+        "```",
+        "",
+        *([(work / "NOTE.md").read_text().strip(), ""] if (work / "NOTE.md").exists() else []),
+        "### Headline",
+        "",
+        *summary,
+        "",
+        *[("#" + ln if ln.startswith("## ") else ln) for ln in body],
+        END,
+    ]
     _merge_into(docs / "fidelity.md", "\n".join(text) + "\n")
     (work / "headline.json").write_text(json.dumps(head, indent=1))
     print(f"wrote {docs / 'fidelity.md'}")

@@ -29,16 +29,20 @@ RUN_KEYS = {"ee_pos": (3,), "ee_rot": (3, 3), "obj_pose": (None, 7), "success": 
 
 # ------------------------------------------------------------------ geometry
 
+
 def quat_to_mat(q: np.ndarray) -> np.ndarray:
     """Rotation matrices ``[..., 3, 3]`` of unit quaternions ``[..., 4]`` (wxyz)."""
     q = np.asarray(q, np.float64)
     q = q / np.linalg.norm(q, axis=-1, keepdims=True)
     w, x, y, z = np.moveaxis(q, -1, 0)
-    return np.stack([
-        np.stack([1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)], -1),
-        np.stack([2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)], -1),
-        np.stack([2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)], -1),
-    ], -2)
+    return np.stack(
+        [
+            np.stack([1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)], -1),
+            np.stack([2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)], -1),
+            np.stack([2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)], -1),
+        ],
+        -2,
+    )
 
 
 def rotation_angle(ra: np.ndarray, rb: np.ndarray) -> np.ndarray:
@@ -72,6 +76,7 @@ def wrap_angle(a: np.ndarray) -> np.ndarray:
 
 
 # ------------------------------------------------------------------ controller response
+
 
 def step_displacement(pos: np.ndarray) -> np.ndarray:
     """Per-step EE displacement norms ``[T]`` of a path ``[T+1, 3]``."""
@@ -111,6 +116,7 @@ def response_error(pos_a, rot_a, pos_b, rot_b) -> dict[str, np.ndarray]:
 
 # ------------------------------------------------------------------ poses
 
+
 def pose_error(pose_a: np.ndarray, pose_b: np.ndarray) -> dict[str, np.ndarray]:
     """Errors ``[n]`` between poses ``[n, 7]`` (xyz + quat wxyz): ``pos`` (3-D distance), ``xy``,
     ``dz`` (signed, b - a), ``angle`` (full orientation, sign-invariant), ``yaw`` (|heading diff|)."""
@@ -129,6 +135,7 @@ def pose_error(pose_a: np.ndarray, pose_b: np.ndarray) -> dict[str, np.ndarray]:
 
 # ------------------------------------------------------------------ success tables
 
+
 def success_table(rows: Iterable[Mapping]) -> dict[str, dict]:
     """Aggregates episode rows ``{"task": "suite/i", "sim": str, "success": bool}`` into
     ``{"tasks": {task: {sim: (successes, episodes)}}, "suites": {suite: {sim: rate}},
@@ -145,7 +152,10 @@ def success_table(rows: Iterable[Mapping]) -> dict[str, dict]:
     for task, sims in tasks.items():
         suite = task.split("/")[0]
         for sim, (s, n) in sims.items():
-            for acc in (suites.setdefault(suite, {}).setdefault(sim, [0, 0]), overall.setdefault(sim, [0, 0])):
+            for acc in (
+                suites.setdefault(suite, {}).setdefault(sim, [0, 0]),
+                overall.setdefault(sim, [0, 0]),
+            ):
                 acc[0] += s
                 acc[1] += n
     rate = lambda c: c[0] / c[1] if c[1] else float("nan")  # noqa: E731
@@ -158,6 +168,7 @@ def success_table(rows: Iterable[Mapping]) -> dict[str, dict]:
 
 # ------------------------------------------------------------------ files
 
+
 def load_osc_reference(path: str | os.PathLike) -> dict:
     """Reads and validates an OSC step-response reference (JSON layout in the module docstring).
 
@@ -168,8 +179,9 @@ def load_osc_reference(path: str | os.PathLike) -> dict:
         raw = json.load(f)
     for key in ("source", "control_hz", "physics_dt", "cases"):
         if key not in raw:
-            raise ValueError(f"{path}: missing key {key!r}; regenerate it with "
-                             "scripts/libero_reference/osc_reference.py")
+            raise ValueError(
+                f"{path}: missing key {key!r}; regenerate it with scripts/libero_reference/osc_reference.py"
+            )
     cases = {}
     for name, c in raw["cases"].items():
         a = np.asarray(c["actions"], np.float64)
@@ -177,14 +189,21 @@ def load_osc_reference(path: str | os.PathLike) -> dict:
         r = np.asarray(c["ee_rot"], np.float64)
         t = a.shape[0]
         if a.shape != (t, 7) or p.shape != (t + 1, 3) or r.shape != (t + 1, 9):
-            raise ValueError(f"{path}: case {name!r} has actions {a.shape}, ee_pos {p.shape}, ee_rot {r.shape};"
-                             f" expected [T, 7], [T+1, 3], [T+1, 9]")
+            raise ValueError(
+                f"{path}: case {name!r} has actions {a.shape}, ee_pos {p.shape}, ee_rot {r.shape};"
+                f" expected [T, 7], [T+1, 3], [T+1, 9]"
+            )
         cases[name] = {"actions": a, "ee_pos": p, "ee_rot": r.reshape(t + 1, 3, 3)}
     return {**raw, "cases": cases}
 
 
-def save_osc_reference(path: str | os.PathLike, source: str, cases: Mapping[str, Mapping], control_hz: float = 20,
-                       physics_dt: float = 0.002) -> None:
+def save_osc_reference(
+    path: str | os.PathLike,
+    source: str,
+    cases: Mapping[str, Mapping],
+    control_hz: float = 20,
+    physics_dt: float = 0.002,
+) -> None:
     """Writes cases ``{name: {"actions" [T, 7], "ee_pos" [T+1, 3], "ee_rot" [T+1, 3, 3]}}`` as the JSON
     reference layout (inverse of :func:`load_osc_reference`)."""
     out = {"source": source, "control_hz": control_hz, "physics_dt": physics_dt, "cases": {}}
@@ -205,8 +224,10 @@ def load_run(path: str | os.PathLike) -> dict[str, np.ndarray]:
         run = {k: z[k] for k in z.files}
     version = int(run.get("format_version", -1))
     if version != RUN_FORMAT_VERSION:
-        raise ValueError(f"{path}: format_version {version}, this harness reads {RUN_FORMAT_VERSION}; "
-                         "re-record it with scripts/libero_reference/libero_runner.py")
+        raise ValueError(
+            f"{path}: format_version {version}, this harness reads {RUN_FORMAT_VERSION}; "
+            "re-record it with scripts/libero_reference/libero_runner.py"
+        )
     # T actions -> T + 1 rows (row 0 before the first action)
     n = len(run["actions"]) + 1 if "actions" in run else None
     for key, tail in RUN_KEYS.items():
@@ -214,11 +235,17 @@ def load_run(path: str | os.PathLike) -> dict[str, np.ndarray]:
             raise ValueError(f"{path}: missing {key!r}; re-record it with libero_runner.py")
         arr = run[key]
         n = arr.shape[0] if n is None else n
-        ok = arr.shape[0] == n and len(arr.shape) == 1 + len(tail) and all(
-            s is None or s == d for s, d in zip(tail, arr.shape[1:]))
+        ok = (
+            arr.shape[0] == n
+            and len(arr.shape) == 1 + len(tail)
+            and all(s is None or s == d for s, d in zip(tail, arr.shape[1:]))
+        )
         if not ok:
-            raise ValueError(f"{path}: {key} has shape {arr.shape}, expected [{n}, {tail}] (one row per step)")
+            raise ValueError(
+                f"{path}: {key} has shape {arr.shape}, expected [{n}, {tail}] (one row per step)"
+            )
     if run["obj_pose"].shape[1] != len(run["obj_names"]):
-        raise ValueError(f"{path}: obj_pose has {run['obj_pose'].shape[1]} bodies but obj_names "
-                         f"{len(run['obj_names'])}")
+        raise ValueError(
+            f"{path}: obj_pose has {run['obj_pose'].shape[1]} bodies but obj_names {len(run['obj_names'])}"
+        )
     return run

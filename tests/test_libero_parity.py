@@ -2,7 +2,7 @@
 data recorded in the original LIBERO (tests/data/libero_osc_reference.json, libero_run_dx5.npz).
 
 Tests that run real LIBERO are skipped unless the reference install exists (LIBERO_REF, default
-/work/libero_ref; build it with scripts/libero_reference/setup_reference.py).
+~/libero_ref; build it with scripts/libero_reference/setup_reference.py).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from smoothvla_jax import fidelity as fid
 
 DATA = pathlib.Path(__file__).parent / "data"
 REPO = pathlib.Path(__file__).parents[1]
-REF = pathlib.Path(os.environ.get("LIBERO_REF", "/work/libero_ref"))
+REF = pathlib.Path(os.environ.get("LIBERO_REF", str(pathlib.Path.home() / "libero_ref")))
 
 
 def _parity_module():
@@ -43,6 +43,7 @@ def _random_quats(n: int, seed: int = 0) -> np.ndarray:
 
 # ------------------------------------------------------------------ geometry
 
+
 def test_quat_to_mat_matches_mujoco():
     for q in _random_quats(5):
         want = np.zeros(9)
@@ -63,7 +64,9 @@ def test_rotation_angle_and_yaw_hand_computed():
     np.testing.assert_allclose(fid.rotation_angle(np.eye(3), _rz(0.3)), 0.3, atol=1e-12)
     q = np.array([np.cos(0.6 / 2), 0, 0, np.sin(0.6 / 2)])  # yaw 0.6 about z
     np.testing.assert_allclose(fid.yaw_of_quat(q), 0.6, atol=1e-12)
-    np.testing.assert_allclose(fid.wrap_angle(np.array([3 * np.pi / 2, -3 * np.pi / 2])), [-np.pi / 2, np.pi / 2])
+    np.testing.assert_allclose(
+        fid.wrap_angle(np.array([3 * np.pi / 2, -3 * np.pi / 2])), [-np.pi / 2, np.pi / 2]
+    )
 
 
 def test_pose_error_hand_computed():
@@ -73,7 +76,7 @@ def test_pose_error_hand_computed():
     e = fid.pose_error(a, b)
     np.testing.assert_allclose(e["xy"], 0.05)
     np.testing.assert_allclose(e["dz"], -0.02)
-    np.testing.assert_allclose(e["pos"], np.sqrt(0.05 ** 2 + 0.02 ** 2))
+    np.testing.assert_allclose(e["pos"], np.sqrt(0.05**2 + 0.02**2))
     np.testing.assert_allclose(e["angle"], 0.5, atol=1e-12)
     np.testing.assert_allclose(e["yaw"], 0.5, atol=1e-12)
     with pytest.raises(ValueError, match=r"\[n, 7\]"):
@@ -81,6 +84,7 @@ def test_pose_error_hand_computed():
 
 
 # ------------------------------------------------------------------ controller comparison
+
 
 def test_step_displacement_and_rotation_from_start():
     pos = np.array([[0, 0, 0], [0.003, 0.004, 0], [0.003, 0.004, 0.01]], float)
@@ -106,12 +110,30 @@ def test_response_error_ignores_constant_frame_offsets():
 
 # ------------------------------------------------------------------ files
 
+
 def test_osc_reference_file_and_round_trip(tmp_path):
     ref = fid.load_osc_reference(DATA / "libero_osc_reference.json")
     assert ref["control_hz"] == 20 and ref["physics_dt"] == 0.002
     names = set(ref["cases"])
-    for n in ("dx+1", "dx-1", "dy+1", "dy-1", "dz+1", "dz-1", "dx+0.5", "dx+0.2", "dx+0.1", "droll+1",
-              "dpitch+1", "dyaw+1", "droll+0.3", "stop", "diag", "spatial0/dx+1", "object0/stop"):
+    for n in (
+        "dx+1",
+        "dx-1",
+        "dy+1",
+        "dy-1",
+        "dz+1",
+        "dz-1",
+        "dx+0.5",
+        "dx+0.2",
+        "dx+0.1",
+        "droll+1",
+        "dpitch+1",
+        "dyaw+1",
+        "droll+0.3",
+        "stop",
+        "diag",
+        "spatial0/dx+1",
+        "object0/stop",
+    ):
         assert n in names
     # robosuite's OSC: ~3-step ramp to ~1.25 cm per step for a full action (never the 5 cm goal)
     d = fid.step_displacement(ref["cases"]["dx+1"]["ee_pos"])
@@ -162,6 +184,7 @@ def test_site_to_tcp_maps_libero_home_orientation_to_the_ports():
     """LIBERO's grip-site orientation at the start, turned by the harness's constant, is the port's
     pointing-down TCP orientation (within the few degrees LIBERO's recorded states deviate)."""
     from envs_mjx.controller import TCP_DOWN
+
     par = _parity_module()
     ref = fid.load_osc_reference(DATA / "libero_osc_reference.json")["cases"]
     for name in ("dx+1", "spatial0/dx+1", "object0/dx+1"):
@@ -170,6 +193,7 @@ def test_site_to_tcp_maps_libero_home_orientation_to_the_ports():
 
 
 # ------------------------------------------------------------------ tables and names
+
 
 def test_success_table_aggregation():
     rows = [{"task": "libero_10/0", "sim": "port", "success": s} for s in (1, 1, 0)]
@@ -190,8 +214,12 @@ def test_name_map():
     port = ["black_bowl_1", "black_bowl_2", "plate_left", "plate_right", "stove", "moka_pot_1", "ketchup"]
     pp = {"plate_left": [0, 0.2, 0], "plate_right": [0, -0.2, 0]}
     lp = {"plate_1": [0.01, -0.19, 0], "plate_2": [0, 0.21, 0]}
-    nm = par.name_map(port, lib, {**pp, **{p: [0, 0, 0] for p in port if p not in pp}},
-                      {**lp, **{n: [0, 0, 0] for n in lib if n not in lp}})
+    nm = par.name_map(
+        port,
+        lib,
+        {**pp, **{p: [0, 0, 0] for p in port if p not in pp}},
+        {**lp, **{n: [0, 0, 0] for n in lib if n not in lp}},
+    )
     assert nm["black_bowl_1"] == ("akita_black_bowl_1", "alias")
     assert nm["black_bowl_2"] == ("akita_black_bowl_2", "alias")
     assert nm["stove"] == ("flat_stove_1", "alias") and nm["moka_pot_1"] == ("moka_pot_1", "same")
@@ -204,14 +232,34 @@ def test_name_map():
 
 # ------------------------------------------------------------------ needs the reference install
 
+
 @pytest.mark.skipif(not (REF / "venv" / "bin" / "python").exists(), reason="no reference LIBERO install")
 def test_runner_reproduces_recorded_data(tmp_path):
     actions = tmp_path / "a.json"
     actions.write_text(json.dumps([[1, 0, 0, 0, 0, 0, -1]] * 2))
-    env = dict(os.environ, LIBERO_CONFIG_PATH=str(REF / "config"), PYTHONPATH=str(REF / "LIBERO"), MUJOCO_GL="egl")
-    subprocess.run([str(REF / "venv/bin/python"), str(REPO / "scripts/libero_reference/libero_runner.py"),
-                    "--suite", "libero_10", "--task", "2", "--init", "0", "--actions", str(actions),
-                    "--out", str(tmp_path / "r.npz")], env=env, check=True, capture_output=True, timeout=600)
+    env = dict(
+        os.environ, LIBERO_CONFIG_PATH=str(REF / "config"), PYTHONPATH=str(REF / "LIBERO"), MUJOCO_GL="egl"
+    )
+    subprocess.run(
+        [
+            str(REF / "venv/bin/python"),
+            str(REPO / "scripts/libero_reference/libero_runner.py"),
+            "--suite",
+            "libero_10",
+            "--task",
+            "2",
+            "--init",
+            "0",
+            "--actions",
+            str(actions),
+            "--out",
+            str(tmp_path / "r.npz"),
+        ],
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
     run = fid.load_run(tmp_path / "r.npz")
     rec = fid.load_run(DATA / "libero_run_dx5.npz")
     np.testing.assert_allclose(run["ee_pos"], rec["ee_pos"][:3], atol=1e-9)
@@ -223,11 +271,25 @@ def test_expert_ref_map_resolves_drawers_and_regions():
     from LIBERO's KITCHEN_SCENE4 / LIVING_ROOM_SCENE6 models)."""
     par = _parity_module()
     objs = ["akita_black_bowl_1", "wine_bottle_1", "white_cabinet_1", "wine_rack_1"]
-    bodies = ["world", "white_cabinet_1_main", "white_cabinet_1_cabinet_top", "white_cabinet_1_cabinet_bottom"]
-    sites = ["living_room_table_plate_right_region", "living_room_table_plate_left_region", "plate_1_default_site"]
+    bodies = [
+        "world",
+        "white_cabinet_1_main",
+        "white_cabinet_1_cabinet_top",
+        "white_cabinet_1_cabinet_bottom",
+    ]
+    sites = [
+        "living_room_table_plate_right_region",
+        "living_room_table_plate_left_region",
+        "plate_1_default_site",
+    ]
     m = par.expert_ref_map(("world", "black_bowl", "cabinet/bottom_drawer", "cabinet"), objs, bodies, sites)
-    assert m == {"world": ("world", ""), "black_bowl": ("object", "akita_black_bowl_1"),
-                 "cabinet/bottom_drawer": ("extra", "white_cabinet_1_cabinet_bottom"),
-                 "cabinet": ("object", "white_cabinet_1")}
+    assert m == {
+        "world": ("world", ""),
+        "black_bowl": ("object", "akita_black_bowl_1"),
+        "cabinet/bottom_drawer": ("extra", "white_cabinet_1_cabinet_bottom"),
+        "cabinet": ("object", "white_cabinet_1"),
+    }
     m = par.expert_ref_map(("plate_right_region", "cabinet/middle_drawer"), objs, bodies, sites)
-    assert m == {"plate_right_region": ("extra", "living_room_table_plate_right_region")}  # no middle drawer body
+    assert m == {
+        "plate_right_region": ("extra", "living_room_table_plate_right_region")
+    }  # no middle drawer body

@@ -38,9 +38,11 @@ CAMERAS = ("agentview", "robot0_eye_in_hand")
 
 # ------------------------------------------------------------------ task files
 
+
 def libero_root() -> Path:
     """<LIBERO>/libero/libero of the reference tree (found through the imported package)."""
     import libero.libero as pkg
+
     return Path(pkg.__file__).parent
 
 
@@ -58,9 +60,14 @@ def task_names(suite: str) -> list[str]:
 class _ArrayOnlyUnpickler(pickle.Unpickler):
     """Unpickles numpy arrays only: a downloaded pickle must not be able to run code."""
 
-    ALLOWED = {("numpy.core.multiarray", "_reconstruct"), ("numpy", "ndarray"), ("numpy", "dtype"),
-               ("numpy._core.multiarray", "_reconstruct"), ("numpy.core.multiarray", "scalar"),
-               ("_codecs", "encode")}  # protocol-2 pickles store array bytes as latin-1 text
+    ALLOWED = {
+        ("numpy.core.multiarray", "_reconstruct"),
+        ("numpy", "ndarray"),
+        ("numpy", "dtype"),
+        ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy.core.multiarray", "scalar"),
+        ("_codecs", "encode"),
+    }  # protocol-2 pickles store array bytes as latin-1 text
 
     def find_class(self, module, name):
         if (module, name) in self.ALLOWED:
@@ -77,6 +84,7 @@ def init_states(suite: str, name: str) -> np.ndarray:
 
 
 # ------------------------------------------------------------------ env
+
 
 def make_env(suite: str, task: int, images: bool = False, size: int = 128):
     """LIBERO's own env for one task (ControlEnv state-only, or OffScreenRenderEnv with both cameras)."""
@@ -107,12 +115,15 @@ def reset_to(env, state: np.ndarray, settle: int = 10) -> dict:
 
 # ------------------------------------------------------------------ recording
 
+
 def ee_pose(env) -> tuple[np.ndarray, np.ndarray]:
     """(pos [3], rot [3, 3]) of the site the OSC controller drives (robosuite's grip site, obs robot0_eef_pos)."""
     robot = env.env.robots[0]
     sim = env.env.sim
-    return (np.array(sim.data.site_xpos[robot.eef_site_id]),
-            np.array(sim.data.site_xmat[robot.eef_site_id]).reshape(3, 3))
+    return (
+        np.array(sim.data.site_xpos[robot.eef_site_id]),
+        np.array(sim.data.site_xmat[robot.eef_site_id]).reshape(3, 3),
+    )
 
 
 def body_names(env) -> list[str]:
@@ -139,7 +150,11 @@ def _subtree_geoms(env) -> list[np.ndarray]:
             while c != 0 and c != root:
                 c = parent[c]
             inside[b] = c == root
-        geoms = [g for g in range(m.ngeom) if inside[m.geom_bodyid[g]] and (m.geom_contype[g] or m.geom_conaffinity[g])]
+        geoms = [
+            g
+            for g in range(m.ngeom)
+            if inside[m.geom_bodyid[g]] and (m.geom_contype[g] or m.geom_conaffinity[g])
+        ]
         out.append(np.asarray(geoms, dtype=int))
     return out
 
@@ -153,15 +168,19 @@ def body_bottoms(env) -> np.ndarray:
     m = sim.model
     if not hasattr(env, "_parity_geoms"):
         groups = _subtree_geoms(env)
-        env._parity_geoms = (np.concatenate(groups).astype(int) if groups else np.zeros(0, int),
-                             np.repeat(np.arange(len(groups)), [len(g) for g in groups]))
+        env._parity_geoms = (
+            np.concatenate(groups).astype(int) if groups else np.zeros(0, int),
+            np.repeat(np.arange(len(groups)), [len(g) for g in groups]),
+        )
     gids, owner = env._parity_geoms
     ids = list(env.env.obj_body_id.values())
     out = np.array(sim.data.body_xpos[ids], dtype=np.float64)
     if len(gids):
         zc = sim.data.geom_xpos[gids, 2]
         rz = np.abs(np.asarray(sim.data.geom_xmat[gids]).reshape(-1, 3, 3)[:, 2, :])
-        zlow = np.where(m.geom_type[gids] == 6, zc - np.sum(rz * m.geom_size[gids], axis=1), zc - m.geom_rbound[gids])
+        zlow = np.where(
+            m.geom_type[gids] == 6, zc - np.sum(rz * m.geom_size[gids], axis=1), zc - m.geom_rbound[gids]
+        )
         low = np.full(len(ids), np.inf)
         np.minimum.at(low, owner, zlow)
         out[:, 2] = np.where(np.isfinite(low), low, out[:, 2])
@@ -181,6 +200,7 @@ def all_site_names(env) -> list[str]:
 def named_body_poses(env, names: list[str]) -> np.ndarray:
     """[k, 7] world pose (xyz, quat wxyz) of MuJoCo bodies by name (e.g. a cabinet's drawer)."""
     import mujoco
+
     sim = env.env.sim
     out = []
     for n in names:
@@ -193,7 +213,9 @@ def named_body_poses(env, names: list[str]) -> np.ndarray:
         try:  # a site (e.g. a BDDL region)
             i = sim.model.site_name2id(n)
         except ValueError:
-            raise SystemExit(f"policy asked for body or site {n!r}, which this LIBERO scene does not have")
+            raise SystemExit(
+                f"policy asked for body or site {n!r}, which this LIBERO scene does not have"
+            ) from None
         q = np.zeros(4)
         mujoco.mju_mat2Quat(q, np.asarray(sim.data.site_xmat[i], dtype=np.float64))
         out.append(np.concatenate([sim.data.site_xpos[i], q]))
@@ -235,9 +257,22 @@ class Recorder:
         self.names = body_names(env)
         self.joint_names, _ = fixture_joints(env)
         self.pred_names, _ = goal_predicates(env)
-        self.rows: dict[str, list] = {k: [] for k in
-                                      ("ee_pos", "ee_rot", "obj_pose", "obj_bottom", "fixture_qpos", "predicates", "success",
-                                       "gripper_qpos", "joint_qpos", "agentview", "wrist")}
+        self.rows: dict[str, list] = {
+            k: []
+            for k in (
+                "ee_pos",
+                "ee_rot",
+                "obj_pose",
+                "obj_bottom",
+                "fixture_qpos",
+                "predicates",
+                "success",
+                "gripper_qpos",
+                "joint_qpos",
+                "agentview",
+                "wrist",
+            )
+        }
 
     def record(self, obs: dict) -> None:
         pos, rot = ee_pose(self.env)
@@ -266,6 +301,7 @@ class Recorder:
 
 # ------------------------------------------------------------------ policy protocol
 
+
 class PolicyProcess:
     """A policy subprocess: runner writes ``obs <npz path>``, policy answers ``act <json [[7 floats], ...]>``.
 
@@ -280,8 +316,13 @@ class PolicyProcess:
 
     def __init__(self, command: str, meta: dict, env=None):
         self.env = env
-        self.proc = subprocess.Popen(command if isinstance(command, list) else shlex.split(command),
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
+        self.proc = subprocess.Popen(
+            command if isinstance(command, list) else shlex.split(command),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            bufsize=1,
+        )
         self.tmp = tempfile.mkdtemp(prefix="libero_obs_")
         self._send("hello " + json.dumps(meta))
         line = self._recv().strip()
@@ -302,7 +343,11 @@ class PolicyProcess:
 
     def act(self, arrays: dict) -> np.ndarray:
         if self.bodies:
-            arrays = dict(arrays, extra_names=np.asarray(self.bodies), extra_pose=named_body_poses(self.env, self.bodies))
+            arrays = dict(
+                arrays,
+                extra_names=np.asarray(self.bodies),
+                extra_pose=named_body_poses(self.env, self.bodies),
+            )
         path = os.path.join(self.tmp, "obs.npz")
         np.savez(path, **arrays)
         self._send(f"obs {path}")
@@ -326,10 +371,18 @@ class PolicyProcess:
 def policy_obs(env, obs: dict, step: int, images: bool) -> dict:
     pos, rot = ee_pose(env)
     jn, jv = fixture_joints(env)
-    out = dict(ee_pos=pos, ee_rot=rot, gripper_qpos=np.asarray(obs["robot0_gripper_qpos"]),
-               joint_qpos=np.asarray(obs["robot0_joint_pos"]), obj_pose=body_poses(env), obj_bottom=body_bottoms(env),
-               obj_names=np.asarray(body_names(env)), fixture_qpos=jv, fixture_joint_names=np.asarray(jn),
-               step=np.int64(step))
+    out = dict(
+        ee_pos=pos,
+        ee_rot=rot,
+        gripper_qpos=np.asarray(obs["robot0_gripper_qpos"]),
+        joint_qpos=np.asarray(obs["robot0_joint_pos"]),
+        obj_pose=body_poses(env),
+        obj_bottom=body_bottoms(env),
+        obj_names=np.asarray(body_names(env)),
+        fixture_qpos=jv,
+        fixture_joint_names=np.asarray(jn),
+        step=np.int64(step),
+    )
     if images:
         ims = images_of(obs)
         out["agentview"], out["wrist"] = ims["agentview"], ims["robot0_eye_in_hand"]
@@ -338,8 +391,10 @@ def policy_obs(env, obs: dict, step: int, images: bool) -> dict:
 
 # ------------------------------------------------------------------ episodes
 
-def run_actions(env, state, actions: np.ndarray, settle: int = 10, images: bool = False,
-                stop_on_success: bool = False) -> dict[str, np.ndarray]:
+
+def run_actions(
+    env, state, actions: np.ndarray, settle: int = 10, images: bool = False, stop_on_success: bool = False
+) -> dict[str, np.ndarray]:
     """Reset to `state`, settle, execute actions [T, 7]; records steps 0..T (row 0 before the first action)."""
     obs = reset_to(env, state, settle)
     rec = Recorder(env, images)
@@ -358,8 +413,15 @@ def run_actions(env, state, actions: np.ndarray, settle: int = 10, images: bool 
     return out
 
 
-def run_policy(env, state, policy: PolicyProcess, max_steps: int, settle: int = 10, images: bool = False,
-               stop_on_success: bool = True) -> dict[str, np.ndarray]:
+def run_policy(
+    env,
+    state,
+    policy: PolicyProcess,
+    max_steps: int,
+    settle: int = 10,
+    images: bool = False,
+    stop_on_success: bool = True,
+) -> dict[str, np.ndarray]:
     """Closed loop: the policy sees each observation and answers one action or a chunk."""
     obs = reset_to(env, state, settle)
     rec = Recorder(env, images)
@@ -389,10 +451,18 @@ def run_policy(env, state, policy: PolicyProcess, max_steps: int, settle: int = 
 def meta_arrays(suite: str, task: int, name: str, init: int, settle: int) -> dict[str, np.ndarray]:
     import mujoco
     import robosuite
-    return dict(format_version=np.int64(FORMAT_VERSION), suite=np.asarray(suite), task=np.int64(task),
-                task_name=np.asarray(name), init_index=np.int64(init), settle_steps=np.int64(settle),
-                control_hz=np.float64(20.0), physics_dt=np.float64(0.002),
-                versions=np.asarray(f"robosuite {robosuite.__version__}, mujoco {mujoco.__version__}"))
+
+    return dict(
+        format_version=np.int64(FORMAT_VERSION),
+        suite=np.asarray(suite),
+        task=np.int64(task),
+        task_name=np.asarray(name),
+        init_index=np.int64(init),
+        settle_steps=np.int64(settle),
+        control_hz=np.float64(20.0),
+        physics_dt=np.float64(0.002),
+        versions=np.asarray(f"robosuite {robosuite.__version__}, mujoco {mujoco.__version__}"),
+    )
 
 
 def load_actions(path: Path) -> np.ndarray:
@@ -424,37 +494,66 @@ def bench(suite: str, task: int, steps: int, images: bool, size: int = 128) -> d
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--bench", type=int, default=0, help="only time N control steps (state-only, then with "
-                    "--images if given) and print JSON")
+    ap.add_argument(
+        "--bench",
+        type=int,
+        default=0,
+        help="only time N control steps (state-only, then with --images if given) and print JSON",
+    )
     ap.add_argument("--suite", required=True)
     ap.add_argument("--task", type=int, required=True)
-    ap.add_argument("--init", type=int, nargs="+", default=[0], help="initial-state indices (one episode each)")
+    ap.add_argument(
+        "--init", type=int, nargs="+", default=[0], help="initial-state indices (one episode each)"
+    )
     src = ap.add_mutually_exclusive_group(required="--bench" not in (argv or sys.argv))
     src.add_argument("--actions", type=Path, help=".npy/.json [T, 7] open-loop action sequence")
     src.add_argument("--policy", help="command of a policy subprocess (see README.md protocol)")
-    ap.add_argument("--max-steps", type=int, default=0, help="policy episode limit (0: LIBERO's for the suite)")
+    ap.add_argument(
+        "--max-steps", type=int, default=0, help="policy episode limit (0: LIBERO's for the suite)"
+    )
     ap.add_argument("--settle", type=int, default=10)
     ap.add_argument("--images", action="store_true", help="render agentview + wrist (128x128) every step")
     ap.add_argument("--size", type=int, default=128)
-    ap.add_argument("--out", type=Path, required="--bench" not in (argv or sys.argv),
-                    help="output .npz; with several --init, '{init}' in the name is replaced")
+    ap.add_argument(
+        "--out",
+        type=Path,
+        required="--bench" not in (argv or sys.argv),
+        help="output .npz; with several --init, '{init}' in the name is replaced",
+    )
     args = ap.parse_args(argv)
 
     if args.bench:
-        for images in ((False, True) if args.images else (False,)):
+        for images in (False, True) if args.images else (False,):
             print(json.dumps(bench(args.suite, args.task, args.bench, images, args.size)), flush=True)
         return 0
     env, name = make_env(args.suite, args.task, images=args.images, size=args.size)
     states = init_states(args.suite, name)
-    limits = {"libero_spatial": 220, "libero_object": 280, "libero_goal": 300, "libero_10": 520, "libero_90": 400}
+    limits = {
+        "libero_spatial": 220,
+        "libero_object": 280,
+        "libero_goal": 300,
+        "libero_10": 520,
+        "libero_90": 400,
+    }
     max_steps = args.max_steps or limits.get(args.suite, 300)
     policy = None
     if args.policy:
-        policy = PolicyProcess(args.policy, dict(suite=args.suite, task=args.task, task_name=name,
-                                                 instruction=name.split("SCENE")[-1].split("_", 1)[-1].replace("_", " ")
-                                                 if "SCENE" in name else name.replace("_", " "),
-                                                 images=args.images, obj_names=body_names(env),
-                                                 bodies=all_body_names(env), sites=all_site_names(env)), env=env)
+        policy = PolicyProcess(
+            args.policy,
+            dict(
+                suite=args.suite,
+                task=args.task,
+                task_name=name,
+                instruction=name.split("SCENE")[-1].split("_", 1)[-1].replace("_", " ")
+                if "SCENE" in name
+                else name.replace("_", " "),
+                images=args.images,
+                obj_names=body_names(env),
+                bodies=all_body_names(env),
+                sites=all_site_names(env),
+            ),
+            env=env,
+        )
     for i in args.init:
         if not 0 <= i < len(states):
             raise SystemExit(f"--init {i} out of range: {name} has {len(states)} initial states")
@@ -467,8 +566,11 @@ def main(argv=None) -> int:
         path = Path(str(args.out).replace("{init}", str(i)))
         path.parent.mkdir(parents=True, exist_ok=True)
         np.savez_compressed(path, **out)
-        print(f"{name} init {i}: {len(out['actions'])} steps, success={bool(out['success'].any())}, "
-              f"{time.time() - t0:.1f}s -> {path}", flush=True)
+        print(
+            f"{name} init {i}: {len(out['actions'])} steps, success={bool(out['success'].any())}, "
+            f"{time.time() - t0:.1f}s -> {path}",
+            flush=True,
+        )
     if policy is not None:
         policy.close()
     env.close()

