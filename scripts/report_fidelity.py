@@ -288,9 +288,10 @@ def transfer_md(transfer: dict) -> tuple[list[str], dict]:
     lines = [
         "## 5. Sim-to-sim transfer of a trained policy",
         "",
-        "A policy trained in the port (`smoothvla_jax.load_policy`) run closed loop in real LIBERO (cameras "
-        "resized from 128×128 to the policy's input size, proprio built in the port's convention from "
-        "LIBERO's grip site and finger joints) and in the port, from the same initial-state indices.",
+        "A policy trained in the port (`smoothvla_jax.load_policy`) run closed loop in real LIBERO (LIBERO's "
+        "cameras rendered at the size in the table, resized to the policy's input if different; proprio built "
+        "in the port's convention from LIBERO's grip site and finger joints) and in the port, from the same "
+        "initial-state indices and with the same episode cap.",
         "",
         "| task | policy | LIBERO success | port success | episode cap | LIBERO camera |",
         "|---|---|---|---|---|---|",
