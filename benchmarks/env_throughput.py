@@ -1,11 +1,15 @@
 """Environment throughput: MJX (with / without pixels) vs C MuJoCo on the same scene.
 
-    python benchmarks/env_throughput.py [--task libero_10/0] [--batch 1,8,64] [--steps 20]
+    python benchmarks/env_throughput.py [--task libero_10/0] [--batch 1,8,64] [--steps 20] \
+        [--variants osc/full/10,osc/fast/10,ik/fast/10]
 
-Reports control steps/s (20 Hz LIBERO steps) and physics steps/s (x10 substeps of 5 ms) for
+Reports control steps/s (20 Hz LIBERO steps) and physics steps/s for
 ``jit(vmap(scan(env.step)))`` at each batch size, with and without agentview+wrist pixels
-(64x64), and C MuJoCo's ``mj_step`` on the identical MJCF (one thread, arm servo targets held).
-Compile time is reported separately and excluded from the rates. Prints a Markdown table.
+(64x64), for each env variant ``controller/contacts/substeps`` (``ik/fast/10`` is the first
+port's IK controller with finger-pad-only contacts; ``osc/full/10`` the default), each row's
+ratio to the first variant, and C MuJoCo's ``mj_step`` on the default MJCF (one thread,
+zero torques). Compile time is reported separately and excluded from the rates. Prints a
+Markdown table.
 """
 from __future__ import annotations
 
@@ -18,13 +22,27 @@ import jax.numpy as jnp
 import mujoco
 import numpy as np
 
+from envs_mjx.controller import ControllerConfig
 from envs_mjx.env import EnvConfig, LiberoEnv
 from envs_mjx.renderer import RenderConfig
 
 
-def bench_mjx(task: str, batch: int, steps: int, pixels: bool, size: int = 64) -> tuple[float, float]:
-    cfg = EnvConfig(render=RenderConfig(width=size, height=size) if pixels else None)
-    env = LiberoEnv(task, cfg)
+def variant_config(variant: str | None, pixels: bool, size: int = 64) -> EnvConfig:
+    """``"osc/full/10"`` -> the EnvConfig (controller kind / contacts / substeps); None = the
+    default EnvConfig."""
+    render = RenderConfig(width=size, height=size) if pixels else None
+    if variant is None:
+        return EnvConfig(render=render)
+    kind, contacts, substeps = variant.split("/")
+    return EnvConfig(render=render, controller=ControllerConfig(kind=kind), contacts=contacts,
+                     substeps=int(substeps))
+
+
+def compile_mjx(task: str, batch: int, steps: int, pixels: bool, variant: str | None = None,
+                size: int = 64):
+    """Compiles one variant's batched rollout; returns ``(run, compile_s)`` where ``run()``
+    returns the wall time of one rollout of ``batch x steps`` control steps."""
+    env = LiberoEnv(task, variant_config(variant, pixels, size))
     rng = np.random.default_rng(0)
     actions = jnp.asarray(rng.uniform(-0.3, 0.3, (batch, steps, 7)), jnp.float32)
 
@@ -38,12 +56,20 @@ def bench_mjx(task: str, batch: int, steps: int, pixels: bool, size: int = 64) -
     t0 = time.perf_counter()
     jax.block_until_ready(fn(idx, actions))
     compile_s = time.perf_counter() - t0
-    best = float("inf")
-    for _ in range(2):
+
+    def run() -> float:
         t0 = time.perf_counter()
         jax.block_until_ready(fn(idx, actions))
-        best = min(best, time.perf_counter() - t0)
-    return batch * steps / best, compile_s
+        return time.perf_counter() - t0
+
+    return run, compile_s
+
+
+def bench_mjx(task: str, batch: int, steps: int, pixels: bool, size: int = 64,
+              variant: str | None = None) -> tuple[float, float]:
+    """``(control steps/s, compile s)`` of one variant (default EnvConfig), best of 2 runs."""
+    run, comp = compile_mjx(task, batch, steps, pixels, variant, size)
+    return batch * steps / min(run(), run()), comp
 
 
 def bench_c_mujoco(task: str, physics_steps: int = 20000) -> float:
@@ -51,7 +77,6 @@ def bench_c_mujoco(task: str, physics_steps: int = 20000) -> float:
     m = env.mj_model
     d = mujoco.MjData(m)
     d.qpos[:] = env.init_qpos[0]
-    d.ctrl[:7] = d.qpos[env.arm_qadr]
     d.ctrl[7:9] = 0.04
     mujoco.mj_forward(m, d)
     t0 = time.perf_counter()
@@ -65,22 +90,38 @@ def main() -> None:
     ap.add_argument("--task", default="libero_10/0")
     ap.add_argument("--batch", default="1,8,64")
     ap.add_argument("--steps", type=int, default=20, help="control steps per rollout")
+    ap.add_argument("--variants", default="osc/full/10",
+                    help="comma-separated controller/contacts/substeps; ratios are to the first")
+    ap.add_argument("--pixels", default="no,yes", help="no, yes or no,yes")
+    ap.add_argument("--rounds", type=int, default=3,
+                    help="timing rounds; each round runs every variant once (interleaved, so a "
+                    "shared machine's load hits all variants alike); the best round counts")
     args = ap.parse_args()
     print(f"backend={jax.default_backend()} devices={jax.devices()} task={args.task}")
     c_rate = bench_c_mujoco(args.task)
+    variants = args.variants.split(",")
     rows = []
-    for pixels in (False, True):
+    for pixels in [p == "yes" for p in args.pixels.split(",")]:
         for b in [int(x) for x in args.batch.split(",")]:
-            rate, comp = bench_mjx(args.task, b, args.steps, pixels)
-            rows.append((pixels, b, rate, comp))
-            print(f"pixels={pixels} B={b}: {rate:.1f} control steps/s "
-                  f"({rate * 10:.0f} physics steps/s), compile {comp:.0f}s", flush=True)
-    print("\n| pixels | B | control steps/s | physics steps/s | vs C MuJoCo (physics) | compile s |")
-    print("|---|---|---|---|---|---|")
-    for pixels, b, rate, comp in rows:
-        print(f"| {'64x64 x2' if pixels else 'no'} | {b} | {rate:.1f} | {rate * 10:.0f} | "
-              f"{rate * 10 / c_rate:.3f}x | {comp:.0f} |")
-    print(f"| C MuJoCo mj_step (1 thread) | 1 | {c_rate / 10:.0f} | {c_rate:.0f} | 1x | - |")
+            runs = {v: compile_mjx(args.task, b, args.steps, pixels, v) for v in variants}
+            best = {v: float("inf") for v in variants}
+            for _ in range(args.rounds):
+                for v in variants:
+                    best[v] = min(best[v], runs[v][0]())
+            for v in variants:
+                rate, comp, sub = b * args.steps / best[v], runs[v][1], int(v.split("/")[2])
+                rows.append((pixels, b, v, rate, sub, comp))
+                print(f"pixels={pixels} B={b} {v}: {rate:.1f} control steps/s "
+                      f"({rate * sub:.0f} physics steps/s), compile {comp:.0f}s", flush=True)
+    print("\n| pixels | B | variant | control steps/s | vs first variant | physics steps/s | "
+          "compile s |")
+    print("|---|---|---|---|---|---|---|")
+    for pixels, b, v, rate, sub, comp in rows:
+        first = next(r for r in rows if r[0] == pixels and r[1] == b)[3]
+        print(f"| {'64x64 x2' if pixels else 'no'} | {b} | {v} | {rate:.1f} | "
+              f"{rate / first:.2f}x | {rate * sub:.0f} | {comp:.0f} |")
+    print(f"| C MuJoCo mj_step (1 thread, default MJCF) | 1 | - | {c_rate / 10:.0f} | - | "
+          f"{c_rate:.0f} | - |")
 
 
 if __name__ == "__main__":

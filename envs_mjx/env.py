@@ -6,15 +6,17 @@
   states, or with ``EnvConfig(train_layouts=n)`` one of ``n`` extra training layouts at indices
   ``50 .. 50 + n - 1`` (same distribution, other seeds: demonstrations and RL prompts can avoid
   the evaluation layouts);
-* ``state = env.step(state, action)`` applies one 20 Hz control step (10 physics substeps of
-  5 ms under ``lax.scan``).
+* ``state = env.step(state, action)`` applies one 20 Hz control step: the controller's goal
+  pose is set from the action, then ``EnvConfig.substeps`` physics substeps run under
+  ``lax.scan`` (timestep = 50 ms / substeps), the OSC torques recomputed at each.
 
 Both are pure and work under ``jax.jit(jax.vmap(...))``. ``State`` is a flat PyTree.
 
 Bad input: an action of the wrong shape raises ``ValueError`` at trace time; actions outside
 ``[-1, 1]`` are clipped (LIBERO does the same); a non-finite action, or physics that becomes
-non-finite, sets ``State.error`` (``ERR_NAN_ACTION`` / ``ERR_NAN_PHYSICS``), ends the episode and
-keeps the last finite physics state - it never continues silently. Once ``done``, further steps
+non-finite or diverges (joint speeds above ``MAX_JOINT_SPEED``), sets ``State.error``
+(``ERR_NAN_ACTION`` / ``ERR_NAN_PHYSICS``), ends the episode and keeps the last good physics
+state - it never continues silently. Once ``done``, further steps
 leave the state unchanged.
 """
 
@@ -44,6 +46,9 @@ from envs_mjx.tasks import Task
 CONTROL_DT = 0.05  # 20 Hz
 ERR_NONE, ERR_NAN_ACTION, ERR_NAN_PHYSICS = 0, 1, 2
 PROPRIO_DIM = 8
+# [rad/s or m/s] any joint faster than this means the physics diverged (the Panda's joints are
+# rated at 2.2-2.6 rad/s; free objects flung by a solver blow-up go far faster).
+MAX_JOINT_SPEED = 100.0
 
 
 @struct.dataclass
@@ -58,6 +63,8 @@ class State:
         ``agentview``/``wrist`` uint8 ``[H, W, 3]``.
       ee_pos: executed end-effector (TCP) position ``[3]`` [m, world].
       ee_rot: end-effector rotation matrix ``[3, 3]``.
+      target_pos: the controller's goal position of the last control step ``[3]`` (world).
+      target_rot: its goal orientation ``[3, 3]`` (OSC keeps it while rotation actions are 0).
       goal: per-predicate truth values ``[num_preds]`` bool.
       success: all goal predicates hold ``[]`` bool (checked every step).
       done: success, time limit or error ``[]`` bool.
@@ -70,6 +77,8 @@ class State:
     obs: dict[str, jax.Array]
     ee_pos: jax.Array
     ee_rot: jax.Array
+    target_pos: jax.Array
+    target_rot: jax.Array
     goal: jax.Array
     success: jax.Array
     done: jax.Array
@@ -84,8 +93,13 @@ class EnvConfig:
 
     Attributes:
       render: camera config, or None for state-only observations.
-      controller: delta-pose controller settings.
-      substeps: physics steps per control step (timestep 5 ms x 10 = 50 ms).
+      controller: delta-pose controller settings (``kind="osc"`` LIBERO's, or ``"ik"``).
+      substeps: physics steps per control step; the timestep is ``0.05 / substeps``
+        (robosuite: 25 x 2 ms).
+      contacts: ``"full"`` (LIBERO-like; the hand, fingers and wrist/forearm links touch the
+        table, fixtures and objects, every object touches every other object and fixture) or
+        ``"fast"`` (the default for now: finger pads only, objects only where the task needs
+        them; what the experts are tuned on). See :mod:`envs_mjx.scene`.
       max_steps: episode limit (None = the suite's LIBERO limit).
       train_layouts: extra initial layouts generated at construction (C MuJoCo, ~2 ms each)
         after the 50 saved evaluation states, at indices ``50 .. 50 + train_layouts - 1``.
@@ -94,8 +108,15 @@ class EnvConfig:
     render: RenderConfig | None = None
     controller: ctrl_lib.ControllerConfig = ctrl_lib.ControllerConfig()
     substeps: int = 10
+    contacts: str = "fast"
     max_steps: int | None = None
     train_layouts: int = 0
+
+    @classmethod
+    def libero(cls, **kwargs: Any) -> "EnvConfig":
+        """LIBERO's dynamics: the OSC_POSE controller and full contacts (docs/controller.md).
+        Opt-in until the scripted experts are re-tuned for them; other fields as keywords."""
+        return cls(controller=ctrl_lib.ControllerConfig(kind="osc"), contacts="full", **kwargs)
 
 
 class LiberoEnv:
@@ -104,7 +125,10 @@ class LiberoEnv:
     def __init__(self, task: str | Task, config: EnvConfig = EnvConfig()):
         self.task = get_task(task) if isinstance(task, str) else task
         self.config = config
-        self.xml = build_mjcf(self.task.scene)
+        if config.substeps < 1:
+            raise ValueError(f"EnvConfig.substeps must be >= 1, got {config.substeps}")
+        self.xml = build_mjcf(self.task.scene, controller=config.controller.kind,
+                              timestep=CONTROL_DT / config.substeps, contacts=config.contacts)
         self.mj_model = mujoco.MjModel.from_xml_string(self.xml)
         self.model = mjx.put_model(self.mj_model)
         self.max_steps = config.max_steps or self.task.max_steps
@@ -113,7 +137,10 @@ class LiberoEnv:
         self.finger_qadr = np.array(
             [m.jnt_qposadr[m.joint(n).id] for n in ("finger_left", "finger_right")]
         )
+        self.arm_dofadr = np.array([m.jnt_dofadr[m.joint(f"joint{i + 1}").id]
+                                    for i in range(7)])
         self.tcp_site = m.site("tcp").id
+        self.hand_body = m.body("hand").id
         self.base_pos = np.asarray(self.task.scene.robot_base)
         self._goal_fn = make_goal_fn(self.task.scene, self.task.goal, m)
         self.init_qpos = load_init_states(self.task, m)  # [50 (+ train_layouts), nq]
@@ -168,6 +195,24 @@ class LiberoEnv:
         return self._goal_fn(GoalInputs(data.xpos, data.xmat, data.qpos, contact.geom,
                                         contact.dist))
 
+    @property
+    def _ik(self) -> bool:
+        return self.config.controller.kind == "ik"
+
+    def _osc(self, data: mjx.Data, goal_pos: jax.Array,
+             goal_rot: jax.Array) -> tuple[jax.Array, jax.Array]:
+        """OSC arm torques ``[7]`` for the physics state ``data`` (mass matrix and bias forces
+        of the last forward pass, joints of now) and the hand's air-drag wrench ``[6]``
+        (:func:`envs_mjx.panda.hand_drag`)."""
+        dof = self.arm_dofadr
+        q, qd = data.qpos[self.arm_qadr], data.qvel[dof]
+        mass = mjx.full_m(self.model, data)[dof[:, None], dof[None, :]]
+        tau = ctrl_lib.osc_torques(q, qd, mass, data.qfrc_bias[dof], goal_pos, goal_rot,
+                                   jnp.asarray(self.base_pos), self.config.controller)
+        _, rot, jac = ctrl_lib.tcp_jacobian(q)
+        vel = jac @ qd
+        return tau, panda.hand_drag(rot, vel[:3], vel[3:])
+
     # -- API ----------------------------------------------------------------------------------
     def reset(self, key: jax.Array, init_state_index: jax.Array | int) -> State:
         """Loads fixed initial state ``init_state_index`` (taken modulo the number of states).
@@ -178,13 +223,15 @@ class LiberoEnv:
         idx = jnp.asarray(init_state_index, jnp.int32) % self.num_init_states
         qpos = jnp.asarray(self.init_qpos)[idx]
         data = mjx.make_data(self.model)
-        ctrl = jnp.concatenate([qpos[self.arm_qadr], jnp.full((2,), panda.FINGER_OPEN)])
+        arm = qpos[self.arm_qadr] if self._ik else jnp.zeros(7)
+        ctrl = jnp.concatenate([arm, jnp.full((2,), panda.FINGER_OPEN)])
         data = data.replace(qpos=qpos, ctrl=ctrl)
         data = mjx.forward(self.model, data)
         pos, rot = self._ee(data)
         goal = self._goal(data)
         return State(
-            data=data, obs=self._obs(data), ee_pos=pos, ee_rot=rot, goal=goal,
+            data=data, obs=self._obs(data), ee_pos=pos, ee_rot=rot, target_pos=pos,
+            target_rot=rot, goal=goal,
             success=jnp.all(goal), done=jnp.array(False), error=jnp.array(ERR_NONE, jnp.int32),
             step=jnp.array(0, jnp.int32), init_index=idx,
         )
@@ -200,16 +247,29 @@ class LiberoEnv:
         nan_action = ~jnp.all(jnp.isfinite(action))
         action = jnp.where(nan_action, 0.0, jnp.clip(action, -1.0, 1.0))
         data = state.data
+        cfg = self.config.controller
         q = data.qpos[self.arm_qadr]
-        q_target = ctrl_lib.ik_targets(q, action, self.config.controller)
         finger = ctrl_lib.gripper_target(action)
-        data = data.replace(ctrl=jnp.concatenate([q_target, jnp.stack([finger, finger])]))
+        fingers = jnp.stack([finger, finger])
+        if self._ik:
+            target_pos, target_rot = state.target_pos, state.target_rot
+            q_target = ctrl_lib.ik_targets(q, action, cfg)
+            data = data.replace(ctrl=jnp.concatenate([q_target, fingers]))
+        else:
+            pos, rot = panda.fk(q)
+            target_pos, target_rot = ctrl_lib.goal_pose(
+                pos + self.base_pos, rot, state.target_rot, action, cfg)
 
         def substep(d: mjx.Data, _: None) -> tuple[mjx.Data, None]:
+            if not self._ik:
+                tau, drag = self._osc(d, target_pos, target_rot)
+                d = d.replace(ctrl=jnp.concatenate([tau, fingers]),
+                              xfrc_applied=d.xfrc_applied.at[self.hand_body].set(drag))
             return mjx.step(self.model, d), None
 
         data, _ = jax.lax.scan(substep, data, None, length=self.config.substeps)
-        finite = jnp.all(jnp.isfinite(data.qpos)) & jnp.all(jnp.isfinite(data.qvel))
+        finite = (jnp.all(jnp.isfinite(data.qpos)) & jnp.all(jnp.isfinite(data.qvel))
+                  & jnp.all(jnp.abs(data.qvel) < MAX_JOINT_SPEED))
         error = jnp.where(nan_action, ERR_NAN_ACTION,
                           jnp.where(finite, ERR_NONE, ERR_NAN_PHYSICS)).astype(jnp.int32)
         data = jax.tree_util.tree_map(
@@ -220,7 +280,8 @@ class LiberoEnv:
         success = jnp.all(goal)
         t = state.step + 1
         new = State(
-            data=data, obs=self._obs(data), ee_pos=pos, ee_rot=rot, goal=goal, success=success,
+            data=data, obs=self._obs(data), ee_pos=pos, ee_rot=rot, target_pos=target_pos,
+            target_rot=target_rot, goal=goal, success=success,
             done=success | (t >= self.max_steps) | (error != ERR_NONE), error=error, step=t,
             init_index=state.init_index,
         )

@@ -75,11 +75,16 @@ class ScriptedExpert:
     Args:
       env: the environment (its task supplies the plan).
       action_noise: std of Gaussian noise added to the action (imperfect demonstrations).
-      max_speed: cap on the translation action's norm (0.5 = 2.5 cm per 50 ms step).
+      max_speed: cap on the translation action's norm; None = 0.5 with the IK controller
+        (2.5 cm per 50 ms step) and 1.0 with OSC (a full action moves the hand ~1.25 cm per
+        step after a ~3-step ramp, about 0.25 m/s).
     """
 
-    def __init__(self, env: LiberoEnv, action_noise: float = 0.0, max_speed: float = 0.5):
+    def __init__(self, env: LiberoEnv, action_noise: float = 0.0,
+                 max_speed: float | None = None):
         self.env = env
+        if max_speed is None:
+            max_speed = 1.0 if env.config.controller.kind == "osc" else 0.5
         self.max_speed = float(max_speed)
         self.action_noise = float(action_noise)
         m = env.mj_model

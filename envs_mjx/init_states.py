@@ -61,7 +61,8 @@ def generate(task: Task, num: int = NUM_INIT_STATES, start: int = 0,
     below :data:`NUM_INIT_STATES` are the saved evaluation states; indices from there on are
     fresh *training* layouts of the same distribution (see ``EnvConfig.train_layouts``).
     ``settle_steps`` physics steps follow the placement (0: the placement itself)."""
-    m = mujoco.MjModel.from_xml_string(build_mjcf(task.scene))
+    # The arm is held at its initial joints by position servos while the objects settle.
+    m = mujoco.MjModel.from_xml_string(build_mjcf(task.scene, controller="ik"))
     d = mujoco.MjData(m)
     arm = [m.jnt_qposadr[m.joint(f"joint{i + 1}").id] for i in range(7)]
     fingers = [m.jnt_qposadr[m.joint(n).id] for n in ("finger_left", "finger_right")]

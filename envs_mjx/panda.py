@@ -3,14 +3,17 @@
 The model is written from the public kinematic description of the Panda (modified-DH link
 offsets, joint limits) with primitive geometry only:
 
-* arm links: capsules for the renderer, no collisions (``contype=conaffinity=0``);
-* hand: a box palm and two slide fingers (0 .. 0.04 m each), each with a box finger pad that
-  is the only part of the robot that touches the scene (explicit ``<pair>`` contacts are made by
-  :mod:`envs_mjx.scene`);
+* arm links: capsules (named ``link{i}_geom``); which of them touch the scene is decided by
+  the explicit ``<pair>`` contacts of :mod:`envs_mjx.scene` (every geom has
+  ``contype=conaffinity=0``);
+* hand: a box palm and two slide fingers (0 .. 0.04 m each) with box finger pads;
 * a ``tcp`` site between the finger pads marks the tool-centre point used by the controller.
 
-Bodies carry ``gravcomp="1"`` so the position servos do not sag under gravity (the real
-robot's controller compensates gravity too).
+Actuators depend on the controller (:mod:`envs_mjx.controller`): ``"osc"`` drives the arm with
+torque motors limited to the Panda's 87 / 12 Nm (the controller compensates gravity, as
+robosuite does; joint damping 0.1 / 0.01 as robosuite's Panda); ``"ik"`` uses stiff joint
+position servos on gravity-compensated bodies (``gravcomp="1"``) with heavy joint damping.
+The fingers are position servos in both.
 
 ``fk(q) -> (pos [3], rot [3, 3])`` computes the TCP pose relative to the robot base from the 7
 arm joint angles, in pure JAX, so the controller's IK needs no MJX kinematics call.
@@ -46,11 +49,28 @@ _LINK_POS = [
     (0.088, 0.0, 0.0),
 ]
 _LINK_XROT = [0.0, -math.pi / 2, math.pi / 2, math.pi / 2, -math.pi / 2, math.pi / 2, math.pi / 2]
-_LINK_MASS = [4.0, 4.0, 3.0, 3.0, 2.0, 2.0, 0.6]
+# Link inertials (centre of mass in the link frame, mass [kg], isotropic inertia [kg m^2]) as in
+# robosuite's Panda model, whose OSC step response LIBERO's numbers come from; the hand and the
+# fingers below lump robosuite's hand, gripper and finger bodies (0.8 kg hand, 0.11 kg fingers,
+# large rotational inertia: with the 12 Nm wrist limits it is what slows LIBERO's rotations).
+_LINK_COM = [(0, 0, -0.07), (0, -0.1, 0), (0.04, 0, -0.05), (-0.04, 0.05, 0), (0, 0, -0.15),
+             (0.06, 0, 0), (0, 0, 0.08)]
+_LINK_MASS = [3.0, 3.0, 2.0, 2.0, 2.0, 1.5, 0.5]
+_LINK_INERTIA = [0.3, 0.3, 0.2, 0.2, 0.2, 0.1, 0.05]
+# The first port's inertials, kept for the "ik" controller (its servos were tuned on them).
+_IK_LINK_MASS = [4.0, 4.0, 3.0, 3.0, 2.0, 2.0, 0.6]
 # Servo gains per joint (position actuators) and joint damping.
 _KP = [4500.0, 4500.0, 3500.0, 3500.0, 2000.0, 2000.0, 2000.0]
 _DAMPING = [40.0, 40.0, 30.0, 30.0, 15.0, 15.0, 10.0]
 _FORCE = [87.0, 87.0, 87.0, 87.0, 12.0, 12.0, 12.0]
+# [Nm] arm torque limits of the OSC motors: robosuite 1.4's Panda (LIBERO's), 80 Nm on joints
+# 1-5 and 12 Nm on joints 6-7 (the Panda datasheet says 87 / 12 Nm on joints 1-4 / 5-7).
+TORQUE_LIMIT = np.array([80.0, 80.0, 80.0, 80.0, 80.0, 12.0, 12.0])
+_OSC_DAMPING = [0.1, 0.1, 0.1, 0.1, 0.1, 0.01, 0.01]
+# Rotor inertia reflected to each joint [kg m^2] as LIBERO's robosuite Panda (5 / joint number):
+# large at the wrist, it is what (with the 12 Nm limits) slows full-action rotations to
+# LIBERO's 4-6 degrees per step.
+_OSC_ARMATURE = [5.0 / (i + 1) for i in range(7)]
 # Visual capsules per link: (from, to) in the link frame.
 _LINK_CAPSULES = [
     ((0, 0, -0.19), (0, 0, -0.03)),
@@ -64,16 +84,86 @@ _LINK_CAPSULES = [
 _RADII = [0.06, 0.06, 0.055, 0.055, 0.05, 0.045, 0.04]
 
 
+AIR_DENSITY = 1.2  # [kg/m^3] LIBERO's MuJoCo option
+# LIBERO's hand bodies (robosuite 1.4 Panda hand, gripper, 2 fingers, 2 finger tips): mass [kg]
+# and principal inertia [kg m^2] expressed along our hand frame's axes.
+_LIBERO_HAND_BODIES = [
+    (0.5, (0.05, 0.05, 0.05)), (0.3, (0.05, 0.09, 0.07)),
+    (0.1, (0.01, 0.01, 0.005)), (0.1, (0.01, 0.01, 0.005)),
+    (0.01, (0.01, 0.01, 0.01)), (0.01, (0.01, 0.01, 0.01)),
+]
+
+
+def _hand_drag_coefficients() -> tuple[np.ndarray, np.ndarray]:
+    """Quadratic drag coefficients ``(linear [3], angular [3])`` of MuJoCo's inertia-box fluid
+    model (density 1.2) summed over LIBERO's hand bodies: force ``-c_lin |v| v`` and torque
+    ``-c_ang |w| w`` per hand-frame axis."""
+    lin, ang = np.zeros(3), np.zeros(3)
+    for mass, inertia in _LIBERO_HAND_BODIES:
+        i = np.asarray(inertia)
+        box = np.sqrt(6.0 * np.maximum(i.sum() - 2 * i, 1e-12) / mass)  # box edge lengths
+        lin += 0.5 * AIR_DENSITY * np.array([box[1] * box[2], box[0] * box[2], box[0] * box[1]])
+        ang += AIR_DENSITY / 64.0 * np.array([
+            box[0] * (box[1] ** 4 + box[2] ** 4), box[1] * (box[0] ** 4 + box[2] ** 4),
+            box[2] * (box[0] ** 4 + box[1] ** 4)])
+    return lin, ang
+
+
+HAND_DRAG_LIN, HAND_DRAG_ANG = _hand_drag_coefficients()
+
+
+def hand_drag(rot: jax.Array, lin_vel: jax.Array, ang_vel: jax.Array) -> jax.Array:
+    """Air-drag wrench ``[6]`` = (force, torque) in world axes on the hand.
+
+    LIBERO's scenes set air density 1.2 and MuJoCo's inertia-box fluid model turns the
+    gripper's finger tips (10 g with 0.01 kg m^2 of inertia) into ~2.4 m virtual boxes, so the
+    hand meets a quadratic drag torque of ~7 Nm at 1 rad/s: with the 12 Nm wrist limit it caps
+    LIBERO's full-action rotations at ~4-6 degrees per step. The port applies the same drag to
+    its hand (and no fluid forces elsewhere, which are negligible).
+
+    Args:
+      rot: hand (= TCP) rotation ``[3, 3]``; lin_vel, ang_vel: TCP velocity ``[3]`` (world).
+    """
+    v, w = rot.T @ lin_vel, rot.T @ ang_vel
+    force = rot @ (-jnp.asarray(HAND_DRAG_LIN) * jnp.abs(v) * v)
+    torque = rot @ (-jnp.asarray(HAND_DRAG_ANG) * jnp.abs(w) * w)
+    return jnp.concatenate([force, torque])
+
+
+def _fmt3(v: tuple[float, float, float]) -> str:
+    return " ".join(f"{x:g}" for x in v)
+
+
 def _quat_x(angle: float) -> str:
     return f"{math.cos(angle / 2):.9f} {math.sin(angle / 2):.9f} 0 0"
 
 
-def panda_mjcf(base_pos: tuple[float, float, float], finger_friction: float = 1.5) -> str:
+def panda_mjcf(base_pos: tuple[float, float, float], finger_friction: float = 1.5,
+               controller: str = "ik") -> str:
     """Returns the ``<body>`` XML of the Panda mounted at ``base_pos`` (world frame).
 
-    The caller wraps it into a ``<worldbody>``; actuators come from :func:`panda_actuators`.
+    The caller wraps it into a ``<worldbody>``; actuators come from :func:`panda_actuators`
+    (same ``controller``).
     """
     x, y, z = base_pos
+    ik = controller == "ik"
+    gravcomp = ' gravcomp="1"' if ik else ""
+    damping = _DAMPING if ik else _OSC_DAMPING
+    armature = [0.1] * NUM_ARM_JOINTS if ik else _OSC_ARMATURE
+
+    def inertial(i: int) -> str:
+        if ik:
+            return f'<inertial pos="0 0 0" mass="{_IK_LINK_MASS[i]}" diaginertia="0.02 0.02 0.01"/>'
+        n = _LINK_INERTIA[i]
+        return (f'<inertial pos="{_fmt3(_LINK_COM[i])}" mass="{_LINK_MASS[i]}" '
+                f'diaginertia="{n} {n} {n}"/>')
+
+    hand_inertial = ('<inertial pos="0 0 0.03" mass="0.73" diaginertia="0.003 0.0025 0.0017"/>'
+                     if ik else
+                     '<inertial pos="0 0 0.064" mass="0.8" diaginertia="0.105 0.145 0.12"/>')
+    finger_inertial = ('<inertial pos="0 0 0.02" mass="0.05" diaginertia="1e-5 1e-5 1e-5"/>'
+                       if ik else
+                       '<inertial pos="0 0 0.05" mass="0.11" diaginertia="0.02 0.02 0.015"/>')
     parts = [
         f'<body name="link0" pos="{x} {y} {z}">',
         '<geom type="cylinder" size="0.07 0.05" pos="0 0 0.05" rgba="0.92 0.92 0.93 1" '
@@ -85,12 +175,13 @@ def panda_mjcf(base_pos: tuple[float, float, float], finger_friction: float = 1.
         (a, b) = _LINK_CAPSULES[i]
         rgba = "0.92 0.92 0.93 1" if i % 2 == 0 else "0.25 0.25 0.27 1"
         parts.append(
-            f'<body name="link{i + 1}" pos="{px} {py} {pz}" quat="{_quat_x(_LINK_XROT[i])}" '
-            'gravcomp="1">'
-            f'<inertial pos="0 0 0" mass="{_LINK_MASS[i]}" diaginertia="0.02 0.02 0.01"/>'
+            f'<body name="link{i + 1}" pos="{px} {py} {pz}" quat="{_quat_x(_LINK_XROT[i])}"'
+            f'{gravcomp}>'
+            f'{inertial(i)}'
             f'<joint name="joint{i + 1}" type="hinge" axis="0 0 1" range="{lo} {hi}" '
-            f'damping="{_DAMPING[i]}" armature="0.1"/>'
-            f'<geom type="capsule" fromto="{a[0]} {a[1]} {a[2]} {b[0]} {b[1]} {b[2]}" '
+            f'damping="{damping[i]}" armature="{armature[i]:.6g}"/>'
+            f'<geom name="link{i + 1}_geom" type="capsule" '
+            f'fromto="{a[0]} {a[1]} {a[2]} {b[0]} {b[1]} {b[2]}" '
             f'size="{_RADII[i]}" rgba="{rgba}" contype="0" conaffinity="0"/>'
         )
     c, s = math.cos(-math.pi / 8), math.sin(-math.pi / 8)
@@ -100,24 +191,27 @@ def panda_mjcf(base_pos: tuple[float, float, float], finger_friction: float = 1.
         'solref="0.01 1" solimp="0.95 0.99 0.001" condim="4"'
     )
     parts.append(
-        f'<body name="hand" pos="0 0 {FLANGE}" quat="{c:.9f} 0 0 {s:.9f}" gravcomp="1">'
-        '<inertial pos="0 0 0.03" mass="0.73" diaginertia="0.003 0.0025 0.0017"/>'
-        '<geom type="box" size="0.02 0.095 0.03" pos="0 0 0.03" rgba="0.92 0.92 0.93 1" '
+        f'<body name="hand" pos="0 0 {FLANGE}" quat="{c:.9f} 0 0 {s:.9f}"{gravcomp}>'
+        f'{hand_inertial}'
+        '<geom name="hand_geom" type="box" size="0.02 0.095 0.03" pos="0 0 0.03" '
+        'rgba="0.92 0.92 0.93 1" '
         'contype="0" conaffinity="0"/>'
         f'<site name="tcp" pos="0 0 {HAND_TO_TCP}" size="0.005" rgba="1 0 0 0"/>'
-        '<body name="left_finger" pos="0 0 0.0584" gravcomp="1">'
-        '<inertial pos="0 0 0.02" mass="0.05" diaginertia="1e-5 1e-5 1e-5"/>'
+        f'<body name="left_finger" pos="0 0 0.0584"{gravcomp}>'
+        f'{finger_inertial}'
         '<joint name="finger_left" type="slide" axis="0 1 0" range="0 0.04" damping="10" '
         'armature="0.01"/>'
-        '<geom type="box" size="0.01 0.006 0.02" pos="0 0.006 0.01" rgba="0.85 0.85 0.86 1" '
+        '<geom name="left_finger_geom" type="box" size="0.01 0.006 0.02" pos="0 0.006 0.01" '
+        'rgba="0.85 0.85 0.86 1" '
         'contype="0" conaffinity="0"/>'
         f'<geom name="left_pad" {pad.format(y=0.004)}/>'
         "</body>"
-        '<body name="right_finger" pos="0 0 0.0584" gravcomp="1">'
-        '<inertial pos="0 0 0.02" mass="0.05" diaginertia="1e-5 1e-5 1e-5"/>'
+        f'<body name="right_finger" pos="0 0 0.0584"{gravcomp}>'
+        f'{finger_inertial}'
         '<joint name="finger_right" type="slide" axis="0 -1 0" range="0 0.04" damping="10" '
         'armature="0.01"/>'
-        '<geom type="box" size="0.01 0.006 0.02" pos="0 -0.006 0.01" rgba="0.85 0.85 0.86 1" '
+        '<geom name="right_finger_geom" type="box" size="0.01 0.006 0.02" pos="0 -0.006 0.01" '
+        'rgba="0.85 0.85 0.86 1" '
         'contype="0" conaffinity="0"/>'
         f'<geom name="right_pad" {pad.format(y=-0.004)}/>'
         "</body>"
@@ -128,16 +222,29 @@ def panda_mjcf(base_pos: tuple[float, float, float], finger_friction: float = 1.
     return "".join(parts)
 
 
-def panda_actuators(finger_force: float = 40.0) -> str:
-    """Returns the ``<actuator>`` children: 7 joint position servos and 2 finger servos."""
+# Robot geoms that touch the scene with ``contacts="full"`` (besides the finger pads): the hand,
+# the finger bodies and the wrist / forearm links.
+CONTACT_GEOMS = ("hand_geom", "left_finger_geom", "right_finger_geom", "link7_geom",
+                 "link6_geom", "link5_geom")
+
+
+def panda_actuators(finger_force: float = 40.0, controller: str = "ik") -> str:
+    """Returns the ``<actuator>`` children: 7 arm actuators (torque motors for ``"osc"``,
+    joint position servos for ``"ik"``) and 2 finger position servos."""
     acts = []
     for i in range(NUM_ARM_JOINTS):
         kp, f = _KP[i], _FORCE[i]
         lo, hi = JOINT_LOWER[i], JOINT_UPPER[i]
-        acts.append(
-            f'<position name="act{i + 1}" joint="joint{i + 1}" kp="{kp}" '
-            f'ctrlrange="{lo} {hi}" forcerange="{-f * 3} {f * 3}"/>'
-        )
+        if controller == "ik":
+            acts.append(
+                f'<position name="act{i + 1}" joint="joint{i + 1}" kp="{kp}" '
+                f'ctrlrange="{lo} {hi}" forcerange="{-f * 3} {f * 3}"/>'
+            )
+        else:
+            lim = TORQUE_LIMIT[i]
+            acts.append(
+                f'<motor name="act{i + 1}" joint="joint{i + 1}" ctrlrange="{-lim} {lim}"/>'
+            )
     for side in ("left", "right"):
         acts.append(
             f'<position name="act_finger_{side}" joint="finger_{side}" kp="800" kv="20" '

@@ -1,8 +1,9 @@
 """Physics parity: the same MJCF and action sequence in MJX and in C MuJoCo.
 
 ``c_mujoco_rollout(env, init_index, actions)`` replays LIBERO-style delta actions through the
-same controller (JAX IK evaluated on host) with ``mujoco.mj_step``, and returns the executed
-end-effector path, so it can be compared with the MJX rollout of ``env.step``.
+same controller with ``mujoco.mj_step`` (the JAX controller functions evaluated on host, on
+C MuJoCo's mass matrix and bias forces for OSC) and returns the executed end-effector path, so
+it can be compared with the MJX rollout of ``env.step``.
 """
 
 from __future__ import annotations
@@ -13,28 +14,56 @@ import mujoco
 import numpy as np
 
 from envs_mjx import controller as ctrl_lib
+from envs_mjx import panda
 from envs_mjx.env import LiberoEnv
 
 
-def c_mujoco_rollout(env: LiberoEnv, init_index: int, actions: np.ndarray) -> np.ndarray:
-    """End-effector positions ``[T, 3]`` after each of ``actions [T, 7]`` in C MuJoCo."""
+def c_mujoco_rollout(env: LiberoEnv, init_index: int, actions: np.ndarray,
+                     return_rot: bool = False):
+    """End-effector positions ``[T, 3]`` after each of ``actions [T, 7]`` in C MuJoCo (and,
+    with ``return_rot``, the rotations ``[T, 3, 3]``)."""
     m = env.mj_model
     d = mujoco.MjData(m)
+    cfg = env.config.controller
     d.qpos[:] = env.init_qpos[init_index]
-    d.ctrl[:7] = d.qpos[env.arm_qadr]
-    d.ctrl[7:9] = 0.04
+    d.ctrl[:7] = d.qpos[env.arm_qadr] if cfg.kind == "ik" else 0.0
+    d.ctrl[7:9] = panda.FINGER_OPEN
     mujoco.mj_forward(m, d)
-    ik = jax.jit(lambda q, a: (ctrl_lib.ik_targets(q, a, env.config.controller),
-                               ctrl_lib.gripper_target(a)))
+    ik = jax.jit(lambda q, a: ctrl_lib.ik_targets(q, a, cfg))
+    grip = jax.jit(ctrl_lib.gripper_target)
+    goal = jax.jit(lambda q, r, a: ctrl_lib.goal_pose(
+        panda.fk(q)[0] + env.base_pos, panda.fk(q)[1], r, a, cfg))
+    def osc_and_drag(q, qd, mass, bias, goal_pos, goal_rot, base):
+        _, rot, jac = ctrl_lib.tcp_jacobian(q)
+        vel = jac @ qd
+        return (ctrl_lib.osc_torques(q, qd, mass, bias, goal_pos, goal_rot, base, cfg),
+                panda.hand_drag(rot, vel[:3], vel[3:]))
+
+    osc = jax.jit(osc_and_drag)
+    dof = env.arm_dofadr
+    full = np.zeros((m.nv, m.nv))
+    goal_rot = d.site_xmat[env.tcp_site].reshape(3, 3).copy()
     out = np.zeros((len(actions), 3))
+    rots = np.zeros((len(actions), 3, 3))
     for t, a in enumerate(np.clip(actions, -1, 1)):
-        q_t, g = ik(jnp.asarray(d.qpos[env.arm_qadr]), jnp.asarray(a, jnp.float32))
-        d.ctrl[:7] = np.asarray(q_t)
-        d.ctrl[7:9] = float(g)
+        a = jnp.asarray(a, jnp.float32)
+        q = jnp.asarray(d.qpos[env.arm_qadr])
+        d.ctrl[7:9] = float(grip(a))
+        if cfg.kind == "ik":
+            d.ctrl[:7] = np.asarray(ik(q, a))
+        else:
+            goal_pos, goal_rot = goal(q, goal_rot, a)
         for _ in range(env.config.substeps):
+            if cfg.kind != "ik":
+                mujoco.mj_fullM(m, d, full)
+                tau, drag = osc(d.qpos[env.arm_qadr], d.qvel[dof], full[np.ix_(dof, dof)],
+                                d.qfrc_bias[dof], goal_pos, goal_rot, env.base_pos)
+                d.ctrl[:7] = np.asarray(tau)
+                d.xfrc_applied[env.hand_body] = np.asarray(drag)
             mujoco.mj_step(m, d)
         out[t] = d.site_xpos[env.tcp_site]
-    return out
+        rots[t] = d.site_xmat[env.tcp_site].reshape(3, 3)
+    return (out, rots) if return_rot else out
 
 
 def mjx_rollout(env: LiberoEnv, init_index: int, actions: np.ndarray) -> np.ndarray:
@@ -46,3 +75,40 @@ def mjx_rollout(env: LiberoEnv, init_index: int, actions: np.ndarray) -> np.ndar
         return ee.ee_pos
 
     return np.asarray(jax.jit(run)(jnp.asarray(actions, jnp.float32)))
+
+
+SETTLE_STEPS = 10  # LIBERO's evaluation starts with 10 no-op steps ([0]*6 + [-1])
+
+
+def response_rollout(env: LiberoEnv, actions: np.ndarray, init_index: int = 0,
+                     simulator: str = "mjx") -> tuple[np.ndarray, np.ndarray]:
+    """TCP pose before and after each of ``actions [T, 7]``, starting after
+    :data:`SETTLE_STEPS` no-op steps as LIBERO's reference recordings do.
+
+    Returns ``(pos [T + 1, 3], rot [T + 1, 3, 3])`` (row 0 = before the first action), from
+    MJX (``simulator="mjx"``) or C MuJoCo (``"c"``).
+    """
+    noop = np.zeros((SETTLE_STEPS, 7), np.float32)
+    noop[:, 6] = -1.0
+    acts = np.concatenate([noop, np.asarray(actions, np.float32)])
+    if simulator == "c":
+        pos, rot = c_mujoco_rollout(env, init_index, acts, return_rot=True)
+    else:
+        def run(a):
+            st = env.reset(jax.random.PRNGKey(0), init_index)
+            _, out = jax.lax.scan(lambda s, x: (lambda n: (n, (n.ee_pos, n.ee_rot)))(
+                env.step(s, x)), st, a)
+            return out
+
+        pos, rot = (np.asarray(x) for x in jax.jit(run)(jnp.asarray(acts)))
+    return pos[SETTLE_STEPS - 1:], rot[SETTLE_STEPS - 1:]
+
+
+def per_step_motion(pos: np.ndarray, rot: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-step displacement [m] and rotation angle [rad] ``([T], [T])`` of a pose path
+    ``pos [T + 1, 3]``, ``rot [T + 1, 3, 3]`` (or ``[T + 1, 9]``)."""
+    rot = np.asarray(rot).reshape(-1, 3, 3)
+    dist = np.linalg.norm(np.diff(pos, axis=0), axis=-1)
+    rel = np.einsum("tij,tkj->tik", rot[1:], rot[:-1])
+    cos = np.clip((np.trace(rel, axis1=1, axis2=2) - 1.0) / 2.0, -1.0, 1.0)
+    return dist, np.arccos(cos)

@@ -8,13 +8,17 @@ Contacts are explicit ``<pair>`` elements (all geoms have ``contype=conaffinity=
 
 * every object's ``base`` geoms x the table plane;
 * finger pads x every object geom and every fixture ``handle`` geom, and x the table;
-* each *active* object (named by the task) x every fixture collision geom, every other object geom;
-* each extra ``contacts`` pair ``(object, other)`` of the scene: the object's collision geoms x
-  those of ``other`` (an object, a fixture, or one fixture part ``"fixture/part"``). Narrower
-  than ``active`` (e.g. a bowl x only the cabinet's top slab), so cluttered scenes stay cheap.
+* ``contacts="full"`` (LIBERO-like; opt-in until the experts are re-tuned for it): the hand,
+  the finger bodies and the wrist / forearm links (:data:`envs_mjx.panda.CONTACT_GEOMS`) x the
+  table plane, every fixture and every object collision geom; every object x every other
+  object and every fixture (knocking things over, pushing with the arm and blocked motions
+  happen as in LIBERO);
+* ``contacts="fast"`` (default; cheaper): instead of the last item, only each *active*
+  object (named by the task) x every fixture and every other object, and each extra
+  ``contacts`` pair ``(object, other)`` of the scene (an object, a fixture, or one fixture part
+  ``"fixture/part"``); the arm links pass through everything.
 
-Arm links never collide (the real arm rarely touches the scene in these tasks; this keeps MJX
-fast). Regions (goal areas) are boxes attached to a body, evaluated by :mod:`envs_mjx.predicates`.
+Regions (goal areas) are boxes attached to a body, evaluated by :mod:`envs_mjx.predicates`.
 """
 
 from __future__ import annotations
@@ -223,8 +227,16 @@ def _collision_geoms(spec: SceneSpec, names: dict[str, list[tuple[str, GeomRole]
     return out
 
 
-def build_mjcf(spec: SceneSpec) -> str:
-    """Compiles a :class:`SceneSpec` to an MJCF string."""
+def build_mjcf(spec: SceneSpec, controller: str = "ik", timestep: float | None = None,
+               contacts: str = "fast") -> str:
+    """Compiles a :class:`SceneSpec` to an MJCF string.
+
+    ``controller`` picks the Panda's arm actuators (``"osc"`` torque motors, ``"ik"`` position
+    servos; :func:`envs_mjx.panda.panda_actuators`); ``timestep`` overrides ``spec.timestep``;
+    ``contacts`` is ``"full"`` or ``"fast"`` (module docstring).
+    """
+    if contacts not in ("full", "fast"):
+        raise ValueError(f"contacts must be 'full' or 'fast', got {contacts!r}")
     tz = spec.table_z
     tx, ty = spec.table_half
     body: list[str] = [
@@ -255,7 +267,7 @@ def build_mjcf(spec: SceneSpec) -> str:
         f'<camera name="agentview" pos="{_fmt(spec.agentview_pos)}" '
         f'quat="{_fmt(spec.agentview_quat)}" fovy="45"/>'
     )
-    body.append(panda.panda_mjcf(spec.robot_base))
+    body.append(panda.panda_mjcf(spec.robot_base, controller=controller))
     for f in spec.fixtures:
         body.append(f'<body name="{f.name}" pos="{_fmt(f.pos)}" quat="{_yaw_quat(f.yaw)}">')
         for p in f.parts:
@@ -314,6 +326,22 @@ def build_mjcf(spec: SceneSpec) -> str:
             if role == "handle":
                 for pad in pads:
                     pair(pad, gname)
+    if contacts == "full":
+        robot = panda.CONTACT_GEOMS
+        scene_geoms = [g for owner in names.values() for g, role in owner if role != "visual"]
+        for rg in robot:
+            for g in ("table_plane", *scene_geoms):
+                pair(rg, g)
+        colliders = [[g for g, role in names[o.name] if role != "visual"] for o in spec.objects]
+        fixture_geoms = [g for f in spec.fixtures for g, role in names[f.name]
+                         if role != "visual"]
+        for i, geoms in enumerate(colliders):
+            for g in geoms:
+                for fg in fixture_geoms:
+                    pair(g, fg)
+                for other in colliders[i + 1:]:
+                    for og in other:
+                        pair(g, og)
     order = {name: i for i, name in enumerate(spec.active)}
     for a in spec.active:
         for gname, role in names[a]:
@@ -337,12 +365,12 @@ def build_mjcf(spec: SceneSpec) -> str:
     return (
         f'<mujoco model="{spec.name}">'
         '<compiler angle="radian" autolimits="true"/>'
-        f'<option timestep="{spec.timestep}" integrator="implicitfast" iterations="6" '
+        f'<option timestep="{timestep or spec.timestep}" integrator="implicitfast" iterations="6" '
         'ls_iterations="8" cone="pyramidal"><flag eulerdamp="disable"/></option>'
         '<visual><global offwidth="256" offheight="256"/></visual>'
         '<asset><material name="default" rgba="1 1 1 1"/></asset>'
         f"<worldbody>{''.join(body)}</worldbody>"
         f"<contact>{''.join(pairs)}</contact>"
-        f"<actuator>{panda.panda_actuators()}</actuator>"
+        f"<actuator>{panda.panda_actuators(controller=controller)}</actuator>"
         "</mujoco>"
     )

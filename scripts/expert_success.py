@@ -2,6 +2,7 @@
 
     python scripts/expert_success.py --suite libero_spatial --num-init 50 [--out f.json] [--markdown]
     python scripts/expert_success.py --num-init 50 [--tasks libero_10/0,libero_10/3]
+    python scripts/expert_success.py --libero-dynamics ...   # OSC controller + full contacts
 
 Suites: libero_10 (default), libero_spatial, libero_object, libero_goal. Each task is one jitted
 ``lax.while_loop`` over ``vmap``-ed env steps (state-only, no pixels) that stops when every
@@ -18,7 +19,7 @@ import envs_mjx  # noqa: F401  (XLA CPU flag before JAX starts)
 import jax
 import numpy as np
 
-from envs_mjx.env import LiberoEnv
+from envs_mjx.env import EnvConfig, LiberoEnv
 from envs_mjx.expert import run_expert_batch
 from envs_mjx.registry import suite_tasks
 
@@ -31,6 +32,8 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=0, help="0 = task limit")
     ap.add_argument("--out", default="")
     ap.add_argument("--markdown", action="store_true", help="also print a markdown table")
+    ap.add_argument("--libero-dynamics", action="store_true",
+                    help="LIBERO's OSC controller + full contacts (EnvConfig.libero())")
     args = ap.parse_args()
     tasks = suite_tasks(args.suite)
     if args.tasks:
@@ -38,7 +41,7 @@ def main() -> None:
         tasks = [t for t in tasks if t.key in wanted]
     rows = []
     for t in tasks:
-        env = LiberoEnv(t)
+        env = LiberoEnv(t, EnvConfig.libero() if args.libero_dynamics else EnvConfig())
         steps = args.steps or env.max_steps
         t0 = time.time()
         run = jax.jit(lambda idx: run_expert_batch(env, idx, steps))

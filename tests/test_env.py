@@ -88,16 +88,18 @@ def test_wrong_action_shape_raises():
 
 
 def test_batched_rollout_with_pixels_and_error_flags():
-    """G=8 envs x 50 control steps in one jit(vmap(scan)) with agentview+wrist pixels; env 6
-    starts with NaN velocities (NaN physics), env 7 gets a NaN action at step 5."""
-    env = LiberoEnv("libero_10/9", EnvConfig(render=RenderConfig(width=32, height=32)))
+    """G=8 envs x 50 control steps in one jit(vmap(scan)) with agentview+wrist pixels, LIBERO's
+    OSC controller and full contacts; env 5 starts with an object flung at 500 m/s (diverged
+    physics), env 6 with NaN velocities (NaN physics), env 7 gets a NaN action at step 5."""
+    env = LiberoEnv("libero_10/9", EnvConfig.libero(render=RenderConfig(width=32, height=32)))
     expert = ScriptedExpert(env)
     g, t_len = 8, 50
 
     def rollout(i):
         st = env.reset(jax.random.PRNGKey(0), i)
-        st = st.replace(data=st.data.replace(
-            qvel=jnp.where(i == 6, jnp.nan, st.data.qvel)))
+        qvel = jnp.where(i == 6, jnp.nan, st.data.qvel)
+        qvel = jnp.where(i == 5, qvel.at[-6].set(500.0), qvel)
+        st = st.replace(data=st.data.replace(qvel=qvel))
         es = expert.init(st)
 
         def body(c, t):
@@ -114,15 +116,16 @@ def test_batched_rollout_with_pixels_and_error_flags():
     assert agent.shape == (g, t_len, 32, 32, 3) and agent.dtype == jnp.uint8
     assert wrist.shape == (g, t_len, 32, 32, 3)
     errors = np.asarray(st.error)
-    assert errors[6] == ERR_NAN_PHYSICS and errors[7] == ERR_NAN_ACTION
-    assert np.all(errors[:6] == ERR_NONE)
-    assert np.all(np.asarray(st.done)[6:]) and not np.any(np.asarray(st.done)[:6])
+    assert errors[5] == errors[6] == ERR_NAN_PHYSICS and errors[7] == ERR_NAN_ACTION
+    assert np.all(errors[:5] == ERR_NONE)
+    assert np.all(np.asarray(st.done)[5:]) and not np.any(np.asarray(st.done)[:5])
     assert np.all(np.isfinite(np.asarray(st.data.qpos)[:6]))
+    assert np.asarray(st.step)[5] == 1                    # ended at its first step
     ee = np.asarray(ee)
     assert np.all(np.abs(ee[7, 5:] - ee[7, 4]) < 1e-6)  # frozen after the NaN action
-    moved = np.linalg.norm(ee[:6, -1] - ee[:6, 0], axis=-1)
+    moved = np.linalg.norm(ee[:5, -1] - ee[:5, 0], axis=-1)
     assert np.all(moved > 0.05)  # the expert moved the arm
-    a = np.asarray(agent[:6]).astype(np.float32)
+    a = np.asarray(agent[:5]).astype(np.float32)
     assert a.std() > 10 and np.abs(a[:, -1] - a[:, 0]).mean() > 0.5  # frames change
     assert np.abs(a[0, 0] - a[1, 0]).sum() > 0  # different initial states look different
     # object poses by BDDL name (batched) = the body pose C MuJoCo computes from the qpos
