@@ -1,14 +1,15 @@
-"""Seconds per GRPO iteration (rollouts + reward + update, one jitted call) for a GRPO config.
+"""Seconds per GRPO iteration (rollout rounds + reward + update) for a GRPO config.
 
     python benchmarks/grpo_iteration.py --config configs/grpo_smoke.py [--iters 3] \\
         [--breakdown] [--config.grpo.group_size=8 ...]
 
 Uses a freshly initialised policy of the config's model size (no SFT checkpoint needed) on the
-config's first task; compile time is reported separately. ``--breakdown`` also times the three
-parts of the iteration as separately jitted functions on the same inputs: the rollout of the
-``P * G`` episodes (physics + rendering + policy sampling), reward + group advantages, and the
-PPO update epochs. Peak memory: the process's max RSS (CPU) or the device's
-``peak_bytes_in_use`` (GPU/TPU), plus XLA's temp-buffer estimate of the compiled iteration.
+config's first task; compile time (the first call) is reported separately. ``--breakdown`` also
+times the parts of the iteration as separately jitted functions on the same inputs: the rollout
+of the ``R * G`` episodes (physics + rendering + policy sampling), reward + group advantages, and
+the PPO update epochs on the ``P * G`` buffer. Peak memory: the process's max RSS (CPU) or the
+device's ``peak_bytes_in_use`` (GPU/TPU). A random policy never succeeds, so time the update with
+``--config.grpo.dynamic_sampling=False`` (otherwise every group is dropped and it is skipped).
 Prints one JSON line; sweep ``--config.grpo.group_size`` / ``prompts_per_iteration`` for scaling.
 """
 
@@ -53,27 +54,29 @@ def main() -> None:
     opt = trainer.make_grpo_optimizer(float(g.lr))
     setup = trainer.build_task_iteration(task, policy, config, opt)
     state = trainer.init_train_state(policy.params, opt, jax.random.PRNGKey(0),
-                                     keep_reference=float(g.kl_coef) > 0)
+                                     keep_reference=True)
     key = jax.random.PRNGKey(1)
+    it = setup.iteration
     t0 = time.perf_counter()
-    fn = setup.iteration.lower(state, key).compile()
+    state, _ = it(state, key)  # compiles collect + update
     compile_s = time.perf_counter() - t0
-    times = []
+    times, parts, rounds = [], [], []
     for i in range(args.iters):
         t0 = time.perf_counter()
-        state, metrics = fn(state, jax.random.fold_in(key, i))
-        jax.block_until_ready(metrics)
+        state, metrics = it(state, jax.random.fold_in(key, i + 1))
         times.append(time.perf_counter() - t0)
-    n_eps = int(g.prompts_per_iteration) * int(g.group_size)
-    steps = n_eps * trainer.episode_shape(g, vcfg.chunk)[1] * vcfg.chunk
-    mem = fn.memory_analysis()
-    out = {"config": args.config, "task": task, "episodes": n_eps,
+        parts.append(dict(it.last_times))
+        rounds.append(metrics["rounds"])
+    n_roll = it.rollout_prompts * int(g.group_size)
+    steps = n_roll * trainer.episode_shape(g, vcfg.chunk)[1] * vcfg.chunk
+    out = {"config": args.config, "task": task, "episodes_per_round": n_roll,
            "group_size": int(g.group_size), "prompts": int(g.prompts_per_iteration),
-           "env_steps_per_iter": steps, "image_size": vcfg.image_size,
+           "rollout_prompts": it.rollout_prompts, "rounds": rounds,
+           "env_steps_per_round": steps, "image_size": vcfg.image_size,
            "compile_s": round(compile_s, 1), "iter_s": [round(t, 2) for t in times],
            "mean_iter_s": round(float(np.mean(times)), 2),
-           "env_steps_per_s": round(steps / float(np.mean(times)), 1),
-           "xla_temp_mib": round(getattr(mem, "temp_size_in_bytes", 0) / 2 ** 20, 1),
+           "iteration_parts_s": {k: round(float(np.mean([p[k] for p in parts])), 2)
+                                 for k in parts[0]},
            "backend": jax.default_backend(), "devices": jax.device_count()}
     if args.breakdown:
         out["breakdown_s"] = breakdown(setup, policy, config, opt, state, key, args.iters)
@@ -94,14 +97,15 @@ def breakdown(setup, policy, config, opt, state, key, iters: int) -> dict:
     """Median seconds of rollout / reward+advantages / update, each jitted on its own."""
     import jax.numpy as jnp
 
-    from smoothvla_jax.rl.grpo import group_advantages, make_update_fn
+    from smoothvla_jax.rl.grpo import group_advantages
     from smoothvla_jax.rl.rewards import RewardConfig
     from smoothvla_jax.rollout import make_rollout_fn
 
     g, vcfg = config.grpo, policy.vla_config
     gcfg = trainer.grpo_config_from(g)
     rcfg = RewardConfig.from_config(config.reward)
-    p, gs = int(g.prompts_per_iteration), int(g.group_size)
+    it = setup.iteration
+    p, gs = it.rollout_prompts, int(g.group_size)
     n = p * gs
     _, num_chunks = trainer.episode_shape(g, vcfg.chunk)
     tokens, mask = policy.tokenizer.encode(setup.env.instruction, max_len=vcfg.text_max_len)
@@ -114,18 +118,8 @@ def breakdown(setup, policy, config, opt, state, key, iters: int) -> dict:
     def reward(traj):
         traj = jax.tree.map(lambda x: x.reshape((p, gs) + x.shape[1:]), traj)
         r, ep = trainer.episode_metrics(traj, rcfg, vcfg.chunk)
-        return group_advantages(r, gcfg.adv_eps, gcfg.normalize_std), ep
+        return group_advantages(r, gcfg.adv_eps, gcfg.adv_norm), ep
     reward = jax.jit(reward)
-
-    update = jax.jit(make_update_fn(
-        lambda params, mb: trainer._policy_logp(params, vcfg, mb, gcfg.temperature), opt, gcfg))
-
-    def batch_of(traj, adv):
-        o = traj.obs
-        return {"tokens": traj.tokens, "logp_old": traj.logp, "logp_ref": traj.logp,
-                "advantages": adv.reshape(n), "mask": traj.chunk_mask.astype(jnp.float32),
-                "agentview": o.agentview, "wrist": o.wrist, "proprio": o.proprio,
-                "text": o.tokens, "text_mask": o.token_mask}
 
     def timed(f, *a):
         jax.block_until_ready(f(*a))  # compile + warm up
@@ -138,10 +132,11 @@ def breakdown(setup, policy, config, opt, state, key, iters: int) -> dict:
 
     params = state.params
     traj = roll(params, key)
-    adv, _ = reward(traj)
-    batch = batch_of(traj, adv)
+    buffer, filled, _ = it.collect(params, key, it.init_buffer(), jnp.int32(0))
+    # the update donates its state: time it on copies
+    fresh = lambda: jax.tree.map(jnp.array, state)
     out = {"rollout": timed(roll, params, key), "reward": timed(reward, traj),
-           "update": timed(update, params, state.opt_state, batch, key)}
+           "update": timed(lambda: it.update(fresh(), buffer, jnp.int32(it.prompts), key))}
     total = sum(out.values())
     return {k: round(v, 3) for k, v in out.items()} | {
         "rollout_frac": round(out["rollout"] / total, 3)}

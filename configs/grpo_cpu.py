@@ -23,9 +23,10 @@ nor GRPO ever starts from them (training layouts, ``data.layouts`` / ``grpo.prom
 
 Dynamic sampling keeps groups whose reward is not constant (``ds_criterion="reward"``): for the
 binary reward that is exactly "0 < success rate < 1"; for the SmoothVLA reward also all-success
-groups whose members differ in jerk. Check ``grpo/groups_kept`` in metrics.jsonl: if it stays ~0
-for the binary reward (SFT too weak at the sampling temperature), lower ``grpo.temperature`` or
-raise ``prompts_per_iteration``.
+groups whose members differ in jerk. Check ``grpo/groups_kept`` (of ``grpo/groups_drawn``) in
+metrics.jsonl: if it stays ~0 for the binary reward (SFT too weak at the sampling temperature),
+lower ``grpo.temperature``, or oversample and refill (``grpo.rollout_prompts``,
+``grpo.max_rounds``; ``configs/grpo_cpu_t2.py``).
 """
 
 from __future__ import annotations

@@ -8,7 +8,10 @@
   the evaluation layouts);
 * ``state = env.step(state, action)`` applies one 20 Hz control step: the controller's goal
   pose is set from the action, then ``EnvConfig.substeps`` physics substeps run under
-  ``lax.scan`` (timestep = 50 ms / substeps), the OSC torques recomputed at each.
+  ``lax.scan`` (timestep = 50 ms / substeps), the OSC torques recomputed at each;
+* ``env.step(state, action, render=False)`` skips the cameras (``obs`` keeps the previous
+  images) and ``state = env.render(state)`` renders them on demand: a policy that reads pixels
+  once per action chunk renders once per chunk, while ``ee_pos`` / ``proprio`` stay per step.
 
 Both are pure and work under ``jax.jit(jax.vmap(...))``. ``State`` is a flat PyTree.
 
@@ -178,12 +181,16 @@ class LiberoEnv:
     def _ee(self, data: mjx.Data) -> tuple[jax.Array, jax.Array]:
         return data.site_xpos[self.tcp_site], data.site_xmat[self.tcp_site].reshape(3, 3)
 
-    def _obs(self, data: mjx.Data) -> dict[str, jax.Array]:
+    def _obs(self, data: mjx.Data,
+             stale: dict[str, jax.Array] | None = None) -> dict[str, jax.Array]:
+        """Proprio of ``data`` + camera images: rendered, or copied from ``stale`` obs."""
         pos, rot = self._ee(data)
         proprio = jnp.concatenate(
             [pos, ctrl_lib.tcp_rotation_features(rot), data.qpos[self.finger_qadr]]
         ).astype(jnp.float32)
         obs = {"proprio": proprio}
+        if stale is not None:
+            return {**stale, "proprio": proprio}
         if self.renderer is not None:
             imgs = self.renderer.render_data(data)
             for i, name in enumerate(self.renderer.config.cameras):
@@ -236,8 +243,18 @@ class LiberoEnv:
             step=jnp.array(0, jnp.int32), init_index=idx,
         )
 
-    def step(self, state: State, action: jax.Array) -> State:
-        """One control step with ``action [7]``; a no-op once ``state.done``."""
+    def render(self, state: State) -> State:
+        """``state`` with its camera images rendered from its current physics (the images a
+        ``step(..., render=False)`` left stale); the identity for a state-only env."""
+        if self.renderer is None:
+            return state
+        return state.replace(obs=self._obs(state.data))
+
+    def step(self, state: State, action: jax.Array, render: bool = True) -> State:
+        """One control step with ``action [7]``; a no-op once ``state.done``.
+
+        ``render=False`` (a Python bool, static) keeps ``state.obs``'s images instead of
+        rendering the cameras; call :meth:`render` before reading them."""
         action = jnp.asarray(action, jnp.float32)
         if action.shape != (ctrl_lib.ACTION_DIM,):
             raise ValueError(
@@ -280,8 +297,8 @@ class LiberoEnv:
         success = jnp.all(goal)
         t = state.step + 1
         new = State(
-            data=data, obs=self._obs(data), ee_pos=pos, ee_rot=rot, target_pos=target_pos,
-            target_rot=target_rot, goal=goal, success=success,
+            data=data, obs=self._obs(data, None if render else state.obs), ee_pos=pos,
+            ee_rot=rot, target_pos=target_pos, target_rot=target_rot, goal=goal, success=success,
             done=success | (t >= self.max_steps) | (error != ERR_NONE), error=error, step=t,
             init_index=state.init_index,
         )

@@ -139,11 +139,16 @@ class GRPOTrainConfig:
     max_grad_norm: float = 1.0       # global-norm clip (<= 0 disables)
     update_epochs: int = 2           # passes over the iteration's episodes
     num_minibatches: int = 4         # optimiser steps per epoch (P * G % num_minibatches == 0)
-    dynamic_sampling: bool = True    # drop groups that carry no learning signal
-    ds_criterion: str = "success"    # "success": keep 0 < success rate < 1; "reward": not constant
-    normalize_std: bool = True       # advantages (r - mean) / (std + eps) within each group
+    dynamic_sampling: bool = True    # keep only informative groups (refilled, rollout_prompts)
+    ds_criterion: str = "success"    # "success": keep 0 < success rate < 1; "reward": spread > ds_tol
+    ds_tol: float = 0.0              # "reward" criterion: min reward spread (max - min) kept
+    rollout_prompts: int = 0         # R groups rolled out per round (0 = P; > P oversamples)
+    max_rounds: int = 1              # at most this many rounds refill the P-group buffer
+    min_groups: int = 0              # fewest kept groups that still update (0 = ceil(P / 2))
+    adv_norm: str = "std"            # "std": (r - mean) / (std + eps) per group (GRPO, binary);
+                                     # "mean": r - mean (Dr. GRPO; keeps a hybrid's jerk term)
     adv_eps: float = 1e-6
-    loss_agg: str = "token_mean"     # "token_mean" | "seq_mean"
+    loss_agg: str = "seq_mean"       # "seq_mean": every episode weighs the same | "token_mean"
     log_every: int = 1
     save_every: int = 10
     keep_checkpoints: int = 3
@@ -154,6 +159,8 @@ class GRPOTrainConfig:
     def __post_init__(self) -> None:
         _choice("grpo.prompt_layouts", self.prompt_layouts, ("train", "eval"))
         _choice("grpo.ds_criterion", self.ds_criterion, ("success", "reward"))
+        _choice("grpo.adv_norm", self.adv_norm, ("std", "mean"))
+        _choice("grpo.loss_agg", self.loss_agg, ("token_mean", "seq_mean"))
 
 
 @dataclasses.dataclass(frozen=True)

@@ -4,6 +4,8 @@
 ``lax.scan``s over ``C`` chunk decisions. Each decision runs the policy once on the current
 observation, samples a ``K``-step chunk of action tokens at ``temperature`` (``<= 1e-5`` =
 greedy argmax) and executes the chunk open-loop with an inner ``lax.scan`` of env steps.
+The cameras are rendered once per decision (where the policy reads them), not at every env
+step (``env.step(..., render=False)`` + ``env.render``), unless ``record_frames``.
 Decisions/steps after the episode ended are masked (the env step is a no-op once done).
 
 The GRPO stage reuses it: ``Trajectory.tokens`` / ``logp`` / ``obs`` / ``chunk_mask`` are the
@@ -57,6 +59,8 @@ class Trajectory:
       success: bool [] task success at the end.
       length: int32 [] number of valid steps.
       frames: uint8 [T, H, W, 3] agentview after each step, or None.
+      entropy: float32 [C] mean entropy (nats) of the sampled token distributions
+        ``softmax(logits / temperature)`` over the chunk's K * 7 tokens.
     """
 
     tokens: jax.Array
@@ -69,6 +73,7 @@ class Trajectory:
     success: jax.Array
     length: jax.Array
     frames: jax.Array | None = None
+    entropy: jax.Array | None = None
 
 
 def _check_env(env: LiberoEnv, vla_config: VLAConfig) -> None:
@@ -124,12 +129,14 @@ def make_rollout_fn(env: LiberoEnv, vla_config: VLAConfig, action_tokenizer: Act
         logits = apply_policy(params, vla_config, jax.tree.map(lambda x: x[None], obs))
         tokens = sample_tokens(key, logits, temp)                      # [1, K, 7]
         logp = log_probs(logits, tokens, max(temp, MIN_TEMPERATURE))   # [1, K, 7]
+        lp_all = jax.nn.log_softmax(logits.astype(jnp.float32) / max(temp, MIN_TEMPERATURE))
+        entropy = -(jnp.exp(lp_all) * lp_all).sum(-1).mean()           # []
         actions = normalizer.unnormalize(action_tokenizer.decode(tokens))
-        return tokens[0], logp[0], jnp.clip(actions[0], -1.0, 1.0)
+        return tokens[0], logp[0], jnp.clip(actions[0], -1.0, 1.0), entropy
 
     def execute(state: State, action: jax.Array):
         valid = ~state.done
-        state = env.step(state, action)
+        state = env.step(state, action, render=record_frames)
         frame = state.obs["agentview"] if record_frames else None
         return state, (action, state.ee_pos, valid, frame)
 
@@ -138,21 +145,24 @@ def make_rollout_fn(env: LiberoEnv, vla_config: VLAConfig, action_tokenizer: Act
         state = env.reset(reset_key, init_index)
 
         def decision(state: State, key: jax.Array):
+            if not record_frames:  # steps did not render; reset did (one extra render)
+                state = env.render(state)
             obs = observe(state)
             chunk_valid = ~state.done
-            tokens, logp, actions = decide(params, obs, key)
+            tokens, logp, actions, entropy = decide(params, obs, key)
             state, steps = jax.lax.scan(execute, state, actions)
-            return state, (tokens, logp, obs, chunk_valid, steps)
+            return state, (tokens, logp, obs, chunk_valid, steps, entropy)
 
         keys = jax.random.split(key, num_chunks)
-        final, (tokens, logp, obs, chunk_mask, steps) = jax.lax.scan(decision, state, keys)
+        final, (tokens, logp, obs, chunk_mask, steps, entropy) = jax.lax.scan(decision, state,
+                                                                               keys)
         actions, ee_pos, step_mask, frames = steps
         flat = lambda x: None if x is None else x.reshape((num_chunks * k,) + x.shape[2:])
         step_mask = flat(step_mask)
         return Trajectory(tokens=tokens, logp=logp, obs=obs, chunk_mask=chunk_mask,
                           actions=flat(actions), ee_pos=flat(ee_pos), step_mask=step_mask,
                           success=final.success, length=step_mask.sum().astype(jnp.int32),
-                          frames=flat(frames))
+                          frames=flat(frames), entropy=entropy)
 
     return jax.jit(rollout)
 

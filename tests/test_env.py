@@ -142,6 +142,30 @@ def test_batched_rollout_with_pixels_and_error_flags():
         env.object_pose(st, "akita_black_bowl_1")
 
 
+def test_step_without_rendering_then_render_on_demand():
+    """``step(render=False)`` keeps the previous images but updates proprio; ``render(state)``
+    then gives exactly the images a rendering step would have produced."""
+    env = LiberoEnv("libero_10/9", EnvConfig(render=RenderConfig(width=16, height=16)))
+    action = jnp.array([0.0, 0.0, 1.0, 0.0, 0.0, 0.0, -1.0])
+
+    def run(st):
+        lazy, eager = st, st
+        for _ in range(3):
+            lazy = env.step(lazy, action, render=False)
+            eager = env.step(eager, action)
+        return lazy, env.render(lazy), eager
+
+    st0 = env.reset(jax.random.PRNGKey(0), 0)
+    lazy, rendered, eager = jax.jit(run)(st0)
+    for cam in ("agentview", "wrist"):
+        np.testing.assert_array_equal(lazy.obs[cam], st0.obs[cam])          # stale
+        np.testing.assert_array_equal(rendered.obs[cam], eager.obs[cam])    # on demand
+    assert np.abs(np.asarray(eager.obs["wrist"], np.float32)
+                  - np.asarray(st0.obs["wrist"], np.float32)).sum() > 0      # the arm moved
+    np.testing.assert_array_equal(lazy.obs["proprio"], eager.obs["proprio"])
+    assert float(lazy.ee_pos[2] - st0.ee_pos[2]) > 1e-3
+
+
 def _expert_success(task: str, init_indices, steps: int | None = None) -> np.ndarray:
     env = LiberoEnv(task)
     run = jax.jit(lambda idx: run_expert_batch(env, idx, steps or env.max_steps).success)

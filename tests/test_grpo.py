@@ -28,7 +28,8 @@ def _logps(key, n=3, scale=0.5):
 def test_config_defaults_and_from_config():
     cfg = grpo.GRPOConfig()
     assert (cfg.group_size, cfg.clip_low, cfg.clip_high, cfg.kl_coef) == (8, 0.2, 0.28, 0.0)
-    assert (cfg.temperature, cfg.update_epochs, cfg.loss_agg) == (1.6, 2, "token_mean")
+    assert (cfg.temperature, cfg.update_epochs, cfg.loss_agg) == (1.6, 2, "seq_mean")
+    assert cfg.adv_norm == "std"
     cd = ml_collections.ConfigDict({"group_size": 4, "clip_high": 0.3, "other": 1})
     cfg2 = grpo.GRPOConfig.from_config(cd)
     assert cfg2.group_size == 4 and cfg2.clip_high == 0.3 and cfg2.clip_low == 0.2
@@ -48,6 +49,7 @@ def test_config_defaults_and_from_config():
         ("num_minibatches", 0),
         ("adv_eps", 0.0),
         ("loss_agg", "sum"),
+        ("adv_norm", "l2"),
         ("max_grad_norm", 0.0),
     ],
 )
@@ -63,8 +65,105 @@ def test_group_advantages_known_values():
     adv = grpo.group_advantages(jnp.array([[1.0, 0.0, 0.0, 1.0], [3.0, 3.0, 3.0, 3.0]]), 1e-8)
     np.testing.assert_allclose(adv, [[1, -1, -1, 1], [0, 0, 0, 0]], atol=1e-5)
     assert np.all(np.isfinite(adv))
-    centred = grpo.group_advantages(jnp.array([[2.0, 0.0, 1.0, 1.0]]), normalize_std=False)
+    centred = grpo.group_advantages(jnp.array([[2.0, 0.0, 1.0, 1.0]]), adv_norm="mean")
     np.testing.assert_allclose(centred, [[1, -1, 0, 0]], atol=1e-6)
+
+
+def test_one_success_groups_std_vs_mean_advantages():
+    """G = 4, one success: binary reward 1 vs multiplicative hybrid 0.6 (a jerky success).
+    "std": mean 0.25 / 0.15, std sqrt(0.25 * 0.75) = 0.4330 / 0.6 * 0.4330 = 0.2598, so both give
+    (0.75 / 0.4330, -0.25 / 0.4330) = (1.7321, -0.5774): the jerk term cancels. "mean": centred
+    only, (0.75, -0.25) vs (0.45, -0.15): the jerk term survives."""
+    binary = jnp.array([[1.0, 0.0, 0.0, 0.0]])
+    hybrid = jnp.array([[0.6, 0.0, 0.0, 0.0]])
+    a_b = grpo.group_advantages(binary, 1e-8, "std")
+    a_h = grpo.group_advantages(hybrid, 1e-8, "std")
+    np.testing.assert_allclose(a_b, [[1.7320508, -0.5773503, -0.5773503, -0.5773503]], rtol=1e-5)
+    np.testing.assert_allclose(a_h, a_b, rtol=1e-5)
+    m_b = grpo.group_advantages(binary, adv_norm="mean")
+    m_h = grpo.group_advantages(hybrid, adv_norm="mean")
+    np.testing.assert_allclose(m_b, [[0.75, -0.25, -0.25, -0.25]], atol=1e-6)
+    np.testing.assert_allclose(m_h, [[0.45, -0.15, -0.15, -0.15]], atol=1e-6)
+    with pytest.raises(ValueError, match="adv_norm"):
+        grpo.group_advantages(binary, adv_norm="none")
+
+
+def test_informative_groups_and_fill_buffer_refill():
+    """Two rounds of R = 4 groups into a buffer of P = 3: round 1 keeps groups 1 and 3 (slots 0,
+    1), round 2 keeps groups 0, 1, 3 of which only the first fits (slot 2); the rest is dropped
+    and the buffer holds exactly P informative groups."""
+    s1 = jnp.array([[0, 0], [0, 1], [1, 1], [1, 0]])          # informative: 1, 3
+    s2 = jnp.array([[1, 0], [0, 1], [0, 0], [1, 0]])          # informative: 0, 1, 3
+    k1 = grpo.informative_groups(s1, s1.astype(jnp.float32))
+    k2 = grpo.informative_groups(s2, s2.astype(jnp.float32))
+    np.testing.assert_array_equal(k1, [False, True, False, True])
+    np.testing.assert_array_equal(k2, [True, True, False, True])
+    # reward criterion with a tolerance: spreads 0.05, 0.3, 0 -> only the 0.3 group at tol 0.1
+    r = jnp.array([[0.9, 0.85], [0.9, 0.6], [0.0, 0.0]])
+    np.testing.assert_array_equal(grpo.informative_groups(r > 0, r, "reward", 0.1),
+                                  [False, True, False])
+    np.testing.assert_array_equal(grpo.informative_groups(r > 0, r, "reward"), [True, True, False])
+    with pytest.raises(ValueError, match="criterion"):
+        grpo.informative_groups(s1, s1, "bogus")
+
+    ident = lambda rnd: {"id": jnp.arange(4) + 10 * rnd,                        # [R]
+                         "x": jnp.ones((4, 2, 3)) * (jnp.arange(4) + 10 * rnd)[:, None, None]}
+    buf = {"id": jnp.full((3,), -1), "x": jnp.zeros((3, 2, 3))}
+    fill = jax.jit(grpo.fill_buffer)
+    buf, filled = fill(buf, jnp.int32(0), ident(1), k1)
+    assert int(filled) == 2
+    np.testing.assert_array_equal(buf["id"], [11, 13, -1])
+    buf, filled = fill(buf, filled, ident(2), k2)
+    assert int(filled) == 3                                   # capped at P
+    np.testing.assert_array_equal(buf["id"], [11, 13, 20])
+    np.testing.assert_array_equal(buf["x"][:, 0, 0], [11, 13, 20])
+    # a full buffer stays unchanged
+    buf2, filled2 = fill(buf, filled, ident(3), jnp.ones(4, bool))
+    assert int(filled2) == 3
+    np.testing.assert_array_equal(buf2["id"], [11, 13, 20])
+
+
+def test_per_step_mask_drops_post_done_tokens():
+    """One episode, C = 2 chunks of K = 2 steps, D = 1: done after step 3, so the last chunk's
+    second token was sampled but never executed. On-policy (ratio 1), advantage A = 2: loss
+    = -A = -2 and d loss / d logp = -A / 3 on the 3 executed tokens, 0 on the post-done one.
+    The per-chunk mask would spread -A / 4 over all 4 tokens."""
+    logp = jnp.full((1, 2, 2, 1), -0.5)
+    adv = jnp.array([2.0])
+    step_mask = jnp.array([[[1.0, 1.0], [1.0, 0.0]]])         # [N, C, K]
+    chunk_mask = jnp.array([[1.0, 1.0]])                       # [N, C]
+
+    def loss(lp, mask):
+        return grpo.clipped_surrogate(lp, logp, adv, mask, agg="token_mean")[0]
+
+    assert float(loss(logp, step_mask)) == pytest.approx(-2.0)
+    g = jax.grad(loss)(logp, step_mask)
+    np.testing.assert_allclose(g[0, :, :, 0], [[-2 / 3, -2 / 3], [-2 / 3, 0.0]], rtol=1e-6)
+    g_chunk = jax.grad(loss)(logp, chunk_mask)
+    np.testing.assert_allclose(g_chunk[0, :, :, 0], [[-0.5, -0.5], [-0.5, -0.5]], rtol=1e-6)
+    with pytest.raises(ValueError, match="per step"):
+        loss(logp, jnp.ones((1,)))
+
+
+def test_token_mean_vs_seq_mean_weighting():
+    """Episode 0 (A = +1) has 1 valid token, episode 1 (A = -1) 4. On-policy:
+    token_mean = -(1 - 4) / 5 = 0.6, gradient -1/5 on ep 0's token, +1/5 on each of ep 1's;
+    seq_mean = -(1 - 1) / 2 = 0, gradient -1/2 on ep 0's token, +1/8 on each of ep 1's."""
+    logp = jnp.zeros((2, 2, 2, 1))
+    adv = jnp.array([1.0, -1.0])
+    mask = jnp.array([[[1.0, 0.0], [0.0, 0.0]], [[1.0, 1.0], [1.0, 1.0]]])  # [N, C, K]
+
+    def loss(lp, agg):
+        return grpo.clipped_surrogate(lp, logp, adv, mask, agg=agg)[0]
+
+    assert float(loss(logp, "token_mean")) == pytest.approx(0.6)
+    assert float(loss(logp, "seq_mean")) == pytest.approx(0.0, abs=1e-7)
+    gt = jax.grad(loss)(logp, "token_mean")[..., 0]
+    gs = jax.grad(loss)(logp, "seq_mean")[..., 0]
+    np.testing.assert_allclose(gt[0], [[-0.2, 0.0], [0.0, 0.0]], rtol=1e-6)
+    np.testing.assert_allclose(gt[1], np.full((2, 2), 0.2), rtol=1e-6)
+    np.testing.assert_allclose(gs[0], [[-0.5, 0.0], [0.0, 0.0]], rtol=1e-6)
+    np.testing.assert_allclose(gs[1], np.full((2, 2), 0.125), rtol=1e-6)
 
 
 def test_dynamic_sampling_masks():
@@ -239,7 +338,7 @@ def make_train_step(cfg: grpo.GRPOConfig, lr: float = 1e-2):
             model.apply(state["ref_params"], obs_g), tokens, cfg.temperature
         )
         rewards, close = _toy_rewards(tokens, targets, ep_mask)
-        adv = grpo.group_advantages(rewards, cfg.adv_eps, cfg.normalize_std)
+        adv = grpo.group_advantages(rewards, cfg.adv_eps, cfg.adv_norm)
         mask = jnp.broadcast_to(ep_mask[:, None], (P, G, C))
         keep = grpo.nonconstant_group_mask(rewards) if cfg.dynamic_sampling else jnp.ones(P)
         mask = grpo.apply_group_mask(mask, keep)

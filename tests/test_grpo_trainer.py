@@ -1,8 +1,10 @@
-"""GRPO trainer: one jitted iteration (rollout + reward + jerk + update) on a tiny MJX setup.
+"""GRPO trainer: the jitted collect (rollout + reward + jerk + refill) and update programs of one
+iteration on a tiny MJX setup.
 
 The module fixture compiles ONE iteration (task libero_10/9, 32x32 pixels, tiny VLA, K=2,
 C=3 chunks, P=1 prompt, G=2 samples; the env limit of 5 steps ends every episode one step
-before the 6 simulated ones) and runs it twice; the tests read its outputs. MJX compilation
+before the 6 simulated ones, so the last chunk's second token is never executed) and runs it
+twice; the tests read its outputs. MJX compilation
 dominates (~1.5-3 min on 2 busy cores); the rest of the file is pure and fast.
 """
 
@@ -66,18 +68,6 @@ def test_episode_metrics_ignore_post_done_steps(cfg):
     np.testing.assert_allclose(dirty_r, ref, rtol=1e-5)
 
 
-def test_group_keep_mask_criteria():
-    success = jnp.asarray([[1, 1], [0, 1], [0, 0], [0, 0]], bool)
-    rewards = jnp.asarray([[0.9, 0.8], [0.0, 1.0], [0.1, 0.1], [0.0, 0.2]])
-    np.testing.assert_array_equal(trainer.group_keep_mask(success, rewards, True, "success"),
-                                  [0, 1, 0, 0])
-    np.testing.assert_array_equal(trainer.group_keep_mask(success, rewards, True, "reward"),
-                                  [1, 1, 0, 1])
-    np.testing.assert_array_equal(trainer.group_keep_mask(success, rewards, False), [1] * 4)
-    with pytest.raises(ValueError, match="criterion"):
-        trainer.group_keep_mask(success, rewards, True, "bogus")
-
-
 def test_episode_shape_per_task_limits():
     import ml_collections
 
@@ -96,7 +86,7 @@ def test_grpo_config_from_configdict():
     g = ml_collections.ConfigDict({
         "group_size": 8, "clip_low": 0.2, "clip_high": 0.28, "kl_coef": 0.0, "temperature": 1.6,
         "update_epochs": 2, "num_minibatches": 4, "dynamic_sampling": True,
-        "max_grad_norm": 0.0})
+        "max_grad_norm": 0.0, "adv_norm": "std", "loss_agg": "seq_mean"})
     cfg = trainer.grpo_config_from(g)
     assert cfg == GRPOConfig(num_minibatches=4, max_grad_norm=None)
 
@@ -108,6 +98,8 @@ def setup():
     from envs_mjx.renderer import RenderConfig
     from smoothvla_jax.model import ActionTokenizer, VLAConfig, default_tokenizer, init_params
 
+    import dataclasses
+
     env = LiberoEnv(TASK, EnvConfig(render=RenderConfig(width=SIZE, height=SIZE),
                                     max_steps=MAX_STEPS))
     vcfg = VLAConfig.tiny(image_size=SIZE, chunk=K)
@@ -118,32 +110,46 @@ def setup():
     args = (env, vcfg, ActionTokenizer(), text[0], text_mask[0], gcfg, REWARD, opt, C, 1)
     iteration = trainer.make_grpo_iteration(*args, ds_criterion="reward", return_episodes=True)
     params = init_params(jax.random.PRNGKey(0), vcfg)
-    state = trainer.init_train_state(params, opt, jax.random.PRNGKey(1), keep_reference=False)
+    state = trainer.init_train_state(params, opt, jax.random.PRNGKey(1), keep_reference=True)
     params0 = jax.tree.map(np.asarray, params)
     out = []
     for i in range(2):
         state, metrics = iteration(state, jax.random.PRNGKey(10 + i))
         out.append(jax.device_get(metrics))
+    # the skip path, with the same compiled programs: an update needing 2 groups when the
+    # buffer holds P = 1 never runs
+    skipper = dataclasses.replace(iteration, min_groups=2)
+    before = jax.tree.map(np.array, (state.params, state.opt_state))
+    skipped_state, skipped = skipper(state, jax.random.PRNGKey(20))
     return {"env": env, "args": args, "iteration": iteration, "params0": params0,
-            "state": state, "metrics": out}
+            "state": state, "metrics": out, "before_skip": before,
+            "skipped": (jax.device_get(skipped_state), skipped)}
 
 
 def test_iteration_is_one_jit_and_updates_params(setup):
     it = setup["iteration"]
-    assert hasattr(it, "lower")  # a jax.jit-wrapped function: rollout..update in one program
-    assert it._cache_size() == 1  # second call reused the compiled iteration
+    # two jitted programs (rollout..refill, update), each compiled once and reused
+    assert it.collect._cache_size() == 1 and it.update._cache_size() == 1
     state = setup["state"]
     assert int(state.step) == 2
     for m in setup["metrics"]:
         scalars = _finite_scalars(m)
         assert all(np.isfinite(v) for v in scalars.values()), scalars
-        for k in ("reward_mean", "success_rate", "msj_ee", "dimensionless_jerk_ee", "groups_kept", "loss",
-                  "pg_loss", "clip_frac", "approx_kl", "grad_norm", "episode_length"):
+        for k in ("reward_mean", "success_rate", "msj_ee", "dimensionless_jerk_ee", "groups_kept",
+                  "loss", "pg_loss", "clip_frac", "approx_kl", "grad_norm", "episode_length",
+                  "entropy", "kl_ref", "ratio_first", "groups_drawn", "groups_used"):
             assert k in scalars, k
         assert scalars["episode_length"] == MAX_STEPS
+        # on-policy first minibatch: rollout log-probs (one observation at a time, inside the
+        # env scan) == the update's recomputed ones (a batch of n * C observations)
+        assert abs(scalars["ratio_first"] - 1.0) < 1e-4, scalars["ratio_first"]
+        # uniform-ish random policy: entropy of 256 bins is at most ln 256 = 5.55
+        assert 0.0 < scalars["entropy"] <= np.log(256) + 1e-4
+        assert 0.0 <= scalars["kl_ref"] < 0.5
+    m0 = setup["metrics"][0]
     # random actions at temperature 1.6 -> the two samples' action jerk differs -> kept, updated
-    assert setup["metrics"][0]["groups_kept"] == 1.0 and setup["metrics"][0]["updated"] == 1.0
-    assert setup["metrics"][0]["grad_norm"] > 0
+    assert (m0["groups_drawn"], m0["groups_kept"], m0["groups_used"]) == (1.0, 1.0, 1.0)
+    assert m0["updated"] == 1.0 and m0["grad_norm"] > 0
     diff = jax.tree.map(lambda a, b: float(np.abs(np.asarray(a) - b).max()),
                         state.params, setup["params0"])
     assert max(jax.tree.leaves(diff)) > 0
@@ -168,6 +174,15 @@ def test_iteration_rewards_use_only_valid_steps(setup):
                                rtol=1e-6)
 
 
+def test_skip_update_leaves_params_and_optimiser_state_untouched(setup):
+    state, m = setup["skipped"]
+    assert m["updated"] == 0.0 and m["groups_used"] == 1.0 and "loss" not in m
+    assert int(state.step) == 3
+    same = jax.tree.map(lambda a, b: np.array_equal(np.asarray(a), b),
+                        (state.params, state.opt_state), setup["before_skip"])
+    assert all(jax.tree.leaves(same))
+
+
 def test_bad_batch_split_raises(setup):
     env, vcfg, at, text, mask, _, rcfg, opt, c, _ = setup["args"]
     gcfg = GRPOConfig(group_size=3, num_minibatches=2)
@@ -177,18 +192,17 @@ def test_bad_batch_split_raises(setup):
 
 @pytest.mark.slow
 def test_kl_reference_and_no_kept_group_skips_update(setup):
-    """kl_coef > 0 computes reference log-probs (``kl_ref`` ~ 0 at the start); with the
-    success criterion and no successes (5-step episodes) every group is dropped, so the
-    optimiser is skipped and the parameters stay exactly the same."""
+    """With the success criterion and no successes (5-step episodes) every group is dropped in
+    every round, so the optimiser is skipped and the parameters stay exactly the same."""
     env, vcfg, at, text, mask, _, rcfg, opt, c, _ = setup["args"]
     gcfg = GRPOConfig(group_size=2, update_epochs=1, num_minibatches=1, kl_coef=0.1)
     it = trainer.make_grpo_iteration(env, vcfg, at, text, mask, gcfg, rcfg, opt, c, 1,
-                                     ds_criterion="success")
+                                     ds_criterion="success", max_rounds=2)
     params = jax.tree.map(jnp.asarray, setup["params0"])
     state = trainer.init_train_state(params, opt, jax.random.PRNGKey(1), keep_reference=True)
     state, m = it(state, jax.random.PRNGKey(3))
     assert float(m["groups_kept"]) == 0.0 and float(m["updated"]) == 0.0
-    assert "kl_ref" in m
+    assert m["rounds"] == 2.0 and m["groups_drawn"] == 2.0
     same = jax.tree.map(lambda a, b: np.array_equal(np.asarray(a), b), state.params,
                         setup["params0"])
     assert all(jax.tree.leaves(same))

@@ -45,7 +45,8 @@ class _State:
 
 class PointEnv:
     """Stand-in for LiberoEnv: ee_pos += 0.05 * action[:3]; images encode the position; the
-    episode ends after ``max_steps`` (no success possible). Same reset/step/renderer API."""
+    episode ends after ``max_steps`` (no success possible). Same reset/step/render/renderer API
+    (``step(..., render=False)`` keeps the previous images)."""
 
     def __init__(self, size: int, max_steps: int):
         self.renderer = SimpleNamespace(config=RenderConfig(width=size, height=size))
@@ -61,11 +62,15 @@ class PointEnv:
         pos = jnp.array([0.01, 0.0, 0.0]) * idx
         return _State(self._obs(pos), pos, jnp.array(False), jnp.array(False), jnp.array(0))
 
-    def step(self, s, action):
+    def step(self, s, action, render=True):
         pos = s.ee_pos + 0.05 * action[:3]
         t = s.step + 1
-        new = _State(self._obs(pos), pos, jnp.array(False), t >= self.max_steps, t)
+        obs = self._obs(pos) if render else dict(s.obs, proprio=self._obs(pos)["proprio"])
+        new = _State(obs, pos, jnp.array(False), t >= self.max_steps, t)
         return jax.tree.map(lambda o, n: jnp.where(s.done, o, n), s, new)
+
+    def render(self, s):
+        return s.replace(obs=self._obs(s.ee_pos))
 
 
 def test_rollout_trajectory_contract():

@@ -6,12 +6,29 @@ Shape conventions (all functions are pure and jit-able):
     K  action-chunk length, D = 7 action dims (one token each).
 
 Token log-probs are ``[..., C, K, D]`` (e.g. ``[N, C, K, D]``), per-episode quantities
-(advantages) are ``[...]`` (e.g. ``[N]``) and the validity mask is ``[..., C]``: chunks
-after an episode ended are 0. The per-chunk mask is broadcast over the K * D tokens.
+(advantages) are ``[...]`` (e.g. ``[N]``) and the validity mask is per executed control step,
+``[..., C, K]`` (the env's step mask reshaped): the action tokens of steps after ``done`` inside
+the last chunk were sampled but never executed, so they carry no loss. A per-chunk mask
+``[..., C]`` is also accepted (broadcast over the chunk's K steps).
 
-Dynamic sampling (dropping groups whose outcome is constant) is done with masks rather than
-by changing shapes: multiply the episode mask by the group mask (``apply_group_mask``) so
-those groups leave both the numerator and the denominator of the token mean.
+Loss aggregation (``loss_agg``): ``"token_mean"`` averages over every valid token of the batch,
+so an episode weighs by its length; ``"seq_mean"`` (the default) averages each episode's tokens
+first, so every episode weighs the same. Failures usually run to the time limit (180 steps in
+the CPU config) while successes stop early (~90), so under token_mean a group's failed
+episodes get ~2x the weight of its successes and the advantage-weighted gradient is dominated
+by pushing failures down; seq_mean keeps the group's advantages (which sum to 0) balanced.
+
+Advantage normalisation (``adv_norm``): ``"std"`` (GRPO) divides the centred group reward by the
+group std, so every informative group has the same scale whatever its reward spread - the right
+choice for a binary reward. ``"mean"`` (Dr. GRPO) only centres: the advantage keeps the reward's
+units, so a hybrid reward's jerk term is not cancelled. Example: a group with one success among
+G = 8 gets the success advantage (1 - 1/8) / std = 2.65 under "std" whether its hybrid reward
+is 1.0 or 0.6 (the jerk term cancels), but 0.875 vs 0.525 under "mean".
+
+Dynamic sampling (DAPO / SimpleVLA-RL): groups whose outcome is constant carry no signal; the
+trainer rolls out prompt groups in rounds and keeps only the informative ones
+(``informative_groups``) in a fixed-size buffer (``fill_buffer``) until it holds the update's
+P groups; the update then sees only kept episodes.
 """
 
 from __future__ import annotations
@@ -29,6 +46,7 @@ PyTree = Any
 Metrics = dict[str, Array]
 
 _LOSS_AGGS = ("token_mean", "seq_mean")
+_ADV_NORMS = ("std", "mean")
 # Log-ratio clamp before exp(), only to avoid inf/NaN on wildly off-policy tokens.
 _MAX_LOG_RATIO = 20.0
 
@@ -46,8 +64,8 @@ class GRPOConfig:
     num_minibatches: int = 1
     adv_eps: float = 1e-6
     dynamic_sampling: bool = True
-    normalize_std: bool = True
-    loss_agg: str = "token_mean"  # "token_mean" | "seq_mean"
+    adv_norm: str = "std"  # "std" (GRPO) | "mean" (Dr. GRPO: centre only)
+    loss_agg: str = "seq_mean"  # "token_mean" | "seq_mean" (every episode weighs the same)
     max_grad_norm: float | None = 1.0  # None disables clipping
 
     def __post_init__(self) -> None:
@@ -70,6 +88,8 @@ class GRPOConfig:
             raise bad("temperature", "must be > 0")
         if not self.adv_eps > 0.0:
             raise bad("adv_eps", "must be > 0")
+        if self.adv_norm not in _ADV_NORMS:
+            raise bad("adv_norm", f"must be one of {_ADV_NORMS}")
         if self.loss_agg not in _LOSS_AGGS:
             raise bad("loss_agg", f"must be one of {_LOSS_AGGS}")
         if self.max_grad_norm is not None and not self.max_grad_norm > 0.0:
@@ -93,20 +113,23 @@ class GRPOConfig:
 # ----------------------------------------------------------------------------- advantages
 
 
-def group_advantages(rewards: Array, eps: float = 1e-6, normalize_std: bool = True) -> Array:
+def group_advantages(rewards: Array, eps: float = 1e-6, adv_norm: str = "std") -> Array:
     """Group-relative advantages.
 
     Args:
         rewards: ``[P, G]`` episode returns.
         eps: added to the group std.
-        normalize_std: divide by the (population) group std; otherwise only centre.
+        adv_norm: ``"std"``: divide by the (population) group std (GRPO); ``"mean"``: only
+            centre (Dr. GRPO).
 
     Returns:
-        ``[P, G]``: ``(r - mean_g) / (std_g + eps)``; a constant group gives zeros.
+        ``[P, G]``: ``(r - mean_g) / (std_g + eps)`` or ``r - mean_g``; a constant group gives 0.
     """
+    if adv_norm not in _ADV_NORMS:
+        raise ValueError(f"adv_norm={adv_norm!r}: must be one of {_ADV_NORMS}")
     rewards = jnp.asarray(rewards, jnp.float32)
     centred = rewards - rewards.mean(axis=-1, keepdims=True)
-    if not normalize_std:
+    if adv_norm == "mean":
         return centred
     return centred / (rewards.std(axis=-1, keepdims=True) + eps)
 
@@ -127,8 +150,50 @@ def nonconstant_group_mask(rewards: Array, tol: float = 0.0) -> Array:
 
 
 def apply_group_mask(mask: Array, group_mask: Array) -> Array:
-    """Folds a ``[P]`` group mask into an episode mask ``[P, G, C]`` -> ``[P, G, C]``."""
-    return mask * group_mask.astype(mask.dtype)[:, None, None]
+    """Folds a ``[P]`` group mask into an episode mask ``[P, G, ...]`` -> ``[P, G, ...]``."""
+    gm = group_mask.astype(mask.dtype)
+    return mask * gm.reshape(gm.shape + (1,) * (mask.ndim - 1))
+
+
+def informative_groups(success: Array, rewards: Array, criterion: str = "success",
+                       tol: float = 0.0) -> Array:
+    """Dynamic-sampling keep mask ``[P]`` bool from ``success, rewards [P, G]``.
+
+    ``"success"``: 0 < success rate < 1 (DAPO / SimpleVLA-RL). ``"reward"``: reward spread
+    ``max - min > tol`` (a hybrid reward also ranks an all-success group by jerk; ``tol`` drops
+    groups whose members differ only by float noise).
+    """
+    if criterion == "success":
+        return dynamic_sampling_mask(success) > 0
+    if criterion == "reward":
+        return nonconstant_group_mask(rewards, tol) > 0
+    raise ValueError(f"dynamic-sampling criterion must be 'success' or 'reward', got "
+                     f"{criterion!r}")
+
+
+def fill_buffer(buffer: PyTree, filled: Array, groups: PyTree, keep: Array
+                ) -> tuple[PyTree, Array]:
+    """Appends the kept groups of one rollout round to a fixed-size group buffer.
+
+    Args:
+        buffer: PyTree of ``[P, ...]`` arrays (P = the update's groups).
+        filled: ``[]`` int32, slots ``[0, filled)`` already hold kept groups.
+        groups: PyTree like ``buffer`` with leading dim ``R`` (the round's groups).
+        keep: ``[R]`` bool, groups to keep (in order, until the buffer is full).
+
+    Returns:
+        ``(buffer, filled)``: kept group ``j`` (the j-th True of ``keep``) lands in slot
+        ``filled + j`` when that is ``< P``, later ones are dropped; ``filled`` becomes
+        ``min(P, filled + keep.sum())``. jit-friendly (fixed shapes, scatter with drop).
+    """
+    p = jax.tree.leaves(buffer)[0].shape[0]
+    keep = jnp.asarray(keep, bool)
+    filled = jnp.asarray(filled, jnp.int32)
+    slot = filled + jnp.cumsum(keep.astype(jnp.int32)) - 1
+    dest = jnp.where(keep & (slot < p), slot, p)  # p = out of range -> dropped
+    buffer = jax.tree.map(lambda b, x: b.at[dest].set(x.astype(b.dtype), mode="drop"),
+                          buffer, groups)
+    return buffer, jnp.minimum(filled + keep.sum().astype(jnp.int32), p)
 
 
 def token_logprobs(logits: Array, tokens: Array, temperature: float = 1.0) -> Array:
@@ -144,8 +209,15 @@ def token_logprobs(logits: Array, tokens: Array, temperature: float = 1.0) -> Ar
 
 
 def _token_mask(mask: Array, like: Array) -> Array:
-    """``[..., C]`` -> ``[..., C, K, D]`` float mask broadcast to ``like``."""
-    return jnp.broadcast_to(mask.astype(jnp.float32)[..., None, None], like.shape)
+    """Per-step ``[..., C, K]`` (or per-chunk ``[..., C]``) mask -> ``[..., C, K, D]`` float
+    mask broadcast to ``like``."""
+    m = mask.astype(jnp.float32)
+    if m.ndim == like.ndim - 1:      # [..., C, K]
+        return jnp.broadcast_to(m[..., None], like.shape)
+    if m.ndim == like.ndim - 2:      # [..., C]
+        return jnp.broadcast_to(m[..., None, None], like.shape)
+    raise ValueError(f"mask shape {mask.shape} must be [..., C, K] (per step) or [..., C] "
+                     f"(per chunk) for log-probs {like.shape} [..., C, K, D]")
 
 
 def _aggregate(x: Array, tmask: Array, agg: str) -> Array:
@@ -180,7 +252,8 @@ def clipped_surrogate(
         logp_new: ``[..., C, K, D]`` token log-probs under the current params (differentiated).
         logp_old: ``[..., C, K, D]`` log-probs under the rollout params (treated as constants).
         advantages: ``[...]`` per-episode advantages, broadcast to every token of the episode.
-        mask: ``[..., C]`` chunk validity, broadcast over the ``K * D`` tokens.
+        mask: ``[..., C, K]`` executed-step validity (or ``[..., C]`` per chunk), broadcast
+            over the ``D`` tokens of each step.
         clip_low, clip_high: ratio clipped to ``[1 - clip_low, 1 + clip_high]``.
         agg: ``"token_mean"`` or ``"seq_mean"``.
 
@@ -213,7 +286,8 @@ def kl_penalty(logp_new: Array, logp_ref: Array, mask: Array) -> Array:
     """k3 estimator of KL(new || ref): ``exp(ref - new) - (ref - new) - 1``, masked token mean.
 
     Args:
-        logp_new: ``[..., C, K, D]``; logp_ref: ``[..., C, K, D]`` (constant); mask: ``[..., C]``.
+        logp_new: ``[..., C, K, D]``; logp_ref: ``[..., C, K, D]`` (constant); mask:
+        ``[..., C, K]`` or ``[..., C]``.
 
     Returns:
         Scalar >= 0, zero iff new == ref on all valid tokens.
@@ -267,7 +341,8 @@ def make_update_fn(
 
     Returns:
         ``update(params, opt_state, batch, key) -> (params, opt_state, metrics)``. ``batch`` holds
-        ``logp_old [N, C, K, D]``, ``logp_ref [N, C, K, D]``, ``advantages [N]``, ``mask [N, C]``
+        ``logp_old [N, C, K, D]``, ``logp_ref [N, C, K, D]``, ``advantages [N]``,
+        ``mask [N, C, K]``
         and whatever ``apply_logp_fn`` reads, all with leading dim N (N % num_minibatches == 0).
         Runs ``update_epochs`` x ``num_minibatches`` optimiser steps with ``lax.scan``, shuffling
         episodes each epoch with ``key``. Metrics are scalar means over all steps, plus

@@ -4,23 +4,24 @@
 
 (the pipeline's ``grpo`` stage, :mod:`smoothvla_jax.train`, calls :func:`run_grpo`).
 
-One GRPO iteration (``make_grpo_iteration``), PureJaxRL style, is a single ``jax.jit`` of
-``iteration(train_state, key) -> (train_state, metrics)``:
+One GRPO iteration (``make_grpo_iteration`` -> :class:`GRPOIteration`), PureJaxRL style with
+two jitted programs:
 
-1. sample ``P`` prompts = fixed initial-state indices of the task (without replacement);
-2. roll out ``G`` episodes per prompt: ``vmap(prompts) o vmap(group)`` of the closed-loop
-   :func:`smoothvla_jax.rollout.make_rollout_fn` at the GRPO temperature -> ``[P, G, ...]``
-   (env physics, renderer and policy sampling all inside the same compiled function);
-3. rewards :func:`smoothvla_jax.rl.rewards.compute_reward` on the valid-step mask (steps after
-   ``done`` never count) with ``dt = CONTROL_DT``; jerk metrics of the executed EE path;
-4. group-relative advantages; dynamic sampling folds a ``[P]`` group mask into the chunk mask
-   (groups whose success is all-0/all-1 -- or whose reward is constant -- leave the loss);
-5. ``update_epochs x num_minibatches`` PPO-clipped steps (:func:`smoothvla_jax.rl.grpo.
-   make_update_fn`) on token log-probs recomputed by ``apply_policy`` on the stored decision
-   observations (the ``[N, C]`` decisions are flattened into one policy batch of ``N * C``);
-   optional k3 KL to the frozen SFT reference (its log-probs are computed only if
-   ``kl_coef > 0``). If no group is kept, the optimiser is skipped (Adam momentum would
-   otherwise still move the parameters).
+1. ``collect`` (one round): sample ``R`` prompts = initial-state indices of the task, roll out
+   ``G`` episodes per prompt (the closed-loop :func:`smoothvla_jax.rollout.make_rollout_fn` at
+   the GRPO temperature; physics, rendering -- once per chunk decision -- and sampling inside
+   one compiled function) -> ``[R, G, ...]``; rewards
+   :func:`smoothvla_jax.rl.rewards.compute_reward` on the valid-step mask (steps after ``done``
+   never count) with ``dt = CONTROL_DT``; jerk metrics of the executed EE path; group-relative
+   advantages (``adv_norm``); the informative groups (dynamic sampling) are appended to a
+   fixed-size buffer of ``P`` groups. Python repeats rounds while the buffer is not full (at
+   most ``max_rounds``);
+2. ``update``: ``update_epochs x num_minibatches`` PPO-clipped steps
+   (:func:`smoothvla_jax.rl.grpo.make_update_fn`) on the buffer's ``P * G`` kept episodes only,
+   token log-probs recomputed by ``apply_policy`` on the stored decision observations, the loss
+   masked per executed control step; k3 KL to the frozen SFT reference is always measured and
+   enters the loss only if ``kl_coef > 0``. With fewer than ``min_groups`` kept groups the
+   update is skipped and parameters and optimiser state stay untouched.
 
 Multi-task: every iteration trains on ONE task, chosen round robin (``tasks[step % n]``), with
 one compiled iteration per task. Different tasks are different MJCF scenes: different numbers of
@@ -66,17 +67,16 @@ from smoothvla_jax.model import (
 from smoothvla_jax.rl.grpo import (
     GRPOConfig,
     apply_group_mask,
-    dynamic_sampling_mask,
+    fill_buffer,
     group_advantages,
+    informative_groups,
     make_update_fn,
-    nonconstant_group_mask,
 )
 from smoothvla_jax.rl.rewards import RewardConfig, compute_reward, jerk_cost
 from smoothvla_jax.rollout import Trajectory, make_rollout_fn
 
 Params = Any
 Metrics = dict[str, Any]
-IterationFn = Callable[["GRPOTrainState", jax.Array], tuple["GRPOTrainState", Metrics]]
 
 DS_CRITERIA = ("success", "reward")
 
@@ -126,23 +126,6 @@ def episode_metrics(traj: Trajectory, reward_cfg: RewardConfig, chunk_size: int,
     return rewards, ep
 
 
-def group_keep_mask(success: jax.Array, rewards: jax.Array, enabled: bool,
-                    criterion: str = "success") -> jax.Array:
-    """Dynamic-sampling group mask ``[P]`` float from ``success, rewards [P, G]``.
-
-    ``criterion="success"`` keeps groups with 0 < success rate < 1 (SimpleVLA-RL);
-    ``"reward"`` keeps groups whose reward is not constant (with a smoothness reward an
-    all-success group still ranks its members by jerk). ``enabled=False`` keeps every group.
-    """
-    if not enabled:
-        return jnp.ones(success.shape[:1], jnp.float32)
-    if criterion == "success":
-        return dynamic_sampling_mask(success)
-    if criterion == "reward":
-        return nonconstant_group_mask(rewards)
-    raise ValueError(f"dynamic-sampling criterion must be one of {DS_CRITERIA}, got {criterion!r}")
-
-
 def _policy_logp(params: Params, vla_config: VLAConfig, mb: dict[str, jax.Array],
                  temperature: float) -> jax.Array:
     """Token log-probs ``[n, C, K, D]`` of ``mb["tokens"]`` under ``params``: the ``n * C``
@@ -167,6 +150,71 @@ def make_grpo_optimizer(lr: float, weight_decay: float = 0.0, b1: float = 0.9,
                                       b1=b1, b2=b2, eps=eps))[0]
 
 
+@dataclasses.dataclass
+class GRPOIteration:
+    """One GRPO iteration of one task: ``iteration(state, key) -> (state, metrics)``.
+
+    Dynamic sampling with refill (DAPO / SimpleVLA-RL), jit-friendly: ``collect`` (one jitted
+    program) rolls out ``rollout_prompts`` prompt groups of ``G`` episodes, computes rewards and
+    group advantages, and appends the informative groups to a fixed-size buffer of
+    ``prompts`` groups (:func:`smoothvla_jax.rl.grpo.fill_buffer`). Python repeats rounds only
+    while the buffer is not full, at most ``max_rounds``. ``update`` (one jitted program) then
+    runs the PPO epochs on the buffer's ``prompts * G`` kept episodes only; slots left empty are
+    masked. With fewer than ``min_groups`` kept groups the update is skipped: parameters and
+    optimiser state are returned untouched (only ``step`` advances).
+
+    ``last_times`` holds the wall seconds of the last call's ``rollout`` (all rounds, rewards
+    included) and ``update``.
+    """
+
+    collect: Callable[..., Any]
+    update: Callable[..., Any]
+    buffer_shapes: Any
+    prompts: int
+    rollout_prompts: int
+    group_size: int
+    max_rounds: int
+    min_groups: int
+    last_times: dict[str, float] = dataclasses.field(default_factory=dict)
+
+    def init_buffer(self) -> Any:
+        """Zeroed group buffer: PyTree of ``[P, G, ...]`` arrays."""
+        return jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), self.buffer_shapes)
+
+    def __call__(self, state: GRPOTrainState, key: jax.Array
+                 ) -> tuple[GRPOTrainState, Metrics]:
+        k_roll, k_upd = jax.random.split(key)
+        t0 = time.perf_counter()
+        buffer, filled = self.init_buffer(), jnp.zeros((), jnp.int32)
+        rounds = []
+        for r in range(self.max_rounds):
+            buffer, filled, m = self.collect(state.params, jax.random.fold_in(k_roll, r),
+                                             buffer, filled)
+            rounds.append(m)
+            if int(filled) >= self.prompts:
+                break
+        kept = int(filled)
+        t1 = time.perf_counter()
+        episodes = rounds[-1].pop("episodes", None)
+        rounds = jax.device_get(rounds)
+        metrics: Metrics = {k: float(np.mean([m[k] for m in rounds])) for k in rounds[0]}
+        metrics.update(rounds=float(len(rounds)),
+                       groups_drawn=float(len(rounds) * self.rollout_prompts),
+                       groups_kept=float(sum(m["groups_kept_round"] for m in rounds)),
+                       groups_used=float(kept))
+        metrics.pop("groups_kept_round")
+        if kept >= self.min_groups:
+            state, upd = self.update(state, buffer, filled, k_upd)
+            metrics.update({k: float(v) for k, v in jax.device_get(upd).items()}, updated=1.0)
+        else:
+            state = state.replace(step=state.step + 1)
+            metrics["updated"] = 0.0
+        self.last_times = {"rollout": t1 - t0, "update": time.perf_counter() - t1}
+        if episodes is not None:
+            metrics["episodes"] = jax.device_get(episodes)
+        return state, metrics
+
+
 def make_grpo_iteration(
     env: LiberoEnv,
     vla_config: VLAConfig,
@@ -184,41 +232,62 @@ def make_grpo_iteration(
     return_episodes: bool = False,
     donate: bool = True,
     parallel: DataParallel | None = None,
-) -> IterationFn:
-    """Builds the jitted ``iteration(train_state, key) -> (train_state, metrics)`` of one task.
+    rollout_prompts: int | None = None,
+    max_rounds: int = 1,
+    min_groups: int | None = None,
+    ds_tol: float = 0.0,
+) -> GRPOIteration:
+    """Builds the :class:`GRPOIteration` of one task.
 
     Args:
       env: the task's env, rendering ``agentview`` + ``wrist`` at ``vla_config.image_size``
         (its ``max_steps`` is the episode limit; ``num_chunks * K`` steps are simulated).
       vla_config, action_tokenizer, action_normalizer: the policy (as in the SFT checkpoint).
       instruction_tokens, instruction_mask: the encoded task instruction ``[L]``.
-      grpo_config: group size G, clipping, KL, temperature, epochs, minibatches, ...
+      grpo_config: group size G, clipping, KL, temperature, epochs, minibatches, adv_norm,
+        loss_agg, dynamic_sampling.
       reward_config: binary or hybrid smoothness reward.
       optimizer: optax transformation; ``train_state.opt_state`` is its state.
       num_chunks: C decisions per episode.
-      prompts_per_iteration: P initial states per iteration (``P * G`` must be divisible by
+      prompts_per_iteration: P groups in the update batch (``P * G`` must be divisible by
         ``grpo_config.num_minibatches``).
       init_states: indices prompts are drawn from (default: all of the env's fixed states).
-      ds_criterion: ``"success"`` or ``"reward"`` (see :func:`group_keep_mask`); only used when
-        ``grpo_config.dynamic_sampling``.
-      return_episodes: also return per-episode arrays under ``metrics["episodes"]`` (rewards,
-        advantages, group mask, success, length, actions, ee_pos, step_mask; for tests/debug).
-      donate: donate the input train state's buffers.
-      parallel: shard the ``N = P * G`` episodes (rollout, reward, per-episode gradient work)
-        over a device mesh (:class:`smoothvla_jax.parallel.DataParallel`; the train state
-        must be placed with ``parallel.put``). ``N`` must be a multiple of the device count.
-        None = whatever devices the inputs live on (one device by default).
+      ds_criterion, ds_tol: which groups are informative
+        (:func:`smoothvla_jax.rl.grpo.informative_groups`); only with ``dynamic_sampling``
+        (otherwise every group is kept).
+      return_episodes: also return the last round's per-episode arrays under
+        ``metrics["episodes"]`` (rewards, advantages, keep, success, length, actions, ee_pos,
+        step_mask, chunk_mask; for tests/debug).
+      donate: donate the train state's buffers to the update.
+      parallel: shard the episodes (rollout, reward, per-episode gradient work) over a device
+        mesh; ``rollout_prompts * G`` and ``P * G`` must be multiples of the device count.
+      rollout_prompts: R prompt groups rolled out per round (default P; > P oversamples).
+      max_rounds: at most this many rounds per iteration (refill while the buffer is not full).
+      min_groups: fewest kept groups that still update (default ``ceil(P / 2)``: the update
+        never runs on a batch that is mostly empty).
 
-    Metrics (scalars): ``reward_mean``, ``reward_std``, ``success_rate``, ``episode_length``,
-    ``msj_ee``, ``dimensionless_jerk_ee``, ``ldlj_ee``, ``msj_action``, ``chunk_discontinuity``,
-    ``jerk_cost``, ``groups_kept``, ``valid_chunk_frac``, ``updated`` and the update's ``loss``,
-    ``pg_loss``, ``clip_frac``, ``approx_kl``, ``ratio_mean``, ``ratio_first``, ``grad_norm``,
-    plus ``kl_ref`` when ``kl_coef > 0``.
+    Metrics (scalars; rollout ones are means over all drawn episodes): ``reward_mean``,
+    ``reward_std``, ``success_rate``, ``episode_length``, ``entropy`` (of the sampled
+    action-token distributions, valid chunks), jerk metrics (``msj_ee``, ``dimensionless_jerk_ee``,
+    ``ldlj_ee``, ``msj_action``, ``chunk_discontinuity``, ``jerk_cost``), ``valid_chunk_frac``,
+    ``rounds``, ``groups_drawn``, ``groups_kept`` (informative groups seen), ``groups_used``
+    (in the update batch), ``updated``; when updated also ``loss``, ``pg_loss``, ``clip_frac``,
+    ``approx_kl``, ``ratio_mean``, ``ratio_first`` (first minibatch, 1 up to float error),
+    ``grad_norm``, ``kl_ref`` (k3 KL to the SFT reference, also when ``kl_coef == 0``; 0 when
+    the state keeps no reference).
     """
     g, p = int(grpo_config.group_size), int(prompts_per_iteration)
-    n_eps = p * g
+    r_p = p if rollout_prompts is None else int(rollout_prompts)
+    n_eps, n_roll = p * g, r_p * g
     if p < 1:
         raise ValueError(f"prompts_per_iteration must be >= 1, got {p}")
+    if r_p < 1:
+        raise ValueError(f"rollout_prompts must be >= 1, got {r_p}")
+    if int(max_rounds) < 1:
+        raise ValueError(f"max_rounds must be >= 1, got {max_rounds}")
+    min_groups = -(-p // 2) if min_groups is None else int(min_groups)
+    if not 1 <= min_groups <= p:
+        raise ValueError(f"min_groups={min_groups} must be in [1, prompts_per_iteration={p}]")
     if n_eps % grpo_config.num_minibatches:
         raise ValueError(f"P * G = {p} * {g} = {n_eps} episodes is not divisible by "
                          f"num_minibatches={grpo_config.num_minibatches}")
@@ -228,19 +297,19 @@ def make_grpo_iteration(
     pool = jnp.asarray(pool.reshape(-1), jnp.int32)
     if pool.size == 0:
         raise ValueError("init_states is empty")
-    replace = p > pool.size
+    replace = r_p > pool.size
     temp = float(grpo_config.temperature)
-    use_kl = grpo_config.kl_coef > 0
     chunk = vla_config.chunk
 
     if parallel is not None:
-        parallel.check_batch(n_eps, f"episodes (P * G = {p} * {g})")
+        parallel.check_batch(n_roll, f"rolled-out episodes (R * G = {r_p} * {g})")
+        parallel.check_batch(n_eps, f"update episodes (P * G = {p} * {g})")
     constrain = parallel.constrain_batch if parallel is not None else (lambda t: t)
 
     rollout = make_rollout_fn(env, vla_config, action_tokenizer, instruction_tokens,
                               instruction_mask, num_chunks, temp,
                               action_normalizer=action_normalizer)
-    # N = P * G episodes in one flat vmap (episode i starts from prompt i // G); the flat
+    # R * G episodes in one flat vmap (episode i starts from prompt i // G); the flat
     # episode axis is what a device mesh splits
     flat_rollout = jax.vmap(rollout, in_axes=(None, 0, 0))
 
@@ -254,71 +323,84 @@ def make_grpo_iteration(
         out = jax.lax.map(lambda mb: apply_logp(ref_params, mb), mbs)
         return out.reshape((n_eps,) + out.shape[2:])
 
-    def iteration(state: GRPOTrainState, key: jax.Array) -> tuple[GRPOTrainState, Metrics]:
-        k_prompt, k_roll, k_update = jax.random.split(key, 3)
-        prompts = jax.random.choice(k_prompt, pool, (p,), replace=replace)          # [P]
-        keys, starts = constrain((jax.random.split(k_roll, n_eps),
-                                  jnp.repeat(prompts, g)))                           # [N], [N]
-        traj = flat_rollout(state.params, keys, starts)                              # [N, ...]
-        traj = jax.tree.map(lambda x: x.reshape((p, g) + x.shape[1:]), traj)         # [P, G, ...]
+    def one_round(params: Params, key: jax.Array):
+        """R groups -> (groups {name: [R, G, ...]}, keep [R] bool, metrics, episodes)."""
+        k_prompt, k_roll = jax.random.split(key)
+        prompts = jax.random.choice(k_prompt, pool, (r_p,), replace=replace)         # [R]
+        keys, starts = constrain((jax.random.split(k_roll, n_roll),
+                                  jnp.repeat(prompts, g)))                           # [R*G]
+        traj = flat_rollout(params, keys, starts)                                    # [R*G, .]
+        traj = jax.tree.map(lambda x: x.reshape((r_p, g) + x.shape[1:]), traj)       # [R, G, .]
 
-        rewards, ep = episode_metrics(traj, reward_config, chunk)                    # [P, G]
-        adv = group_advantages(rewards, grpo_config.adv_eps, grpo_config.normalize_std)
-        gmask = group_keep_mask(traj.success, rewards, grpo_config.dynamic_sampling,
-                                ds_criterion)                                         # [P]
-        mask = apply_group_mask(traj.chunk_mask.astype(jnp.float32), gmask)          # [P, G, C]
-
-        flat = lambda x: x.reshape((n_eps,) + x.shape[2:])
+        rewards, ep = episode_metrics(traj, reward_config, chunk)                    # [R, G]
+        adv = group_advantages(rewards, grpo_config.adv_eps, grpo_config.adv_norm)
+        if grpo_config.dynamic_sampling:
+            keep = informative_groups(traj.success, rewards, ds_criterion, ds_tol)   # [R]
+        else:
+            keep = jnp.ones((r_p,), bool)
+        step_mask = traj.step_mask.reshape(traj.step_mask.shape[:2] + traj.tokens.shape[2:4])
         obs = traj.obs
-        batch = {"tokens": flat(traj.tokens), "logp_old": flat(traj.logp),
-                 "advantages": flat(adv), "mask": flat(mask),
-                 "agentview": flat(obs.agentview), "wrist": flat(obs.wrist),
-                 "proprio": flat(obs.proprio), "text": flat(obs.tokens),
-                 "text_mask": flat(obs.token_mask)}
-        batch = constrain(batch)
-        if use_kl:
-            batch["logp_ref"] = jax.lax.stop_gradient(reference_logp(state.ref_params, batch))
-        else:  # unused by the loss (kl_coef == 0); only its `kl` metric reads it (dropped)
-            batch["logp_ref"] = batch["logp_old"]
-
-        def do_update(args):
-            params, opt_state = args
-            return update(params, opt_state, batch, k_update)
-
-        def skip_update(args):
-            params, opt_state = args
-            shapes = jax.eval_shape(do_update, args)[2]
-            return params, opt_state, jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), shapes)
-
-        any_kept = jnp.sum(mask) > 0
-        params, opt_state, upd = jax.lax.cond(any_kept, do_update, skip_update,
-                                              (state.params, state.opt_state))
-        upd = dict(upd)
-        kl = upd.pop("kl")
-        if use_kl:
-            upd["kl_ref"] = kl
-
+        groups = {"tokens": traj.tokens, "logp_old": traj.logp, "advantages": adv,
+                  "mask": step_mask.astype(jnp.float32),                            # [R,G,C,K]
+                  "agentview": obs.agentview, "wrist": obs.wrist, "proprio": obs.proprio,
+                  "text": obs.tokens, "text_mask": obs.token_mask}
+        cm = traj.chunk_mask.astype(jnp.float32)
+        ent = (traj.entropy * cm).sum(-1) / jnp.maximum(cm.sum(-1), 1.0)              # [R, G]
         metrics = {k: jnp.mean(v) for k, v in ep.items() if k != "success"}
         metrics.update(
             reward_mean=jnp.mean(rewards), reward_std=jnp.mean(jnp.std(rewards, axis=-1)),
             success_rate=jnp.mean(ep["success"]),
-            groups_kept=jnp.mean(gmask), valid_chunk_frac=jnp.mean(traj.chunk_mask),
-            updated=any_kept.astype(jnp.float32), **upd)
+            entropy=jnp.mean(ent), valid_chunk_frac=jnp.mean(cm),
+            groups_kept_round=keep.sum().astype(jnp.float32))
+        episodes = None
         if return_episodes:
-            metrics["episodes"] = {
-                "prompts": prompts, "rewards": rewards, "advantages": adv, "group_mask": gmask,
+            episodes = {
+                "prompts": prompts, "rewards": rewards, "advantages": adv, "keep": keep,
                 "success": traj.success, "length": traj.length, "actions": traj.actions,
                 "ee_pos": traj.ee_pos, "step_mask": traj.step_mask,
                 "chunk_mask": traj.chunk_mask}
-        new_state = state.replace(step=state.step + 1, params=params, opt_state=opt_state)
-        return new_state, metrics
+        return groups, keep, metrics, episodes
 
+    def collect(params, key, buffer, filled):
+        groups, keep, metrics, episodes = one_round(params, key)
+        buffer, filled = fill_buffer(buffer, filled, groups, keep)
+        if episodes is not None:
+            metrics["episodes"] = episodes
+        return buffer, filled, metrics
+
+    def update_fn(state: GRPOTrainState, buffer: dict[str, jax.Array], filled: jax.Array,
+                  key: jax.Array) -> tuple[GRPOTrainState, Metrics]:
+        used = jnp.arange(p) < filled                                                 # [P]
+        buf = dict(buffer, mask=apply_group_mask(buffer["mask"], used))
+        batch = constrain(jax.tree.map(lambda x: x.reshape((n_eps,) + x.shape[2:]), buf))
+        if state.ref_params is not None:
+            batch["logp_ref"] = jax.lax.stop_gradient(reference_logp(state.ref_params, batch))
+        else:  # no reference kept: KL reported as 0
+            batch["logp_ref"] = batch["logp_old"]
+        params, opt_state, upd = update(state.params, state.opt_state, batch, key)
+        upd = dict(upd)
+        upd["kl_ref"] = upd.pop("kl")
+        return state.replace(step=state.step + 1, params=params, opt_state=opt_state), upd
+
+    shapes = jax.eval_shape(one_round, _params_shape_hint(vla_config), jax.random.PRNGKey(0))[0]
+    buffer_shapes = jax.tree.map(lambda s: jax.ShapeDtypeStruct((p,) + s.shape[1:], s.dtype),
+                                 shapes)
     donate_argnums = (0,) if donate else ()
     if parallel is None:
-        return jax.jit(iteration, donate_argnums=donate_argnums)
-    rep = parallel.replicated
-    return jax.jit(iteration, donate_argnums=donate_argnums,
-                   in_shardings=(parallel.state, rep), out_shardings=(parallel.state, rep))
+        upd_jit = jax.jit(update_fn, donate_argnums=donate_argnums)
+    else:
+        upd_jit = jax.jit(update_fn, donate_argnums=donate_argnums,
+                          out_shardings=(parallel.state, parallel.replicated))
+    return GRPOIteration(collect=jax.jit(collect), update=upd_jit, buffer_shapes=buffer_shapes,
+                         prompts=p, rollout_prompts=r_p, group_size=g,
+                         max_rounds=int(max_rounds), min_groups=min_groups)
+
+
+def _params_shape_hint(vla_config: VLAConfig) -> Any:
+    """Abstract params of ``vla_config`` (for shape inference only)."""
+    from smoothvla_jax.model import init_params
+
+    return jax.eval_shape(lambda k: init_params(k, vla_config), jax.random.PRNGKey(0))
 
 
 def init_train_state(params: Params, optimizer: optax.GradientTransformation, rng: jax.Array,
@@ -339,7 +421,7 @@ def grpo_config_from(g: GRPOTrainConfig | Any) -> GRPOConfig:
         group_size=g.group_size, clip_low=g.clip_low, clip_high=g.clip_high,
         kl_coef=g.kl_coef, temperature=g.temperature, update_epochs=g.update_epochs,
         num_minibatches=g.num_minibatches, adv_eps=g.adv_eps,
-        dynamic_sampling=g.dynamic_sampling, normalize_std=g.normalize_std,
+        dynamic_sampling=g.dynamic_sampling, adv_norm=g.adv_norm,
         loss_agg=g.loss_agg, max_grad_norm=g.max_grad_norm if g.max_grad_norm > 0 else None)
 
 
@@ -370,8 +452,7 @@ class TaskSetup:
 
     key: str
     env: LiberoEnv
-    iteration: IterationFn
-    compiled: Any = None
+    iteration: GRPOIteration
     compile_s: float = 0.0
 
 
@@ -394,8 +475,9 @@ def build_task_iteration(task_key: str, policy: Any, config: Config | Any,
         env, vcfg, policy.action_tokenizer, tokens[0], mask[0], grpo_config_from(g),
         config.reward, optimizer, num_chunks,
         g.prompts_per_iteration, policy.action_normalizer,
-        init_states=pool,
-        ds_criterion=g.ds_criterion, **kwargs)
+        init_states=pool, ds_criterion=g.ds_criterion,
+        rollout_prompts=g.rollout_prompts or None, max_rounds=g.max_rounds,
+        min_groups=g.min_groups or None, ds_tol=g.ds_tol, **kwargs)
     return TaskSetup(key=task_key, env=env, iteration=it)
 
 
@@ -467,7 +549,8 @@ def run_grpo(config: Config | Any, workdir: str | None = None) -> dict[str, Any]
     rcfg = config.reward
     optimizer = make_grpo_optimizer(g.lr, g.weight_decay)
     rng = jax.random.PRNGKey(config.seed)
-    state = init_train_state(policy.params, optimizer, rng, keep_reference=gcfg.kl_coef > 0)
+    # the reference is always kept: KL to the SFT policy is logged even when kl_coef == 0
+    state = init_train_state(policy.params, optimizer, rng, keep_reference=True)
     parallel = make_parallel(config, state, optimizer)
     if parallel is not None:
         state = parallel.put(state)
@@ -519,26 +602,27 @@ def run_grpo(config: Config | Any, workdir: str | None = None) -> dict[str, Any]
                 setups[task] = build_task_iteration(task, policy, config, optimizer,
                                                     parallel=parallel)
             su = setups[task]
-            if su.compiled is None:
-                t0 = time.perf_counter()
-                su.compiled = su.iteration.lower(state, key).compile()
-                su.compile_s = time.perf_counter() - t0
-                log.write(it, {"compile_s": su.compile_s}, prefix=f"grpo/{task}/")
             t0 = time.perf_counter()
-            state, metrics = su.compiled(state, key)
-            metrics = jax.device_get(metrics)
+            state, metrics = su.iteration(state, key)
             dt_iter = time.perf_counter() - t0
-            iter_times.append(dt_iter)
+            if not su.compile_s:  # the first call compiles collect + update
+                su.compile_s = dt_iter
+                log.write(it, {"compile_s": su.compile_s}, prefix=f"grpo/{task}/")
+            else:
+                iter_times.append(dt_iter)
             pbar.update(1)
             row = {k: float(v) for k, v in metrics.items() if np.ndim(v) == 0}
-            row.update(iter_s=dt_iter, task_index=tasks.index(task))
+            row.update(iter_s=dt_iter, task_index=tasks.index(task),
+                       rollout_s=su.iteration.last_times["rollout"],
+                       update_s=su.iteration.last_times["update"])
             if (it + 1) % log_every == 0 or it + 1 == total:
                 log.write(it + 1, row, prefix="grpo/")
                 log.write(it + 1, {"success_rate": row["success_rate"],
                                    "reward_mean": row["reward_mean"]}, prefix=f"grpo/{task}/")
             last = row
             pbar.set_postfix(task=task.split("/")[-1], R=f"{row['reward_mean']:.3f}",
-                             succ=f"{row['success_rate']:.2f}", kept=f"{row['groups_kept']:.2f}",
+                             succ=f"{row['success_rate']:.2f}",
+                             kept=f"{row['groups_used']:.0f}/{row['groups_drawn']:.0f}",
                              s=f"{dt_iter:.1f}")
             if (it + 1) % save_every == 0 or it + 1 == total:
                 save()
@@ -560,12 +644,12 @@ def run_grpo(config: Config | Any, workdir: str | None = None) -> dict[str, Any]
 
 
 __all__ = [
+    "GRPOIteration",
     "GRPOTrainState",
     "TaskSetup",
     "build_task_iteration",
     "episode_metrics",
     "episode_shape",
-    "group_keep_mask",
     "grpo_config_from",
     "grpo_workdir",
     "init_checkpoint",
