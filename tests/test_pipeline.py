@@ -174,4 +174,7 @@ def test_mission_command_runs_every_stage_on_cpu_then_resumes_grpo(tmp_path):
     assert pol.step == 2 and pol.meta["stage"] == "grpo" and pol.meta["init_step"] == 4
     assert (run / "grpo" / "eval" / "step_2" / "eval.json").is_file()
     rows = [json.loads(line) for line in (run / "grpo" / "metrics.jsonl").read_text().splitlines()]
-    assert sorted({r["step"] for r in rows if "grpo/loss" in r}) == [1, 2]
+    grpo_rows = [r for r in rows if "grpo/success_rate" in r]
+    assert sorted({r["step"] for r in grpo_rows}) == [1, 2]
+    # an iteration whose update was skipped (no informative group) logs no update metrics
+    assert all(("grpo/loss" in r) == (r["grpo/updated"] == 1.0) for r in grpo_rows)
