@@ -3,8 +3,8 @@
     python scripts/grpo_curves.py runs/cpu_experiment/grpo_*_s* [--window 5] [--plot curves.png]
 
 Per run: iterations, fraction of iterations with an update, mean informative groups kept per
-iteration (of ``groups_drawn``), and the sampled episodes' success rate, ln dimensionless jerk and EE mean squared jerk
-averaged over the first and the last ``window`` iterations. These are the rollouts GRPO trained
+iteration (of ``groups_drawn``), and the sampled episodes' success rate, dimensionless jerk and
+EE mean squared jerk averaged over the first and the last ``window`` iterations. These are the rollouts GRPO trained
 on (sampled at ``grpo.temperature``), not the greedy evaluation. ``--plot`` draws the learning
 curves (success, action-token entropy, KL to the SFT policy, clip fraction) per iteration.
 """
@@ -35,7 +35,7 @@ def main() -> None:
     ap.add_argument("--plot", default="", help="write learning curves to this PNG")
     a = ap.parse_args()
     w = a.window
-    print("| run | iters | updated | kept / drawn | success first→last | ln DJ first→last "
+    print("| run | iters | updated | kept / drawn | success first→last | DJ first→last "
           "| MSJ first→last |")
     print("|---|---|---|---|---|---|---|")
     for run in a.runs:
@@ -47,8 +47,10 @@ def main() -> None:
         drawn = lambda rows: np.mean([r.get("grpo/groups_drawn", 1.0) for r in rows])
         fl = lambda k, f: f"{f(col(k)[:w].mean())} → {f(col(k)[-w:].mean())}"
         print(f"| {os.path.basename(run.rstrip('/'))} | {len(rows)} | {col('updated').mean():.2f} "
-              f"| {col('groups_kept').mean():.2f} / {drawn(rows):.2f} | {fl('success_rate', lambda x: f'{x:.3f}')} "
-              f"| {fl('dimensionless_jerk_ee', lambda x: f'{x:.3g}')} | {fl('msj_ee', lambda x: f'{x:.3g}')} |")
+              f"| {col('groups_kept').mean():.2f} / {drawn(rows):.2f} "
+              f"| {fl('success_rate', lambda x: f'{x:.3f}')} "
+              f"| {fl('dimensionless_jerk_ee', lambda x: f'{x:.3g}')} "
+              f"| {fl('msj_ee', lambda x: f'{x:.3g}')} |")
     if a.plot:
         plot(a.runs, a.plot)
 
