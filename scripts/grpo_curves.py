@@ -5,8 +5,9 @@
 Per run: iterations, fraction of iterations with an update, mean informative groups kept per
 iteration (of ``groups_drawn``), and the sampled episodes' success rate, dimensionless jerk and
 EE mean squared jerk averaged over the first and the last ``window`` iterations. These are the
-rollouts GRPO trained on (sampled at ``grpo.temperature``), not the greedy evaluation. ``--plot`` draws the learning
-curves (success, action-token entropy, KL to the SFT policy, clip fraction) per iteration.
+rollouts GRPO trained on (sampled at ``grpo.temperature``), not the greedy evaluation.
+``--plot`` draws the learning curves (success, action-token entropy, KL to the SFT policy, clip
+fraction) per iteration.
 """
 
 from __future__ import annotations
