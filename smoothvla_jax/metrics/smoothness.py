@@ -282,6 +282,15 @@ def chunk_discontinuity(
 # ----------------------------------------------------------------------------------------------
 
 
+def _flat_samples(values, confidence: float):
+    """``values`` flattened to a float64 NumPy vector ``[N]``, after checking ``confidence``."""
+    import numpy as np
+
+    if not 0.0 < confidence < 1.0:
+        raise ValueError(f"confidence must be in (0, 1), got {confidence}")
+    return np.asarray(values, dtype=np.float64).reshape(-1)
+
+
 def summarize(values, confidence: float = 0.95) -> dict[str, float]:
     """Mean, sample std and a two-sided confidence interval of the mean (NumPy).
 
@@ -294,11 +303,7 @@ def summarize(values, confidence: float = 0.95) -> dict[str, float]:
       (Student-t, ``std`` with ddof=1). ``n == 1`` gives ``std = 0`` and a zero-width CI;
       ``n == 0`` gives NaNs.
     """
-    import numpy as np
-
-    if not 0.0 < confidence < 1.0:
-        raise ValueError(f"confidence must be in (0, 1), got {confidence}")
-    v = np.asarray(values, dtype=np.float64).reshape(-1)
+    v = _flat_samples(values, confidence)
     n = int(v.size)
     if n == 0:
         nan = float("nan")
@@ -326,9 +331,7 @@ def success_interval(success, confidence: float = 0.95) -> dict[str, float]:
     import numpy as np
     from scipy import stats
 
-    if not 0.0 < confidence < 1.0:
-        raise ValueError(f"confidence must be in (0, 1), got {confidence}")
-    v = np.asarray(success, dtype=np.float64).reshape(-1)
+    v = _flat_samples(success, confidence)
     n = int(v.size)
     if n == 0:
         nan = float("nan")
