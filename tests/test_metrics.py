@@ -17,6 +17,7 @@ from smoothvla_jax.metrics import (
     dimensionless_jerk,
     episode_length,
     finite_difference_jerk,
+    ln_dimensionless_jerk,
     log_dimensionless_jerk,
     mean_squared_jerk,
     path_length,
@@ -168,6 +169,10 @@ def test_dimensionless_jerk_invariances_and_min_jerk_value():
     assert dj_dt == pytest.approx(dj, rel=1e-4)
     assert dj_slow == pytest.approx(dj, rel=0.03)
     assert dj == pytest.approx(720.0, rel=0.03)  # analytic continuous value
+    # the log form (used by the reward) is the log of the same number, without overflow
+    ln_dj = float(ln_dimensionless_jerk(min_jerk(120, amp=0.3), DT))
+    assert ln_dj == pytest.approx(math.log(dj), abs=1e-4)
+    assert ln_dj == pytest.approx(math.log(720.0), abs=0.03)
 
 
 def test_ldlj_min_jerk_matches_analytic():

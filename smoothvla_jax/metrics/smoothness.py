@@ -162,7 +162,15 @@ def dimensionless_jerk(x: ArrayLike, dt: float | ArrayLike, mask: ArrayLike | No
     point-to-point movement, 0 for constant-velocity motion. Lower = smoother. Computed in log
     space (no overflow); an exactly jerk-free trajectory returns ~0.
     """
-    return jnp.exp(_log_dimensionless_jerk(x, dt, mask, use_amplitude=False))
+    return jnp.exp(ln_dimensionless_jerk(x, dt, mask))
+
+
+def ln_dimensionless_jerk(
+    x: ArrayLike, dt: float | ArrayLike, mask: ArrayLike | None = None
+) -> Array:
+    """``ln`` of :func:`dimensionless_jerk` (path-length form), computed without overflow.
+    ``[..., T, D] -> [...]``; ``ln 720 = 6.58`` for a minimum-jerk movement."""
+    return _log_dimensionless_jerk(x, dt, mask, use_amplitude=False)
 
 
 def log_dimensionless_jerk(

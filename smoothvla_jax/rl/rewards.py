@@ -164,7 +164,7 @@ def _signal_cost(x: Array, mask: Array, dt, cfg: RewardConfig, scale: float) -> 
         j = sm.mean_squared_jerk(x, dt, mask) / scale
         return jnp.clip(j, 0.0, 1.0) if cfg.clip else j
     if cfg.normalization == "dimensionless":
-        log_dj = sm._log_dimensionless_jerk(x, dt, mask, use_amplitude=False)
+        log_dj = sm.ln_dimensionless_jerk(x, dt, mask)
     else:  # "ldlj": -LDLJ is the log of the amplitude-normalised dimensionless jerk
         log_dj = -sm.log_dimensionless_jerk(x, dt, mask)
     return _log_squash(log_dj, cfg.temperature)
