@@ -205,3 +205,23 @@ def test_jit_and_vmap(norm):
     )
     assert two.shape == (2, G)
     np.testing.assert_allclose(two[1], eager, rtol=1e-5)
+
+
+def test_log_msj_normalisation_is_linear_in_log_msj_between_anchors():
+    """"log_msj": J_norm = clip((ln MSJ - lo) / (hi - lo), 0, 1), MSJ computed by hand."""
+    ee, act, mask = make_group()
+    jerk = np.diff(ee.astype(np.float64), n=3, axis=1) / DT**3
+    log_msj = np.log((jerk**2).sum(-1).mean(-1))                       # [G], by hand
+    lo, hi = float(log_msj[2]), float(log_msj[4])
+    cfg = RewardConfig(normalization="log_msj", log_msj_low=lo, log_msj_high=hi, lam=1.0)
+    want = np.clip((log_msj - lo) / (hi - lo), 0, 1)
+    got = np.asarray(jerk_cost(ee, act, mask, DT, cfg))
+    np.testing.assert_allclose(got, want, atol=2e-4)
+    assert got[2] == pytest.approx(0, abs=2e-4) and got[4] == pytest.approx(1, abs=2e-4)
+    assert 0 < got[3] < 1 and got[5] == 1.0 and got[0] == 0.0           # clipped outside
+    r = np.asarray(compute_reward(np.ones(G), ee, act, mask, DT, cfg))
+    np.testing.assert_allclose(r, 1 - got, atol=1e-6)  # lam = 1: the jerk term spans [0, 1]
+    with pytest.raises(ValueError, match="log_msj_high > log_msj_low"):
+        RewardConfig(normalization="log_msj")
+    with pytest.raises(ValueError, match="signal='ee'"):
+        RewardConfig(normalization="log_msj", log_msj_low=0, log_msj_high=1, signal="action")

@@ -23,6 +23,11 @@ Jerk normalisation (``J_norm``, 0 = perfectly smooth, larger = jerkier):
 * ``"msj_scale"``: ``J_norm = MSJ / jerk_scale`` (``action_jerk_scale`` for the action signal),
   clipped to [0, 1] when ``clip``; unbounded above otherwise. Depends on task speed/duration;
   use it when the tasks are similar and a physically meaningful scale is known.
+* ``"log_msj"``: ``J_norm = clip((ln MSJ - log_msj_low) / (log_msj_high - log_msj_low), 0, 1)``:
+  linear in log-MSJ between two calibrated anchors. The experiment
+  (:mod:`smoothvla_jax.experiment`) sets them to the 10th and 90th percentile of ``ln MSJ`` over
+  the SFT policy's successful rollouts, so the jerk term spans the whole reward range on the
+  policy's own jerk distribution (ee signal only: the anchors are in ln(m^2/s^6)).
 
 Signals: ``"ee"`` uses the executed end-effector path; ``"action"`` the third finite difference
 of the action sequence itself (arm dims 0..5 unless ``include_gripper``; a gripper toggle is a
@@ -50,7 +55,7 @@ MIN_JERK_DJ = 720.0  # dimensionless jerk of a minimum-jerk point-to-point movem
 _KINDS = ("binary", "smooth")
 _FORMS = ("multiplicative", "additive")
 _SIGNALS = ("ee", "action", "both")
-_NORMALIZATIONS = ("dimensionless", "msj_scale", "ldlj")
+_NORMALIZATIONS = ("dimensionless", "msj_scale", "ldlj", "log_msj")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,12 +69,14 @@ class RewardConfig:
       lam: weight of the smoothness term, >= 0 (<= 1 for multiplicative with clip, so the
         reward of a success stays in [1 - lam, 1]).
       signal: "ee", "action" or "both".
-      normalization: "dimensionless", "msj_scale" or "ldlj" (see module docstring).
+      normalization: "dimensionless", "msj_scale", "ldlj" or "log_msj" (module docstring).
       jerk_scale: MSJ scale of the ee signal for "msj_scale" (m^2/s^6).
       action_jerk_scale: MSJ scale of the action signal for "msj_scale" (1/s^6, action units).
       temperature: log-squash temperature for "dimensionless" / "ldlj".
       clip: clip ``J_norm`` to [0, 1] (only changes "msj_scale"; the others are in [0, 1)).
       include_gripper: include the gripper dim in the action signal.
+      log_msj_low, log_msj_high: "log_msj" anchors (ln of the ee MSJ in m^2/s^6) mapped to
+        ``J_norm`` 0 and 1 (calibrated: :func:`smoothvla_jax.experiment.calibrate_reward`).
     """
 
     kind: str = "smooth"
@@ -82,6 +89,8 @@ class RewardConfig:
     temperature: float = 10.0
     clip: bool = True
     include_gripper: bool = False
+    log_msj_low: float = 0.0
+    log_msj_high: float = 0.0
 
     def __post_init__(self) -> None:
         for name, allowed in (
@@ -95,7 +104,8 @@ class RewardConfig:
                 raise ValueError(
                     f"RewardConfig.{name}={value!r} is invalid; allowed values: {list(allowed)}"
                 )
-        for name in ("lam", "jerk_scale", "action_jerk_scale", "temperature"):
+        for name in ("lam", "jerk_scale", "action_jerk_scale", "temperature", "log_msj_low",
+                     "log_msj_high"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 msg = f"RewardConfig.{name} must be a real number, got {value!r}"
@@ -112,6 +122,15 @@ class RewardConfig:
         for name in ("jerk_scale", "action_jerk_scale", "temperature"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"RewardConfig.{name} must be > 0, got {getattr(self, name)}")
+        if self.normalization == "log_msj":
+            if self.log_msj_high <= self.log_msj_low:
+                raise ValueError(
+                    f"RewardConfig normalization='log_msj' needs log_msj_high > log_msj_low, got "
+                    f"[{self.log_msj_low}, {self.log_msj_high}]; calibrate them (the experiment's "
+                    f"calibrate stage) or set reward.log_msj_low/high")
+            if self.signal != "ee":
+                raise ValueError(f"RewardConfig normalization='log_msj' is calibrated on the ee "
+                                 f"path; use signal='ee', got {self.signal!r}")
         for name in ("clip", "include_gripper"):
             if not isinstance(getattr(self, name), bool):
                 msg = f"RewardConfig.{name} must be a bool, got {getattr(self, name)!r}"
@@ -135,7 +154,8 @@ class RewardConfig:
                 f"RewardConfig got unknown field(s) {unknown}; allowed fields: {sorted(names)}"
             )
         kwargs = dict(cfg)
-        for name in ("lam", "jerk_scale", "action_jerk_scale", "temperature"):
+        for name in ("lam", "jerk_scale", "action_jerk_scale", "temperature", "log_msj_low",
+                     "log_msj_high"):
             if (
                 name in kwargs
                 and isinstance(kwargs[name], int)
@@ -160,6 +180,10 @@ def _log_squash(log_dj: Array, temperature: float) -> Array:
 
 
 def _signal_cost(x: Array, mask: Array, dt, cfg: RewardConfig, scale: float) -> Array:
+    if cfg.normalization == "log_msj":
+        log_msj = jnp.log(jnp.maximum(sm.mean_squared_jerk(x, dt, mask), 1e-30))
+        width = cfg.log_msj_high - cfg.log_msj_low
+        return jnp.clip((log_msj - cfg.log_msj_low) / width, 0.0, 1.0)
     if cfg.normalization == "msj_scale":
         j = sm.mean_squared_jerk(x, dt, mask) / scale
         return jnp.clip(j, 0.0, 1.0) if cfg.clip else j
