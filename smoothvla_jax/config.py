@@ -22,6 +22,7 @@ from typing import Any
 from smoothvla_jax.rl.rewards import RewardConfig
 
 STAGES = ("collect", "sft", "grpo", "eval", "report")
+EXPERIMENT_STAGES = ("demos", "sft", "calibrate", "control", "grpo", "eval", "report")
 LIBERO_10 = ",".join(f"libero_10/{i}" for i in range(10))
 
 
@@ -164,6 +165,70 @@ class GRPOTrainConfig:
 
 
 @dataclasses.dataclass(frozen=True)
+class ExperimentConfig:
+    """The powered, paired experiment ``python -m smoothvla_jax.experiment``
+    (:mod:`smoothvla_jax.experiment`): SFT vs binary-reward GRPO vs SmoothVLA, run directory
+    ``config.workdir``; the GRPO arms use the ``grpo`` section, the SmoothVLA arm the ``reward``
+    section (``normalization="log_msj"`` gets the calibrated anchors), the evaluation the
+    ``eval`` section (every trained task, ``eval.num_init`` fixed states, greedy and at
+    ``grpo.temperature``)."""
+
+    stages: str = ",".join(EXPERIMENT_STAGES)  # subset, run in pipeline order; finished
+                                     # stages are skipped on a rerun (stages.json)
+    sft_checkpoint: str = ""         # existing SFT run dir: skips demos + sft and starts there
+    sft_step: int = -1               # its checkpoint step (-1 = latest)
+    num_pairs: int = 6               # paired seeds (binary, SmoothVLA); >= 2 for any interval
+    first_seed: int = 0              # seeds first_seed .. first_seed + num_pairs - 1
+    calib_rounds: int = 4            # calibration: rounds of grpo.prompts_per_iteration x
+                                     # group_size SFT rollouts per task at grpo.temperature,
+                                     # training layouts
+    calib_low_pct: float = 10.0      # ln MSJ percentile of successes -> J_norm = 0
+    calib_high_pct: float = 90.0     # ln MSJ percentile of successes -> J_norm = 1
+    min_calib_successes: int = 5     # fewer successful calibration rollouts: stop (start too weak)
+    calib_on: str = "success"        # "success" (the protocol) | "all" (every rollout: only for
+                                     # plumbing checks whose policy never succeeds)
+    control_iterations: int = 0      # positive-control GRPO iterations (0 = grpo.num_iterations)
+    control_min_drop: float = 0.14   # required fall of the training MSJ of successes
+    control_window: int = 3          # iterations averaged at the start and at the end
+    stop_on_control_failure: bool = True  # False: report the failure and go on (smoke runs)
+    target_effect: float = 0.138     # MSJ reduction the power analysis is for (the paper's)
+    target_power: float = 0.8
+    alpha: float = 0.05              # two-sided level (non-inferiority: one-sided)
+    ni_margin: float = 0.05          # success non-inferiority margin (5 points)
+
+    def __post_init__(self) -> None:
+        self.stage_list()
+        _choice("experiment.calib_on", self.calib_on, ("success", "all"))
+        if self.num_pairs < 1:
+            raise ConfigError(f"config.experiment.num_pairs must be >= 1, got {self.num_pairs}")
+        if not 0.0 <= self.calib_low_pct < self.calib_high_pct <= 100.0:
+            raise ConfigError(f"config.experiment.calib_low_pct/calib_high_pct must satisfy "
+                              f"0 <= low < high <= 100, got {self.calib_low_pct}, "
+                              f"{self.calib_high_pct}")
+        for name in ("target_effect", "target_power", "alpha", "ni_margin", "control_min_drop"):
+            if not 0.0 < getattr(self, name) < 1.0:
+                raise ConfigError(f"config.experiment.{name} must be in (0, 1), got "
+                                  f"{getattr(self, name)}")
+        if self.calib_rounds < 1 or self.control_window < 1:
+            raise ConfigError(f"config.experiment.calib_rounds and control_window must be >= 1, "
+                              f"got {self.calib_rounds}, {self.control_window}")
+
+    def stage_list(self) -> tuple[str, ...]:
+        """``stages`` as a tuple in pipeline order (``"all"`` = every stage)."""
+        names = [s.strip() for s in self.stages.split(",") if s.strip()]
+        if names == ["all"]:
+            return EXPERIMENT_STAGES
+        bad = [s for s in names if s not in EXPERIMENT_STAGES]
+        if bad or not names:
+            raise ConfigError(f"config.experiment.stages={self.stages!r}: unknown stage(s) {bad}; "
+                              f"use a comma-separated subset of {','.join(EXPERIMENT_STAGES)}")
+        return tuple(s for s in EXPERIMENT_STAGES if s in names)
+
+    def seeds(self) -> tuple[int, ...]:
+        return tuple(range(self.first_seed, self.first_seed + self.num_pairs))
+
+
+@dataclasses.dataclass(frozen=True)
 class ParallelConfig:
     """Devices (:mod:`smoothvla_jax.parallel`): the P * G GRPO episodes over a 1-D mesh."""
 
@@ -206,6 +271,7 @@ class Config:
     reward: RewardConfig = RewardConfig()
     parallel: ParallelConfig = ParallelConfig()
     logging: LoggingConfig = LoggingConfig()
+    experiment: ExperimentConfig = ExperimentConfig()
 
     def __post_init__(self) -> None:
         _choice("hardware", self.hardware, ("accelerator", "cpu"))

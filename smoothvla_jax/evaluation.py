@@ -286,3 +286,41 @@ def evaluate_policy(checkpoint: str, config: Config | Any = None,
         json.dump(jsonable(results), f)
     results["out_path"] = out_path
     return results
+
+
+def evaluate_or_reuse(run_dir: str, config: Config, out_dir: str | None = None,
+                      tasks: Sequence[str] | None = None, temperature: float | None = None,
+                      seed: int | None = None, videos: bool = True) -> dict[str, Any]:
+    """Evaluates the latest checkpoint of ``run_dir`` into ``<out_dir>/eval.json`` (default
+    :func:`default_out_dir`) unless that file exists for the same step and protocol (tasks,
+    ``num_init``, temperature, seed), which is then reused. ``tasks`` / ``temperature`` /
+    ``seed`` default to :func:`smoothvla_jax.builders.eval_task_keys`, ``eval.temperature``
+    and ``config.seed``. Returns ``{"path", "overall", "reused", "step"}``."""
+    from smoothvla_jax import builders, checkpoints
+
+    ckpt_dir = checkpoints.resolve_dir(run_dir)
+    ck = checkpoints.Checkpointer(ckpt_dir, read_only=True)
+    step = ck.latest_step()
+    ck.close()
+    if step is None:
+        raise checkpoints.CheckpointNotFoundError(
+            f"no checkpoint in {run_dir} to evaluate; train it first")
+    keys = list(tasks) if tasks is not None else builders.eval_task_keys(config)
+    temperature = float(config.eval.temperature if temperature is None else temperature)
+    seed = int(config.seed if seed is None else seed)
+    out_dir = out_dir or default_out_dir(ckpt_dir, step)
+    path = os.path.join(out_dir, "eval.json")
+    if os.path.isfile(path):
+        with open(path, encoding="utf-8") as f:
+            old = json.load(f)
+        same = (old.get("step") == step and old.get("num_init") == config.eval.num_init
+                and old.get("seed") == seed and old.get("temperature") == temperature
+                and set(old.get("tasks", {})) - {"overall"} == set(keys))
+        if same:
+            print(f"eval: reusing {path}")
+            return {"path": path, "overall": old["tasks"]["overall"], "reused": True,
+                    "step": step}
+    res = evaluate_policy(run_dir, config, tasks=keys, temperature=temperature, seed=seed,
+                          out_dir=out_dir, step=step, videos=videos)
+    return {"path": res["out_path"], "overall": res["tasks"]["overall"], "reused": False,
+            "step": step}

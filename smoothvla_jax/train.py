@@ -138,25 +138,10 @@ def _has_checkpoint(run_dir: str) -> int | None:
 
 def _eval_stage(run_dir: str, config: Config) -> dict[str, Any]:
     """Evaluates the latest checkpoint of ``run_dir`` unless its eval.json (same step and
-    protocol) exists; returns ``{"path", "overall", "reused"}``."""
-    from smoothvla_jax import builders, checkpoints
-    from smoothvla_jax.evaluation import default_out_dir, evaluate_policy
+    protocol) exists (:func:`smoothvla_jax.evaluation.evaluate_or_reuse`)."""
+    from smoothvla_jax.evaluation import evaluate_or_reuse
 
-    step = _has_checkpoint(run_dir)
-    out_dir = default_out_dir(checkpoints.resolve_dir(run_dir), step)
-    path = os.path.join(out_dir, "eval.json")
-    tasks = set(builders.eval_task_keys(config))
-    if os.path.isfile(path):
-        with open(path, encoding="utf-8") as f:
-            old = json.load(f)
-        same = (old.get("num_init") == config.eval.num_init and old.get("seed") == config.seed
-                and old.get("temperature") == config.eval.temperature
-                and set(old.get("tasks", {})) - {"overall"} == tasks)
-        if same:
-            print(f"eval: reusing {path}")
-            return {"path": path, "overall": old["tasks"]["overall"], "reused": True}
-    res = evaluate_policy(run_dir, config, seed=config.seed, out_dir=out_dir)
-    return {"path": res["out_path"], "overall": res["tasks"]["overall"], "reused": False}
+    return evaluate_or_reuse(run_dir, config)
 
 
 def train(config: Config | Any, config_path: str | None = None,
@@ -181,7 +166,7 @@ def train(config: Config | Any, config_path: str | None = None,
         print(f"[{i}/{len(stages)}] {stage}", flush=True)
         t0 = time.perf_counter()
         if stage == "collect":
-            out["stages"]["collect"] = _collect_if_missing(config)
+            out["stages"]["collect"] = collect_if_missing(config)
             out["outputs"]["dataset"] = os.path.abspath(config.data.root)
         elif stage == "sft":
             from smoothvla_jax.sft import train_sft
@@ -231,7 +216,7 @@ def train(config: Config | Any, config_path: str | None = None,
     return out
 
 
-def _collect_if_missing(config: Config) -> dict[str, Any]:
+def collect_if_missing(config: Config) -> dict[str, Any]:
     from smoothvla_jax import builders, data
 
     keys = builders.task_keys(config.data.tasks, config.data.suite)

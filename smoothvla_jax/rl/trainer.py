@@ -269,7 +269,9 @@ def make_grpo_iteration(
     Metrics (scalars; rollout ones are means over all drawn episodes): ``reward_mean``,
     ``reward_std``, ``success_rate``, ``episode_length``, ``entropy`` (of the sampled
     action-token distributions, valid chunks), jerk metrics (``msj_ee``, ``dimensionless_jerk_ee``,
-    ``ldlj_ee``, ``msj_action``, ``chunk_discontinuity``, ``jerk_cost``), ``valid_chunk_frac``,
+    ``ldlj_ee``, ``msj_action``, ``chunk_discontinuity``, ``jerk_cost``), ``n_success`` and
+    ``log_msj_ee_success`` (mean ln MSJ of the successful episodes, 0 when none),
+    ``valid_chunk_frac``,
     ``rounds``, ``groups_drawn``, ``groups_kept`` (informative groups seen), ``groups_used``
     (in the update batch), ``updated``; when updated also ``loss``, ``pg_loss``, ``clip_frac``,
     ``approx_kl``, ``ratio_mean``, ``ratio_first`` (first minibatch, 1 up to float error),
@@ -347,6 +349,11 @@ def make_grpo_iteration(
         cm = traj.chunk_mask.astype(jnp.float32)
         ent = (traj.entropy * cm).sum(-1) / jnp.maximum(cm.sum(-1), 1.0)              # [R, G]
         metrics = {k: jnp.mean(v) for k, v in ep.items() if k != "success"}
+        n_succ = jnp.sum(ep["success"])
+        log_msj = jnp.log(jnp.maximum(ep["msj_ee"], 1e-30))
+        metrics.update(  # jerk of successful episodes only (0 when none: weigh by n_success)
+            n_success=n_succ,
+            log_msj_ee_success=jnp.sum(log_msj * ep["success"]) / jnp.maximum(n_succ, 1.0))
         metrics.update(
             reward_mean=jnp.mean(rewards), reward_std=jnp.mean(jnp.std(rewards, axis=-1)),
             success_rate=jnp.mean(ep["success"]),
