@@ -258,3 +258,33 @@ def test_run_grpo_saves_resumes_and_evaluates(tmp_path):
     assert pol.step == 2 and pol.meta["stage"] == "grpo" and pol.meta["init_step"] == 7
     ev = json.loads(pathlib.Path(s2["eval"]).read_text())
     assert len(ev["episodes"][TASK]["msj_ee"]) == 2 and len(ev["episodes"][TASK]["ee_paths"]) == 2
+
+
+def test_paired_arms_share_first_iteration_episodes(setup):
+    """The experiment's pairing (smoothvla_jax.experiment.arm_config): seed s of the binary and
+    of the SmoothVLA arm start from the same parameters with the same key, so their first
+    iteration draws the same prompts and the same episodes; only the rewards differ. Here: the
+    fixture's (SmoothVLA-style) collect program and a binary-reward one, same params and key."""
+    env, vcfg, at, text, mask, gcfg, _, opt, c, p = setup["args"]
+    binary = trainer.make_grpo_iteration(env, vcfg, at, text, mask, gcfg,
+                                         RewardConfig(kind="binary"), opt, c, p,
+                                         ds_criterion="reward", return_episodes=True)
+    smooth = setup["iteration"]
+    seed = 3  # run_grpo: state.rng = PRNGKey(seed); iteration 0 uses fold_in(rng, 0)
+    key = jax.random.fold_in(jax.random.PRNGKey(seed), 0)
+    k_roll = jax.random.split(key)[0]  # GRPOIteration.__call__: round r uses fold_in(k_roll, r)
+    params = jax.tree.map(jnp.asarray, setup["params0"])
+    eps = []
+    for it in (binary, smooth):
+        _, _, m = it.collect(params, jax.random.fold_in(k_roll, 0), it.init_buffer(),
+                             jnp.zeros((), jnp.int32))
+        eps.append(jax.device_get(m["episodes"]))
+    b, s = eps
+    for k in ("prompts", "actions", "ee_pos", "step_mask", "success", "length"):
+        np.testing.assert_array_equal(b[k], s[k], err_msg=k)
+    assert not np.allclose(b["rewards"], s["rewards"])  # binary 0 vs additive jerk bonus
+    # a different seed draws different episodes (the equality above is not vacuous)
+    other = jax.random.split(jax.random.fold_in(jax.random.PRNGKey(seed + 1), 0))[0]
+    _, _, m = smooth.collect(params, jax.random.fold_in(other, 0), smooth.init_buffer(),
+                             jnp.zeros((), jnp.int32))
+    assert not np.array_equal(jax.device_get(m["episodes"])["actions"], s["actions"])
