@@ -553,7 +553,7 @@ def run_experiment(config: Config | Any, config_path: str | None = None) -> dict
     calib_path = os.path.join(workdir, "calibration.json")
     outputs: dict[str, str] = {"run": workdir, "sft": sft_dir(config)}
     bar = tqdm(total=round(sum(cost.values())), desc="experiment", unit="s-est", position=0,
-               bar_format="{l_bar}{bar}| {percentage:3.0f}% [{elapsed}<{remaining}] {desc}")
+               bar_format="{desc}: {percentage:3.0f}%|{bar}| [{elapsed}<{remaining}]")
 
     def job(name: str, fn, *args, **kw):
         """Runs one unit unless stages.json says it finished; advances the overall bar."""
@@ -595,8 +595,9 @@ def run_experiment(config: Config | Any, config_path: str | None = None) -> dict
             c = calibrate(config)
             with open(calib_path, "w", encoding="utf-8") as f:
                 json.dump(c, f, indent=1)
-            tqdm.write(f"[experiment] calibration: ln MSJ of {c['n_success']} successful SFT "
-                       f"rollouts (success {100 * c['success_rate']:.0f}%): "
+            used = "successful" if c.get("calib_on", "success") == "success" else "(all, calib_on='all')"
+            tqdm.write(f"[experiment] calibration: ln MSJ of {c['n_success']} {used} SFT "
+                       f"rollouts of {c['n_episodes']} (success {100 * c['success_rate']:.0f}%): "
                        f"p{c['low_pct']:.0f} = {c['log_msj_low']:.3f}, "
                        f"p{c['high_pct']:.0f} = {c['log_msj_high']:.3f} -> {calib_path}")
             return c

@@ -260,31 +260,35 @@ def test_run_grpo_saves_resumes_and_evaluates(tmp_path):
     assert len(ev["episodes"][TASK]["msj_ee"]) == 2 and len(ev["episodes"][TASK]["ee_paths"]) == 2
 
 
+@pytest.mark.slow  # compiles a second collect program (~1-4 min on 2 cores)
 def test_paired_arms_share_first_iteration_episodes(setup):
     """The experiment's pairing (smoothvla_jax.experiment.arm_config): seed s of the binary and
     of the SmoothVLA arm start from the same parameters with the same key, so their first
-    iteration draws the same prompts and the same episodes; only the rewards differ. Here: the
-    fixture's (SmoothVLA-style) collect program and a binary-reward one, same params and key."""
+    iteration draws the same prompts and samples the same actions; only the rewards differ.
+    Here: the fixture's first iteration (SmoothVLA-style reward, key PRNGKey(10), the initial
+    parameters) and a binary-reward collect program with the same parameters and round key.
+    The two programs are compiled separately, so the simulated EE positions agree to float
+    rounding (XLA may fuse the physics differently), the sampled tokens exactly."""
     env, vcfg, at, text, mask, gcfg, _, opt, c, p = setup["args"]
     binary = trainer.make_grpo_iteration(env, vcfg, at, text, mask, gcfg,
                                          RewardConfig(kind="binary"), opt, c, p,
                                          ds_criterion="reward", return_episodes=True)
-    smooth = setup["iteration"]
-    seed = 3  # run_grpo: state.rng = PRNGKey(seed); iteration 0 uses fold_in(rng, 0)
-    key = jax.random.fold_in(jax.random.PRNGKey(seed), 0)
-    k_roll = jax.random.split(key)[0]  # GRPOIteration.__call__: round r uses fold_in(k_roll, r)
+    s = setup["metrics"][0]["episodes"]
+    # GRPOIteration.__call__: k_roll = split(key)[0]; round r uses fold_in(k_roll, r)
+    k_roll = jax.random.split(jax.random.PRNGKey(10))[0]
     params = jax.tree.map(jnp.asarray, setup["params0"])
-    eps = []
-    for it in (binary, smooth):
-        _, _, m = it.collect(params, jax.random.fold_in(k_roll, 0), it.init_buffer(),
-                             jnp.zeros((), jnp.int32))
-        eps.append(jax.device_get(m["episodes"]))
-    b, s = eps
-    for k in ("prompts", "actions", "ee_pos", "step_mask", "success", "length"):
+
+    def first_round(key):
+        _, _, m = binary.collect(params, jax.random.fold_in(key, 0), binary.init_buffer(),
+                                 jnp.zeros((), jnp.int32))
+        return jax.device_get(m["episodes"])
+
+    b = first_round(k_roll)
+    for k in ("prompts", "actions", "step_mask", "success", "length"):
         np.testing.assert_array_equal(b[k], s[k], err_msg=k)
-    assert not np.allclose(b["rewards"], s["rewards"])  # binary 0 vs additive jerk bonus
-    # a different seed draws different episodes (the equality above is not vacuous)
-    other = jax.random.split(jax.random.fold_in(jax.random.PRNGKey(seed + 1), 0))[0]
-    _, _, m = smooth.collect(params, jax.random.fold_in(other, 0), smooth.init_buffer(),
-                             jnp.zeros((), jnp.int32))
-    assert not np.array_equal(jax.device_get(m["episodes"])["actions"], s["actions"])
+    np.testing.assert_allclose(b["ee_pos"], s["ee_pos"], atol=1e-5)
+    np.testing.assert_array_equal(b["rewards"], 0.0)  # binary: no success in 5 steps
+    assert np.all(s["rewards"] > 0)                   # additive jerk bonus
+    # another key samples other actions (the equality above is not vacuous)
+    other = first_round(jax.random.split(jax.random.PRNGKey(11))[0])
+    assert not np.array_equal(other["actions"], s["actions"])
