@@ -31,7 +31,6 @@ then runs. The last thing printed is a summary table and where the outputs are.
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import os
 import time
