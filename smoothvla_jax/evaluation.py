@@ -290,8 +290,10 @@ def evaluate_policy(checkpoint: str, config: Config | Any = None,
 
 def evaluate_or_reuse(run_dir: str, config: Config, out_dir: str | None = None,
                       tasks: Sequence[str] | None = None, temperature: float | None = None,
-                      seed: int | None = None, videos: bool = True) -> dict[str, Any]:
-    """Evaluates the latest checkpoint of ``run_dir`` into ``<out_dir>/eval.json`` (default
+                      seed: int | None = None, videos: bool = True,
+                      step: int | None = None) -> dict[str, Any]:
+    """Evaluates checkpoint ``step`` (default: the latest) of ``run_dir`` into
+    ``<out_dir>/eval.json`` (default
     :func:`default_out_dir`) unless that file exists for the same step and protocol (tasks,
     ``num_init``, temperature, seed), which is then reused. ``tasks`` / ``temperature`` /
     ``seed`` default to :func:`smoothvla_jax.builders.eval_task_keys`, ``eval.temperature``
@@ -299,9 +301,10 @@ def evaluate_or_reuse(run_dir: str, config: Config, out_dir: str | None = None,
     from smoothvla_jax import builders, checkpoints
 
     ckpt_dir = checkpoints.resolve_dir(run_dir)
-    ck = checkpoints.Checkpointer(ckpt_dir, read_only=True)
-    step = ck.latest_step()
-    ck.close()
+    if step is None:
+        ck = checkpoints.Checkpointer(ckpt_dir, read_only=True)
+        step = ck.latest_step()
+        ck.close()
     if step is None:
         raise checkpoints.CheckpointNotFoundError(
             f"no checkpoint in {run_dir} to evaluate; train it first")

@@ -534,21 +534,24 @@ def run_experiment(config: Config | Any, config_path: str | None = None) -> dict
 
     from smoothvla_jax.train import _persistent_compilation_cache, collect_if_missing
 
-    from smoothvla_jax.train import hardware_notice
+    import jax
+
+    from smoothvla_jax.train import _human
 
     config = as_config(config)
     e = config.experiment
     workdir = os.path.abspath(config.workdir)
-    notice = hardware_notice(config, config_path)
-    if notice:
-        print(notice.replace("stages collect,sft,grpo,eval,report", "the pipeline stages"),
-              flush=True)
+    jobs = _jobs(config)
+    if config.hardware == "accelerator" and jax.default_backend() == "cpu":
+        print(f"note: {config_path or 'this config'} is sized for a GPU/TPU but JAX only sees a "
+              f"CPU: its stages would take roughly {_human(sum(c for _, c in jobs))} here "
+              f"(extrapolated from measured CPU speeds; the progress bar shows the real ETA). "
+              f"For a CPU run use configs/smoothvla_cpu.py. Continuing.", flush=True)
     os.makedirs(workdir, exist_ok=True)
     _check_resume(config, workdir)
     _persistent_compilation_cache(config)
     stages = e.stage_list()
     st = Stages(workdir)
-    jobs = _jobs(config)
     cost = dict(jobs)
     calib_path = os.path.join(workdir, "calibration.json")
     outputs: dict[str, str] = {"run": workdir, "sft": sft_dir(config)}
@@ -655,8 +658,9 @@ def run_experiment(config: Config | Any, config_path: str | None = None) -> dict
             seed = e.first_seed if name == "sft" else int(name.rsplit("_s", 1)[1])
             for mode, temp in temps.items():
                 out_dir = os.path.join(workdir, "eval", name, mode)
+                step = e.sft_step if name == "sft" and e.sft_step >= 0 else None
                 job(f"eval/{name}/{mode}", evaluate_or_reuse, d, config, out_dir, tasks, temp,
-                    seed, False)
+                    seed, False, step)
     if "report" in stages:
         def _report():
             return build_experiment_report(config, workdir, policies, calibration, control)

@@ -179,7 +179,7 @@ class _Fakes:
                                     "grpo/n_success": 4.0}) + "\n")
         return {"step": config.grpo.num_iterations}
 
-    def _eval(self, run_dir, config, out_dir, tasks, temperature, seed, videos):
+    def _eval(self, run_dir, config, out_dir, tasks, temperature, seed, videos, step):
         name = os.path.basename(run_dir)
         self.calls.append(f"eval:{name}:{temperature}")
         rng = np.random.default_rng(abs(hash((name, temperature))) % 2**32)
