@@ -312,16 +312,28 @@ def paired_analysis(binary: Mapping[int, Mapping[str, Any]],
                          "both_smooth": mb, "n_both": int(sum(v.sum() for v in both.values()))})
     col = lambda arm, k: np.array([p[arm][k] for p in per_seed])  # noqa: E731
     out: dict[str, Any] = {"seeds": seeds, "n_pairs": len(seeds), "per_seed": per_seed}
-    out["primary_log_msj"] = _safe(stats.log_ratio_effect, col("smooth", "log_msj"),
-                                   col("binary", "log_msj"), 1 - e.alpha)
-    out["log_dj"] = _safe(stats.log_ratio_effect, col("smooth", "log_dj"),
-                          col("binary", "log_dj"), 1 - e.alpha)
-    out["sparc"] = _safe(stats.paired_t, col("smooth", "sparc"), col("binary", "sparc"),
-                         1 - e.alpha)
-    out["duration"] = _safe(stats.paired_t, col("smooth", "duration"), col("binary", "duration"),
-                            1 - e.alpha)
-    out["both_success_log_msj"] = _safe(stats.log_ratio_effect, col("both_smooth", "log_msj"),
-                                        col("both_binary", "log_msj"), 1 - e.alpha)
+    no_succ = [p["seed"] for p in per_seed
+               if min(p["binary"]["n_success"], p["smooth"]["n_success"]) == 0]
+    no_both = [p["seed"] for p in per_seed if p["n_both"] == 0]
+
+    def over_successes(fn, a, b, missing, what):
+        if missing:  # the endpoint is a mean over successes: undefined without any
+            return {"error": f"seed(s) {missing}: {what}, so this endpoint (a mean over "
+                             f"successful episodes) is undefined for them"}
+        return _safe(fn, a, b, 1 - e.alpha)
+
+    arm_fail = "an arm has no successful evaluation episode"
+    out["primary_log_msj"] = over_successes(stats.log_ratio_effect, col("smooth", "log_msj"),
+                                            col("binary", "log_msj"), no_succ, arm_fail)
+    out["log_dj"] = over_successes(stats.log_ratio_effect, col("smooth", "log_dj"),
+                                   col("binary", "log_dj"), no_succ, arm_fail)
+    out["sparc"] = over_successes(stats.paired_t, col("smooth", "sparc"), col("binary", "sparc"),
+                                  no_succ, arm_fail)
+    out["duration"] = over_successes(stats.paired_t, col("smooth", "duration"),
+                                     col("binary", "duration"), no_succ, arm_fail)
+    out["both_success_log_msj"] = over_successes(
+        stats.log_ratio_effect, col("both_smooth", "log_msj"), col("both_binary", "log_msj"),
+        no_both, "no state is solved by both arms")
     new, ref = [], []
     for s in seeds:
         eb, em = _episodes(binary[s]), _episodes(smooth[s])
@@ -679,8 +691,11 @@ def _protocol_lines(config: Config, calibration: Mapping[str, Any] | None,
              f"{g.prompts_per_iteration} x {g.group_size} episodes at temperature "
              f"{g.temperature}; evaluation on {config.eval.num_init} fixed states per task.", ""]
     if calibration:
-        lines += [f"Reward calibration: ln MSJ of {calibration['n_success']} successful SFT "
-                  f"rollouts (of {calibration['n_episodes']}): p{calibration['low_pct']:.0f} = "
+        used = ("successful" if calibration.get("calib_on", "success") == "success"
+                else "(all: calib_on='all', not the protocol)")
+        lines += [f"Reward calibration: ln MSJ of {calibration['n_success']} {used} SFT "
+                  f"rollouts (of {calibration['n_episodes']}, success "
+                  f"{100 * calibration['success_rate']:.0f}%): p{calibration['low_pct']:.0f} = "
                   f"{calibration['log_msj_low']:.3f}, p{calibration['high_pct']:.0f} = "
                   f"{calibration['log_msj_high']:.3f} (MSJ {calibration['msj_low']:.3g} .. "
                   f"{calibration['msj_high']:.3g} m²/s⁶) = J_norm 0 .. 1.", ""]
@@ -688,7 +703,8 @@ def _protocol_lines(config: Config, calibration: Mapping[str, Any] | None,
         lines += [f"Positive control (jerk-only reward on successes): training MSJ of successes "
                   f"changed by {_pct(-control['drop'])} (required <= "
                   f"-{100 * control['required']:.0f}%): "
-                  f"**{'passed' if control['passed'] else 'FAILED'}**.", ""]
+                  f"**{'passed' if control['passed'] else 'FAILED'}**"
+                  + (f" ({control['reason']})" if control.get("reason") else "") + ".", ""]
     return lines
 
 

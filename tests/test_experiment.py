@@ -135,6 +135,12 @@ def test_paired_analysis_matches_hand_computed_statistics(tmp_path):
     one = ex.paired_analysis({0: binary[0]}, {0: smooth[0]}, None, c)
     assert "at least 2 pairs" in one["primary_log_msj"]["error"]
     assert "error" in one["power"]
+    # a seed whose arm never succeeds: the endpoints over successes say so, by seed
+    zero = {**smooth, 2: _eval_json(np.zeros(10, bool), np.ones(10) * 9, 2)}
+    z = ex.paired_analysis(binary, zero, None, c)
+    assert "seed(s) [2]: an arm has no successful" in z["primary_log_msj"]["error"]
+    assert "seed(s) [2]: no state is solved by both" in z["both_success_log_msj"]["error"]
+    assert "error" not in z["success_noninferiority"]
 
 
 class _Fakes:
