@@ -2,7 +2,8 @@
 
 ``configs/cpu.py`` (tiny VLA, 64 px, LIBERO-10 tasks 2 and 9, 180-step episodes, 50 noisy demos
 per task from training layouts, 6,000 SFT steps) + the GRPO sections. Its SFT run (``runs/cpu``)
-is the GRPO starting point; ``scripts/run_experiment.sh`` runs every stage; by hand::
+is the GRPO starting point (the powered, paired version of this experiment is
+``python -m smoothvla_jax.experiment --config=configs/smoothvla_cpu.py``); by hand::
 
     python -m smoothvla_jax.train --config=configs/cpu.py --config.stages=collect,sft
     python -m smoothvla_jax.train --config=configs/grpo_cpu.py --config.reward.kind=binary \\

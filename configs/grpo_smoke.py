@@ -2,8 +2,8 @@
 
     python -m smoothvla_jax.train --config=configs/grpo_smoke.py [--config.reward.kind=binary]
 
-``SMOKE=1 bash scripts/run_experiment.sh`` runs the SFT vs binary vs SmoothVLA experiment with
-this file (100 SFT steps there).
+The smoke version of the paired experiment is
+``python -m smoothvla_jax.experiment --config=configs/smoothvla_smoke.py``.
 """
 
 from __future__ import annotations
@@ -16,6 +16,6 @@ from configs import grpo_libero10, smoke
 def get_config() -> ml_collections.ConfigDict:
     c = smoke.get_config()
     c.name = "grpo_smoke"
-    c.sft.num_steps = 100           # the SFT stage of `SMOKE=1 scripts/run_experiment.sh`
+    c.sft.num_steps = 100           # a short SFT start for this GRPO smoke run
     c.sft.save_every = 100
     return grpo_libero10.grpo_only(c, "runs/smoke_grpo")
