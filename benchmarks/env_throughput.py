@@ -7,8 +7,10 @@ Reports control steps/s (20 Hz LIBERO steps) and physics steps/s for
 ``jit(vmap(scan(env.step)))`` at each batch size, with and without agentview+wrist pixels
 (64x64), for each env variant ``controller/contacts/substeps`` (``ik/fast/10`` is the first
 port's IK controller with finger-pad-only contacts; ``osc/full/10`` the default), each row's
-ratio to the first variant, and C MuJoCo's ``mj_step`` on the default MJCF (one thread,
-zero torques). Compile time is reported separately and excluded from the rates. Prints a
+ratio to the first variant; all pixel settings and variants of a batch size are timed
+interleaved (round-robin, best round) in one run, so their ratios share the load; the load
+average is printed before and after timing. Also C MuJoCo's ``mj_step`` on the default MJCF
+(one thread, zero torques). Compile time is reported separately and excluded from the rates. Prints a
 Markdown table.
 """
 from __future__ import annotations
@@ -85,6 +87,12 @@ def bench_c_mujoco(task: str, physics_steps: int = 20000) -> float:
     return physics_steps / (time.perf_counter() - t0)
 
 
+def _load() -> str:
+    """The machine's 1/5/15-minute load averages (shared machines: report them with rates)."""
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--task", default="libero_10/0")
@@ -101,20 +109,26 @@ def main() -> None:
     c_rate = bench_c_mujoco(args.task)
     variants = args.variants.split(",")
     rows = []
-    for pixels in [p == "yes" for p in args.pixels.split(",")]:
-        for b in [int(x) for x in args.batch.split(",")]:
-            runs = {v: compile_mjx(args.task, b, args.steps, pixels, v) for v in variants}
-            best = {v: float("inf") for v in variants}
-            for _ in range(args.rounds):
-                for v in variants:
-                    best[v] = min(best[v], runs[v][0]())
-            for v in variants:
-                rate, comp, sub = b * args.steps / best[v], runs[v][1], int(v.split("/")[2])
-                rows.append((pixels, b, v, rate, sub, comp))
-                print(f"pixels={pixels} B={b} {v}: {rate:.1f} control steps/s "
-                      f"({rate * sub:.0f} physics steps/s), compile {comp:.0f}s", flush=True)
-    print("\n| pixels | B | variant | control steps/s | vs first variant | physics steps/s | "
-          "compile s |")
+    pix = [p == "yes" for p in args.pixels.split(",")]
+    for b in [int(x) for x in args.batch.split(",")]:
+        # every (pixels, variant) of this batch size is compiled first, then timed interleaved
+        combos = [(p, v) for p in pix for v in variants]
+        runs = {c: compile_mjx(args.task, b, args.steps, c[0], c[1]) for c in combos}
+        print(f"load before timing B={b}: {_load()}", flush=True)
+        best = {c: float("inf") for c in combos}
+        for _ in range(args.rounds):
+            for c in combos:
+                best[c] = min(best[c], runs[c][0]())
+        print(f"load after timing B={b}: {_load()}", flush=True)
+        for pixels, v in combos:
+            rate, comp = b * args.steps / best[(pixels, v)], runs[(pixels, v)][1]
+            sub = int(v.split("/")[2])
+            rows.append((pixels, b, v, rate, sub, comp))
+            print(f"pixels={pixels} B={b} {v}: {rate:.1f} control steps/s "
+                  f"({rate * sub:.0f} physics steps/s), compile {comp:.0f}s", flush=True)
+    rows.sort(key=lambda r: (r[1], r[0]))
+    print("\n| pixels | B | variant | control steps/s | vs first variant, same pixels | "
+          "physics steps/s | compile s |")
     print("|---|---|---|---|---|---|---|")
     for pixels, b, v, rate, sub, comp in rows:
         first = next(r for r in rows if r[0] == pixels and r[1] == b)[3]

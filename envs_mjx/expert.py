@@ -29,6 +29,22 @@ from envs_mjx.env import LiberoEnv, State
 
 _DOWN = ctrl_lib.TCP_DOWN  # TCP frame of LIBERO's initial (yaw 0) grasp orientation
 
+# Speed caps on the translation action's norm. IK: 0.5 = 2.5 cm per 50 ms step (the IK
+# controller reaches its goal within a step). OSC: a held action a moves the hand ~1.25*a cm
+# per step after a ~3-step ramp (docs/controller.md), so 2.0 gives a stage's ``speed`` the same
+# metres per step as under IK wherever the action limit (|a_i| <= 1, ~1.25 cm/step per axis)
+# allows; faster stages saturate at that limit.
+IK_MAX_SPEED = 0.5
+OSC_MAX_SPEED = 2.0
+# OSC only covers ~25% of the commanded displacement per step (the hand lags its goal), so a
+# stage's proportional gain is scaled up: with gain*scale = 1 the goal is the target itself
+# and the task-space PD (critically damped) converges without overshoot; up to ~2 it rings
+# a little (damping ratio 1/sqrt(scale)) but settles sooner.
+OSC_GAIN_SCALE = 1.5
+# Likewise for rotation: a held rotation action turns the hand only ~13% of its commanded
+# angle per step (dyaw = 1: ~3.7 of 28.6 deg), so the yaw error is amplified.
+OSC_ROT_GAIN = 2.0
+
 
 @struct.dataclass
 class ExpertState:
@@ -75,17 +91,29 @@ class ScriptedExpert:
     Args:
       env: the environment (its task supplies the plan).
       action_noise: std of Gaussian noise added to the action (imperfect demonstrations).
-      max_speed: cap on the translation action's norm; None = 0.5 with the IK controller
-        (2.5 cm per 50 ms step) and 1.0 with OSC (a full action moves the hand ~1.25 cm per
-        step after a ~3-step ramp, about 0.25 m/s).
+      max_speed: cap on the translation action's norm (times the stage's ``speed``); None =
+        the controller's default (:data:`OSC_MAX_SPEED` or :data:`IK_MAX_SPEED`). The action is
+        also scaled down (direction kept) so that no component exceeds 1.
+      gain_scale: multiplies every stage's proportional ``gain``; None = the controller's
+        default (:data:`OSC_GAIN_SCALE` or 1.0).
+      rot_gain: proportional gain of the rotation action (error / ``max_rot_delta``); None =
+        the controller's default (:data:`OSC_ROT_GAIN` or 1.0).
     """
 
     def __init__(self, env: LiberoEnv, action_noise: float = 0.0,
-                 max_speed: float | None = None):
+                 max_speed: float | None = None, gain_scale: float | None = None,
+                 rot_gain: float | None = None):
         self.env = env
+        osc = env.config.controller.kind == "osc"
         if max_speed is None:
-            max_speed = 1.0 if env.config.controller.kind == "osc" else 0.5
-        self.max_speed = float(max_speed)
+            max_speed = OSC_MAX_SPEED if osc else IK_MAX_SPEED
+        if gain_scale is None:
+            gain_scale = OSC_GAIN_SCALE if osc else 1.0
+        if rot_gain is None:
+            rot_gain = OSC_ROT_GAIN if osc else 1.0
+        self.max_speed = max_speed
+        self.gain_scale = gain_scale
+        self.rot_gain = rot_gain
         self.action_noise = float(action_noise)
         m = env.mj_model
         plan = env.task.plan
@@ -160,15 +188,18 @@ class ScriptedExpert:
         tgt, yaw, grip = self.target(es)
         s = jnp.minimum(es.stage, self.num_stages - 1)
         err = tgt - inp.tcp_pos
-        dpos = self.gain[s] * err / self.cfg.max_pos_delta
+        dpos = self.gain_scale * self.gain[s] * err / self.cfg.max_pos_delta
         cap = self.max_speed * self.speed[s]
         dpos = dpos * jnp.minimum(1.0, cap / (jnp.linalg.norm(dpos) + 1e-9))
+        # keep the direction when a component would be clipped at the action limit (a no-op
+        # while cap <= 1, i.e. always under IK)
+        dpos = dpos * jnp.minimum(1.0, 1.0 / (jnp.max(jnp.abs(dpos)) + 1e-9))
         cur_yaw = _yaw_of(inp.tcp_rot @ _DOWN)
         yaw_t = cur_yaw + _wrap_half_pi(yaw - cur_yaw)
         c, sn = jnp.cos(yaw_t), jnp.sin(yaw_t)
         rz = jnp.array([[c, -sn, 0.0], [sn, c, 0.0], [0.0, 0.0, 1.0]])
         rot_err = ctrl_lib.matrix_to_axis_angle(rz @ _DOWN @ inp.tcp_rot.T)
-        drot = jnp.clip(rot_err / self.cfg.max_rot_delta, -1.0, 1.0)
+        drot = jnp.clip(self.rot_gain * rot_err / self.cfg.max_rot_delta, -1.0, 1.0)
         action = jnp.concatenate([dpos, drot, grip[None]])
         if key is not None and self.action_noise > 0:
             noise = self.action_noise * jax.random.normal(key, (7,))
