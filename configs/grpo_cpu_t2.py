@@ -10,8 +10,8 @@ buffer is full; fewer than 2 kept groups skip the update. One pass over the buff
 pick the temperature at which the SFT start succeeds 50-70% of the time, RESULTS.md section 4).
 
     python -m smoothvla_jax.train    --config=configs/cpu_t2.py                  # SFT -> runs/cpu_t2
-    python -m smoothvla_jax.rl.trainer --config=configs/grpo_cpu_t2.py --config.seed=0 \\
-        --config.workdir=runs/cpu_t2_grpo/s0
+    python -m smoothvla_jax.train    --config=configs/grpo_cpu_t2.py --config.seed=0 \\
+        --config.grpo.workdir=runs/cpu_t2_grpo/s0                 # GRPO from runs/cpu_t2
 """
 
 from __future__ import annotations

@@ -118,6 +118,12 @@ def test_missing_required_flag():
     assert_user_error(run_cli("evaluate"), "--checkpoint")
 
 
+def test_library_module_run_as_a_command_names_the_real_one():
+    # `python -m smoothvla_jax.rl.trainer` used to exit 0 having done nothing
+    assert_user_error(run_cli("rl.trainer", "--config=configs/grpo_cpu_t2.py"),
+                      "python -m smoothvla_jax.train", "--config.stages=grpo")
+
+
 # ---------------------------------------------------------------------------- numbers
 @pytest.mark.parametrize("num_init", ["0", "51", "-3"])
 def test_num_init_out_of_range(sft_run, num_init):

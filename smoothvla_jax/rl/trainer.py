@@ -666,3 +666,11 @@ __all__ = [
     "make_parallel",
     "run_grpo",
 ]
+
+
+if __name__ == "__main__":  # a library module: say where the command is instead of doing nothing
+    import sys
+
+    sys.stderr.write("error: smoothvla_jax.rl.trainer has no command line; run GRPO with "
+                     "python -m smoothvla_jax.train --config=<config> --config.stages=grpo\n")
+    sys.exit(2)
