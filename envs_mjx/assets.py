@@ -84,11 +84,12 @@ def black_bowl(xy, name="black_bowl", wall=0.008, mass=0.2): return _hollow(name
 
 
 def cookie_box(xy) -> ObjectSpec:
-    """A flat cookie box (8 x 14 x 5 cm) with a printed lid."""
+    """A flat cookie box with a printed lid: 8.4 x 6.1 x 2.0 cm (x, y, z), LIBERO's ``cookies``
+    as it stands in libero_spatial (its mesh's extent at LIBERO's placement yaw)."""
     return ObjectSpec(
         name="cookie_box",
-        geoms=(Geom("box", (0.04, 0.07, 0.025), (0, 0, 0.025), (0.85, 0.55, 0.2, 1)),
-               Geom("box", (0.0405, 0.05, 0.004), (0, 0, 0.047), (0.35, 0.15, 0.1, 1),
+        geoms=(Geom("box", (0.042, 0.0305, 0.01), (0, 0, 0.01), (0.85, 0.55, 0.2, 1)),
+               Geom("box", (0.0425, 0.022, 0.002), (0, 0, 0.0185), (0.35, 0.15, 0.1, 1),
                     role="visual")),
         mass=0.2, init_xy=xy, yaw_jitter=0.05,
     )

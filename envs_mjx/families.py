@@ -12,6 +12,7 @@ arena, and :func:`make_scene`, which lifts fixtures and world-frame regions onto
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any
 
 from envs_mjx import libero_data
@@ -79,3 +80,50 @@ def bddl_layout(key: str, objects: tuple[ObjectSpec, ...]) -> tuple[ObjectSpec, 
                                        init_jitter=((x1 - x0) / 2, (y1 - y0) / 2),
                                        yaw_jitter=0.0))
     return tuple(out)
+
+
+def bddl_named(obj: ObjectSpec, name: str) -> ObjectSpec:
+    """``obj`` renamed to its BDDL name; its regions follow (``basket_contain_region`` of
+    ``basket`` becomes ``basket_1_contain_region`` of ``basket_1``)."""
+    old = obj.name
+    regions = tuple(dataclasses.replace(r, name=r.name.replace(old, name, 1),
+                                        parent=name if r.parent == old else r.parent)
+                    for r in obj.regions)
+    return dataclasses.replace(obj, name=name, regions=regions)
+
+
+# port fixture yaw = LIBERO yaw + this [rad], per LIBERO category. LIBERO's cabinets slide
+# their drawers along their local -y (joint axis +y, qpos < 0 open); the port's along local -x
+# (assets.wooden_cabinet), so the port's frame is LIBERO's turned by +90 deg.
+PORT_YAW_OFFSET: dict[str, float] = {"wooden_cabinet": math.pi / 2}
+# LIBERO's flat stove: its body origin is the knob end; the burner (``cook_region``) stands
+# 0.15 m along the stove's +x (measured in LIBERO: body ``flat_stove_1_burner``). The port's
+# stove is centred on its burner top.
+LIBERO_STOVE_BURNER_X = 0.15
+
+
+def bddl_fixture_pose(key: str, name: str) -> tuple[tuple[float, float], float]:
+    """``((x, y), yaw)`` [m, rad] of fixture ``name`` (BDDL name) of task ``key`` as LIBERO
+    places it: the centre of its ``:init`` region and the middle of the region's yaw interval
+    (0 when the region gives none). LIBERO samples both uniformly over the region (2 x 2 cm,
+    a few degrees); its 50 states do not record fixture poses, so the port uses the centre.
+
+    Raises:
+      ValueError: the fixture has no world-frame placement region in the BDDL file.
+    """
+    lt = libero_data.task_data(key)
+    r = lt.placement(name)
+    if r is None or not r.ranges:
+        raise ValueError(f"{key}: fixture {name!r} has no world-frame :init region in the BDDL")
+    return r.world_center, r.yaw
+
+
+def port_fixture_pose(key: str, name: str, category: str) -> tuple[tuple[float, float], float]:
+    """``((x, y), yaw)`` at which the port's model of LIBERO fixture ``name`` (of ``category``)
+    stands so that it matches LIBERO's placement (:func:`bddl_fixture_pose`): the yaw shifted by
+    :data:`PORT_YAW_OFFSET`, the flat stove moved so the port's burner is LIBERO's burner."""
+    (x, y), yaw = bddl_fixture_pose(key, name)
+    if category == "flat_stove":
+        x += LIBERO_STOVE_BURNER_X * math.cos(yaw)
+        y += LIBERO_STOVE_BURNER_X * math.sin(yaw)
+    return (x, y), yaw + PORT_YAW_OFFSET.get(category, 0.0)

@@ -82,13 +82,15 @@ def generate(task: Task, num: int = NUM_INIT_STATES, start: int = 0,
         sampled: dict[str, tuple[float, float, float]] = {}
         for o, r in zip(objs, radii):
             z = tz + o.init_z
+            if o.init_on:  # stacked on an object: on its top
+                z = o.init_z + sampled[o.init_on][2] + task.scene.object(o.init_on).height
             if from_libero:  # LIBERO's state: xy by BDDL name
                 x, y = lib.object_pose[to_bddl(o.name, task.suite)][start + i, :2]
             elif o.init_on or o.init_z > 0:  # stacked on an object or a fixture: no overlap test
                 bx, by = o.init_xy
                 if o.init_on:
-                    sx, sy, sz = sampled[o.init_on]
-                    bx, by, z = bx + sx, by + sy, z - tz + sz + task.scene.object(o.init_on).height
+                    sx, sy, _ = sampled[o.init_on]
+                    bx, by = bx + sx, by + sy
                 x = bx + rng.uniform(-1, 1) * o.init_jitter[0]
                 y = by + rng.uniform(-1, 1) * o.init_jitter[1]
             else:

@@ -15,12 +15,11 @@ Contacts: only the target item x the basket collide (besides the fingers and the
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 
 from envs_mjx import assets as A
 from envs_mjx import libero_data
-from envs_mjx.families import FLOOR, bddl_layout, make_scene
+from envs_mjx.families import FLOOR, bddl_layout, bddl_named, make_scene
 from envs_mjx.scene import ObjectSpec, SceneSpec
 from envs_mjx.tasks import Pred, Stage, Task, pick, place
 
@@ -42,16 +41,6 @@ ITEMS: dict[str, tuple[Callable[[tuple[float, float]], ObjectSpec], float, float
     "orange_juice": (A.orange_juice, 0.08, _BASKET_FLOOR + 0.08 + 0.015),
 }
 _FACTORIES = {**{k: v[0] for k, v in ITEMS.items()}, "basket": A.basket}
-
-
-def bddl_named(obj: ObjectSpec, name: str) -> ObjectSpec:
-    """``obj`` renamed to its BDDL name; its regions follow (``basket_contain_region`` of
-    ``basket`` becomes ``basket_1_contain_region`` of ``basket_1``)."""
-    old = obj.name
-    regions = tuple(dataclasses.replace(r, name=r.name.replace(old, name, 1),
-                                        parent=name if r.parent == old else r.parent)
-                    for r in obj.regions)
-    return dataclasses.replace(obj, name=name, regions=regions)
 
 
 def floor_scene(index: int) -> SceneSpec:

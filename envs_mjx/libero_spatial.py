@@ -2,121 +2,133 @@
 
 One tabletop scene (LIBERO's ``LIBERO_Tabletop_Manipulation``): a wooden cabinet, a flat stove,
 two identical black bowls, a cookie box, a ramekin and a plate. The ten tasks are ten LAYOUTS
-of it: the bowl to pick (``black_bowl_1``) starts at a different place in each (between the
-plate and the ramekin, on the cookie box, in the open top drawer, ...), the other bowl
-(``black_bowl_2``) elsewhere; the goal is always ``On(black_bowl_1, plate)``. Places follow the
-LIBERO BDDL regions (same relations and sides), spread a little so that our box-shaped objects
-do not overlap (see docs/suites.md). Left/right follow ``agentview`` (image-right is +y).
+of it: the bowl to pick (``akita_black_bowl_1``) starts at a different place in each (between
+the plate and the ramekin, on the cookie box, in the open top drawer, ...), the other bowl
+(``akita_black_bowl_2``) elsewhere; the goal is always ``On(akita_black_bowl_1, plate_1)``.
 
-Contacts: only ``black_bowl_1`` x plate and each bowl x what it stands on collide (besides the
-fingers and the table), via :attr:`envs_mjx.scene.SceneSpec.contacts`.
+Everything is read from LIBERO's BDDL file of each task (:mod:`envs_mjx.libero_data`): the
+objects and their BDDL names, the table regions they are placed in, the fixtures' regions and
+yaws (the cabinet stands at LIBERO's ~154 deg, its drawers opening toward +y, away from the
+robot's side of the table; :func:`envs_mjx.families.port_fixture_pose`), and the open top
+drawer of task 4. The 50 evaluation states put every object at the xy of LIBERO's state i (at
+the port's resting height), the arm and the drawers at LIBERO's joints; training layouts
+(indices >= 50) sample each object uniformly over its BDDL region (LIBERO's 2 x 2 cm regions),
+bowls on another object, on the stove, on the cabinet or in its drawer around LIBERO's spot.
+
+Contacts: only ``akita_black_bowl_1`` x ``plate_1`` and each bowl x what it stands on collide
+(besides the fingers and the table), via :attr:`envs_mjx.scene.SceneSpec.contacts`.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 
 from envs_mjx import assets as A
-from envs_mjx.families import TABLETOP, make_scene
-from envs_mjx.scene import ObjectSpec, SceneSpec
+from envs_mjx import libero_data
+from envs_mjx.families import TABLETOP, bddl_layout, bddl_named, make_scene, port_fixture_pose
+from envs_mjx.scene import Fixture, ObjectSpec, SceneSpec
 from envs_mjx.tasks import CARRY_Z, Pred, Stage, Task, pick_bowl, place_bowl
 
 SUITE = "libero_spatial"
 MAX_STEPS = 220
 
-# table-top places (world xy, m); the arm base is at (-0.66, 0)
-CABINET_XY = (-0.04, -0.31)
-STOVE_XY = (-0.28, -0.03)
-_TABLE_PLACES = {
-    "between": (-0.105, 0.19),          # between the plate and the ramekin
-    "next_to_ramekin": (-0.225, 0.325),
-    "table_center": (-0.10, 0.0),
-    "next_to_box": (0.07, -0.125),      # next to the cookie box
-    "next_to_plate": (0.0, 0.35),
-}
 PLATE_TOP = 0.019
-_PLATE_XY, _COOKIE_XY, _RAMEKIN_XY = (0.05, 0.19), (0.03, 0.02), (-0.235, 0.19)
-DRAWER_OPEN = -0.15  # top drawer slide when the bowl starts inside it
-_BOWL_IN_DRAWER_X = -0.01  # bowl centre in the drawer frame (front part, outside the shell)
-
-# (where black_bowl_1 is, where black_bowl_2 is) per task, LIBERO order
-WHERE = ("between the plate and the ramekin", "next to the ramekin", "from table center",
-         "on the cookie box", "in the top drawer of the wooden cabinet", "on the ramekin",
-         "next to the cookie box", "on the stove", "next to the plate", "on the wooden cabinet")
-LAYOUTS: tuple[tuple[str, str], ...] = (
-    ("between", "next_to_ramekin"),
-    ("next_to_ramekin", "next_to_box"),
-    ("table_center", "next_to_plate"),
-    ("cookie_box", "cabinet_top"),
-    ("top_drawer", "cabinet_top"),
-    ("ramekin", "cookie_box"),
-    ("next_to_box", "stove"),
-    ("stove", "cabinet_top"),
-    ("next_to_plate", "next_to_ramekin"),
-    ("cabinet_top", "stove"),
-)
-_SUPPORT = {"cookie_box": "cookie_box", "ramekin": "ramekin", "stove": "stove/body",
-            "cabinet_top": "wooden_cabinet/top", "top_drawer": "wooden_cabinet/top_drawer"}
+CABINET, STOVE = "wooden_cabinet_1", "flat_stove_1"  # BDDL names of the fixtures
+DRAWER_OPEN = -0.15  # top drawer slide in training layouts of task 4 (LIBERO's: -0.151 +/- 0.005)
+# bowl centre in the open top drawer, from the cabinet centre along the drawer's opening
+# direction [m] (LIBERO's state mean: 0.140 with the drawer at -0.151)
+_BOWL_IN_DRAWER = 0.14
+_CABINET_TOP_JITTER = 0.02  # a bowl on the cabinet top: LIBERO's std 2.4 / 1.4 cm in x / y
+_ON_JITTER = 0.008  # a bowl on the cookie box, the ramekin or the stove
+_FACTORIES = {"akita_black_bowl": lambda: A.akita_black_bowl((0.0, 0.0)),
+              "plate": lambda: A.round_plate("plate", (0.0, 0.0)),
+              "cookies": lambda: dataclasses.replace(A.cookie_box((0.0, 0.0)), footprint=0.052),
+              "glazed_rim_porcelain_ramekin": lambda: dataclasses.replace(
+                  A.ramekin((0.0, 0.0)), footprint=0.045)}
+# port body each support of a bowl collides through
+_SUPPORT_BODY = {f"{CABINET}_top_side": "wooden_cabinet/top",
+                 f"{CABINET}_top_region": "wooden_cabinet/top_drawer",
+                 f"{STOVE}_cook_region": "stove/body"}
 
 
-def _drawer_bowl_xy() -> tuple[float, float]:
-    return (CABINET_XY[0] + DRAWER_OPEN + _BOWL_IN_DRAWER_X, CABINET_XY[1])
+def _fixtures(key: str, drawer: float) -> tuple[tuple[Fixture, ...], dict[str, tuple]]:
+    """The cabinet and the stove at LIBERO's places and yaws; also their poses by BDDL name."""
+    cab_xy, cab_yaw = port_fixture_pose(key, CABINET, "wooden_cabinet")
+    stove_xy, stove_yaw = port_fixture_pose(key, STOVE, "flat_stove")
+    cab = A.wooden_cabinet(cab_xy, cab_yaw, {"top_drawer": drawer} if drawer else None)
+    stove = dataclasses.replace(A.flat_stove(stove_xy), yaw=stove_yaw)
+    return (cab, stove), {CABINET: (cab_xy, cab_yaw), STOVE: (stove_xy, stove_yaw)}
 
 
-def _bowl(name: str, where: str) -> ObjectSpec:
-    """A black bowl placed at ``where`` (a table place, an object or a fixture top)."""
-    bowl = A.akita_black_bowl((0.0, 0.0), name)
-    if where in _TABLE_PLACES:
-        return dataclasses.replace(bowl, init_xy=_TABLE_PLACES[where])
-    if where in ("cookie_box", "ramekin"):
-        return dataclasses.replace(bowl, init_on=where, init_jitter=(0.008, 0.008))
-    if where == "stove":
-        return dataclasses.replace(bowl, init_xy=STOVE_XY, init_z=0.07)
-    if where == "cabinet_top":
-        return dataclasses.replace(bowl, init_xy=CABINET_XY, init_z=2 * A.WOODEN_CABINET_HALF[2])
-    if where == "top_drawer":
-        return dataclasses.replace(bowl, init_xy=_drawer_bowl_xy(), init_jitter=(0.008, 0.008),
-                                   init_z=A.wooden_cabinet_drawer_z("top_drawer") + 0.008)
-    raise ValueError(f"unknown bowl place {where!r}")
+def drawer_direction(cabinet_yaw: float) -> tuple[float, float]:
+    """World xy unit vector along which the port's wooden cabinet at ``cabinet_yaw`` opens its
+    drawers (its local -x)."""
+    return (-math.cos(cabinet_yaw), -math.sin(cabinet_yaw))
+
+
+def _place_on(obj: ObjectSpec, support: str, poses: dict[str, tuple]) -> ObjectSpec:
+    """``obj`` placed on/in ``support`` (a BDDL object or fixture region name), at a fixed
+    yaw like every object of LIBERO's states."""
+    obj = dataclasses.replace(obj, yaw_jitter=0.0)
+    if support in (f"{CABINET}_top_side", f"{CABINET}_top_region"):
+        (cx, cy), yaw = poses[CABINET]
+        if support.endswith("top_side"):
+            return dataclasses.replace(obj, init_xy=(cx, cy), init_z=2 * A.WOODEN_CABINET_HALF[2],
+                                       init_jitter=(_CABINET_TOP_JITTER,) * 2)
+        dx, dy = drawer_direction(yaw)
+        # square-sided in the port (round in LIBERO): turned square to the drawer's walls
+        return dataclasses.replace(
+            obj, init_xy=(cx + _BOWL_IN_DRAWER * dx, cy + _BOWL_IN_DRAWER * dy),
+            init_z=A.wooden_cabinet_drawer_z("top_drawer") + 0.008, init_jitter=(_ON_JITTER,) * 2,
+            init_yaw=yaw)
+    if support == f"{STOVE}_cook_region":
+        return dataclasses.replace(obj, init_xy=poses[STOVE][0], init_z=0.07,
+                                   init_jitter=(_ON_JITTER,) * 2)
+    return dataclasses.replace(obj, init_on=support, init_jitter=(_ON_JITTER,) * 2)
 
 
 def layout_scene(index: int) -> SceneSpec:
-    """The scene of task ``index`` (same objects in every layout, so the same ``nq``)."""
-    w1, w2 = LAYOUTS[index]
-    drawer = {"top_drawer": DRAWER_OPEN} if "top_drawer" in (w1, w2) else {}
-    objects = (
-        A.round_plate("plate", _PLATE_XY),
-        dataclasses.replace(A.cookie_box(_COOKIE_XY), init_jitter=(0.01, 0.01), footprint=0.07),
-        dataclasses.replace(A.ramekin(_RAMEKIN_XY), init_jitter=(0.01, 0.01), footprint=0.045),
-        _bowl("black_bowl_1", w1),
-        _bowl("black_bowl_2", w2),
-    )
-    contacts = [("black_bowl_1", "plate")]
-    for bowl, where in (("black_bowl_1", w1), ("black_bowl_2", w2)):
-        if where in _SUPPORT:
-            contacts.append((bowl, _SUPPORT[where]))
-    return make_scene(f"TABLETOP_SPATIAL_LAYOUT{index}", TABLETOP, (
-        A.wooden_cabinet(CABINET_XY, drawer_open=drawer),
-        A.flat_stove(STOVE_XY),
-    ), objects, contacts=tuple(contacts))
+    """The scene of task ``index``: LIBERO's objects (BDDL names), fixtures and placements."""
+    lt = libero_data.task_data(f"{SUITE}/{index}")
+    opened = any(p[0] == "Open" and p[1] == f"{CABINET}_top_region" for p in lt.init)
+    fixtures, poses = _fixtures(lt.key, DRAWER_OPEN if opened else 0.0)
+    objects, contacts = [], [("akita_black_bowl_1", "plate_1")]
+    # the supports first, then the bowls: one object order (and qpos layout) in every task
+    for name, category in sorted(lt.objects, key=lambda o: o[1] == "akita_black_bowl"):
+        if category not in _FACTORIES:
+            raise ValueError(f"{lt.key}: no port model for LIBERO category {category!r}")
+        obj = bddl_named(_FACTORIES[category](), name)
+        region = lt.placement(name)
+        if region is not None and region.ranges:
+            objects.append(bddl_layout(lt.key, (obj,))[0])
+            continue
+        support = next(p[2] for p in lt.init if p[0] in ("On", "In") and p[1] == name)
+        objects.append(_place_on(obj, support, poses))
+        if category == "akita_black_bowl":
+            contacts.append((name, _SUPPORT_BODY.get(support, support)))
+    return make_scene(f"TABLETOP_SPATIAL_LAYOUT{index}", TABLETOP, fixtures, tuple(objects),
+                      contacts=tuple(contacts))
 
 
-def _plan(where: str) -> tuple[Stage, ...]:
-    lateral = where == "top_drawer"  # fingers across the drawer, clear of its front panel
-    approach = lift = 0.42 if where == "cabinet_top" else CARRY_Z
-    if lateral:
+def _plan(lt: libero_data.LiberoTask) -> tuple[Stage, ...]:
+    support = next(p[2] for p in lt.init if p[1] == "akita_black_bowl_1")
+    approach = lift = 0.42 if support.endswith("top_side") else CARRY_Z
+    wall = None
+    if support.endswith("top_region"):  # in the drawer: pinch the wall toward its front panel
+        _, yaw = port_fixture_pose(lt.key, CABINET, "wooden_cabinet")
+        wall = math.atan2(*reversed(drawer_direction(yaw)))
         approach = 0.32
-    return (pick_bowl("black_bowl_1", lateral, approach, lift)
-            + place_bowl("plate", PLATE_TOP, lateral))
+    return (pick_bowl("akita_black_bowl_1", approach_z=approach, lift_z=lift, wall=wall)
+            + place_bowl("plate_1", PLATE_TOP, wall=wall))
 
 
 def _tasks() -> list[Task]:
     out = []
-    for i, where in enumerate(WHERE):
-        instruction = f"pick up the black bowl {where} and place it on the plate"
-        out.append(Task(SUITE, i, instruction.replace(" ", "_"), instruction, layout_scene(i),
-                        (Pred("on", "black_bowl_1", "plate"),), _plan(LAYOUTS[i][0]),
-                        MAX_STEPS))
+    for lt in libero_data.suite_data(SUITE):
+        out.append(Task(SUITE, lt.index, lt.name, lt.instruction, layout_scene(lt.index),
+                        (Pred("on", "akita_black_bowl_1", "plate_1"),), _plan(lt), MAX_STEPS,
+                        libero_states=True))
     return out
 
 

@@ -155,7 +155,13 @@ BOWL_GRASP_Z = 0.02  # TCP height above a bowl's origin when pinching its wall [
 _BOWL_WALL_OFFSET = AKITA_BOWL_HALF - AKITA_BOWL_WALL / 2
 
 
-def _bowl_grasp(lateral: bool) -> tuple[tuple[float, float], float]:
+def _bowl_grasp(lateral: bool, wall: float | None = None) -> tuple[tuple[float, float], float]:
+    """(TCP xy offset from the bowl's centre, gripper yaw) pinching one wall of the bowl.
+    ``wall``: world direction [rad] of the wall from the centre (fingers close along it);
+    otherwise ``lateral`` picks the +y wall, else the wall facing the robot."""
+    if wall is not None:
+        return ((_BOWL_WALL_OFFSET * math.cos(wall), _BOWL_WALL_OFFSET * math.sin(wall)),
+                wall - math.pi / 2)
     if lateral:  # the +y wall, fingers closing along y (e.g. reaching into a drawer)
         return (0.0, _BOWL_WALL_OFFSET), 0.0
     return (-_BOWL_WALL_OFFSET, 0.0), math.pi / 2  # the wall facing the robot, fingers along x
@@ -165,19 +171,21 @@ BOWL_SPEED, BOWL_GAIN = 0.5, 0.3  # a bowl held by one wall swings: move it gent
 
 
 def pick_bowl(obj: str, lateral: bool = False, approach_z: float = CARRY_Z,
-              lift_z: float = CARRY_Z) -> tuple[Stage, ...]:
-    """Pinches one wall of an :func:`envs_mjx.assets.akita_black_bowl` and lifts it."""
-    off, yaw = _bowl_grasp(lateral)
+              lift_z: float = CARRY_Z, wall: float | None = None) -> tuple[Stage, ...]:
+    """Pinches one wall of an :func:`envs_mjx.assets.akita_black_bowl` (see
+    :func:`_bowl_grasp` for ``lateral`` / ``wall``) and lifts it."""
+    off, yaw = _bowl_grasp(lateral, wall)
     return pick(obj, BOWL_GRASP_Z, off, yaw=yaw, yaw_rel=False, lift_z=lift_z,
                 approach_z=approach_z, speed=BOWL_SPEED)
 
 
 def place_bowl(dest: str, surface_z: float, lateral: bool = False,
-               carry_z: float = CARRY_Z, offset_xy: tuple[float, float] = (0.0, 0.0)
-               ) -> tuple[Stage, ...]:
-    """Puts a bowl held by :func:`pick_bowl` with its centre over ``dest`` (+ ``offset_xy``),
-    releasing 1.2 cm above ``surface_z`` (height of the support above ``dest``'s origin)."""
-    off, yaw = _bowl_grasp(lateral)
+               carry_z: float = CARRY_Z, offset_xy: tuple[float, float] = (0.0, 0.0),
+               wall: float | None = None) -> tuple[Stage, ...]:
+    """Puts a bowl held by :func:`pick_bowl` (same ``lateral`` / ``wall``) with its centre over
+    ``dest`` (+ ``offset_xy``), releasing 1.2 cm above ``surface_z`` (height of the support
+    above ``dest``'s origin)."""
+    off, yaw = _bowl_grasp(lateral, wall)
     return place(dest, surface_z + BOWL_GRASP_Z + 0.012,
                  (off[0] + offset_xy[0], off[1] + offset_xy[1]), yaw=yaw, carry_z=carry_z,
                  speed=BOWL_SPEED, gain=BOWL_GAIN)

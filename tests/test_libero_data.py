@@ -23,7 +23,7 @@ import pytest
 
 from envs_mjx import bddl, libero_data, libero_import
 from envs_mjx.init_states import generate, load_init_states
-from envs_mjx.libero_names import port_fixtures, port_goal, port_objects, to_bddl
+from envs_mjx.libero_names import libero_joint, port_fixtures, port_goal, port_objects, to_bddl
 from envs_mjx.predicates import GoalInputs, make_goal_fn, numpy_contacts
 from envs_mjx.registry import all_tasks, get_task
 from envs_mjx.scene import build_mjcf
@@ -241,17 +241,61 @@ LIBERO_STATE_TASKS = [t for t in all_tasks() if t.libero_states]
 
 def test_switched_tasks():
     keys = {t.key for t in LIBERO_STATE_TASKS}
-    assert {f"libero_object/{i}" for i in range(10)} <= keys
+    assert {f"{s}/{i}" for s in ("libero_object", "libero_spatial") for i in range(10)} <= keys
     for t in all_tasks():
-        if t.suite == "libero_object":  # BDDL names as body names
-            lt = libero_data.task_data(t.key)
+        lt = libero_data.task_data(t.key)
+        if t.suite == "libero_object":  # BDDL names as body names, in BDDL order
             assert [o.name for o in t.scene.objects] == [n for n, _ in lt.objects]
+        if t.suite == "libero_spatial":  # BDDL names as body names (supports before bowls)
+            assert sorted(o.name for o in t.scene.objects) == sorted(n for n, _ in lt.objects)
+
+
+@pytest.mark.parametrize("key", ["libero_spatial/4", "libero_goal/0"])
+def test_fixtures_stand_where_the_bddl_puts_them(key):
+    """Fixtures at the centre of their BDDL region; the cabinet's drawers open along LIBERO's
+    direction: LIBERO's wooden cabinet slides its drawers along its local -y (joint axis +y,
+    qpos < 0 open), so at the region's yaw t they move along (sin t, -cos t) in the world."""
+    t = get_task(key)
+    lt = libero_data.task_data(key)
+    m = _compiled(t)
+    d = mujoco.MjData(m)
+    cab = lt.region("main_table_cabinet_region")
+    cx, cy = cab.world_center
+    np.testing.assert_allclose(m.body("wooden_cabinet").pos[:2], (cx, cy), atol=1e-9)
+    yaw = float(np.mean(cab.yaw_rotation[0]))
+    libero_dir = np.array([math.sin(yaw), -math.cos(yaw)])
+    for drawer in ("top_drawer", "middle_drawer", "bottom_drawer"):
+        adr = m.jnt_qposadr[m.joint(f"{drawer}_slide").id]
+        pos = []
+        for q in (0.0, -0.1):  # closed, then 10 cm open
+            d.qpos[:] = 0
+            d.qpos[adr] = q
+            mujoco.mj_kinematics(m, d)
+            pos.append(d.body(f"wooden_cabinet/{drawer}").xpos.copy())
+        moved = pos[1] - pos[0]
+        np.testing.assert_allclose(moved[:2], 0.1 * libero_dir, atol=1e-6)
+        assert abs(moved[2]) < 1e-9
+    if key == "libero_spatial/4":  # LIBERO's state 0: its bowl lies in the opened top drawer
+        bowl = libero_data.init_states(key).object_pose["akita_black_bowl_1"][0, :2]
+        out = (bowl - (cx, cy)) @ libero_dir
+        assert 0.10 < out < 0.18, out
+    # the stove's burner (its cook region) at LIBERO's burner: 0.15 m along +x of its region
+    sx, sy = lt.region("main_table_stove_region").world_center
+    mujoco.mj_kinematics(m, d)
+    np.testing.assert_allclose(d.body("stove/body").xpos[:2], (sx + 0.15, sy), atol=1e-9)
+
+
+# LIBERO's round plate and bowls stand 1-2 cm apart where the port's square-sided ones overlap
+# by up to 1.5 cm: settling pushes them apart (measured: <= 1.7 cm)
+_PUSHED_APART = {(k, n) for k in ("libero_spatial/0", "libero_spatial/8", "libero_goal/8")
+                 for n in ("plate_1", "akita_black_bowl_1")}
 
 
 @pytest.mark.parametrize("task", LIBERO_STATE_TASKS, ids=lambda t: t.key)
 def test_reset_states_are_liberos_initial_states(task):
     """States 0..49 put every object at the xy of LIBERO's state i (exactly before settling,
-    within 5 mm after) and the arm at LIBERO's joints; the goal holds at none of them."""
+    within 5 mm after, see _PUSHED_APART), the arm and fixture joints at LIBERO's; the goal
+    holds at none of them."""
     ls = libero_data.init_states(task.key)
     m = _compiled(task)
     arm = [m.jnt_qposadr[m.joint(f"joint{i + 1}").id] for i in range(7)]
@@ -259,11 +303,21 @@ def test_reset_states_are_liberos_initial_states(task):
     saved = load_init_states(task, m)  # all 50, settled: what reset(i) loads
     np.testing.assert_allclose(placed[:, arm], ls.robot_qpos[:3, :7], atol=1e-9)
     np.testing.assert_allclose(saved[:, arm], ls.robot_qpos[:, :7], atol=5e-3)
+    for f in task.scene.fixtures:
+        for p in f.parts:
+            if p.joint is not None:
+                fix, k = libero_joint(f.name, p.joint.name, task.suite)
+                adr = m.jnt_qposadr[m.joint(p.joint.name).id]
+                np.testing.assert_allclose(placed[:, adr], ls.fixture_qpos[fix][:3, k],
+                                           atol=1e-9)
+                np.testing.assert_allclose(saved[:, adr], ls.fixture_qpos[fix][:, k],
+                                           atol=5e-3)
     for o in task.scene.objects:
         adr = m.jnt_qposadr[m.joint(f"{o.name}/joint").id]
         lib = ls.object_pose[to_bddl(o.name, task.suite)][:, :2]
         np.testing.assert_allclose(placed[:, adr:adr + 2], lib[:3], atol=1e-3)
-        assert np.abs(saved[:, adr:adr + 2] - lib).max() < 0.005, (task.key, o.name)
+        tol = 0.02 if (task.key, o.name) in _PUSHED_APART else 0.005
+        assert np.abs(saved[:, adr:adr + 2] - lib).max() < tol, (task.key, o.name)
         # upright (LIBERO keeps these objects' orientation fixed)
         np.testing.assert_allclose(placed[:, adr + 4:adr + 6], 0.0, atol=1e-9)
     d = mujoco.MjData(m)
@@ -275,15 +329,23 @@ def test_reset_states_are_liberos_initial_states(task):
         assert not np.all(np.asarray(goal)), f"{task.key}: goal holds at an initial state"
 
 
-def test_training_layouts_sample_the_bddl_regions():
-    t = get_task("libero_object/3")
+@pytest.mark.parametrize("key", ["libero_object/3", "libero_spatial/4"])
+def test_training_layouts_sample_the_bddl_regions(key):
+    """Layouts from index 50 on: every object placed in a table/floor region of the BDDL is
+    sampled uniformly over it (objects on a fixture or another object have no ranges)."""
+    t = get_task(key)
     lt = libero_data.task_data(t.key)
     m = _compiled(t)
     q = generate(t, 6, start=50, settle_steps=0)
+    checked = 0
     for name, _ in lt.objects:
         adr = m.jnt_qposadr[m.joint(f"{name}/joint").id]
+        if not lt.placement(name) or not lt.placement(name).ranges:
+            continue
+        checked += 1
         x0, y0, x1, y1 = lt.placement(name).world_ranges[0]
         xy = q[:, adr:adr + 2]
         assert np.all((xy[:, 0] >= x0 - 1e-9) & (xy[:, 0] <= x1 + 1e-9)), name
         assert np.all((xy[:, 1] >= y0 - 1e-9) & (xy[:, 1] <= y1 + 1e-9)), name
         assert np.ptp(xy, axis=0).min() > 0.002 or x1 - x0 < 0.005, name  # sampled, not fixed
+    assert checked >= 3

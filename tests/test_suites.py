@@ -114,7 +114,7 @@ def test_spatial_layouts_differ_only_in_where_the_bowls_are():
     for t in tasks:
         m = mujoco.MjModel.from_xml_string(build_mjcf(t.scene))
         q = load_init_states(t, m)
-        adr = m.jnt_qposadr[m.joint("black_bowl_1/joint").id]
+        adr = m.jnt_qposadr[m.joint("akita_black_bowl_1/joint").id]
         starts.append(q[:, adr:adr + 3].mean(0))
     d = np.linalg.norm(np.asarray(starts)[:, None] - np.asarray(starts)[None], axis=-1)
     assert (d + np.eye(10)).min() > 0.05  # ten different places
@@ -125,7 +125,7 @@ def test_spatial_layouts_differ_only_in_where_the_bowls_are():
     d.qpos[:] = load_init_states(t, m)[0]
     mujoco.mj_forward(m, d)
     assert d.qpos[m.jnt_qposadr[m.joint("top_drawer_slide").id]] < -0.14
-    fn = make_goal_fn(t.scene, (Pred("in", "black_bowl_1", "top_drawer_region"),), m)
+    fn = make_goal_fn(t.scene, (Pred("in", "akita_black_bowl_1", "top_drawer_region"),), m)
     geom, dist = numpy_contacts(d)
     assert bool(fn(GoalInputs(d.xpos, d.xmat, d.qpos, geom, dist))[0])
 
