@@ -115,9 +115,11 @@ def _plan(lt: libero_data.LiberoTask) -> tuple[Stage, ...]:
     support = next(p[2] for p in lt.init if p[1] == "akita_black_bowl_1")
     approach = lift = 0.42 if support.endswith("top_side") else CARRY_Z
     wall = None
-    if support.endswith("top_region"):  # in the drawer: pinch the wall toward its front panel
+    if support.endswith("top_region"):  # in the drawer: pinch the wall along the drawer's
+        # width on the robot's side, so the hand's width lies along the front panel
         _, yaw = port_fixture_pose(lt.key, CABINET, "wooden_cabinet")
-        wall = math.atan2(*reversed(drawer_direction(yaw)))
+        dx, dy = drawer_direction(yaw)
+        wall = math.atan2(dx, -dy) if dy > 0 else math.atan2(-dx, dy)
         approach = 0.32
     return (pick_bowl("akita_black_bowl_1", approach_z=approach, lift_z=lift, wall=wall)
             + place_bowl("plate_1", PLATE_TOP, wall=wall))
