@@ -24,8 +24,8 @@ from envs_mjx import assets as A
 from envs_mjx import libero_data
 from envs_mjx.families import TABLETOP, bddl_layout, bddl_named, make_scene, port_fixture_pose
 from envs_mjx.scene import SceneSpec
-from envs_mjx.tasks import (CARRY_Z, Pred, Stage, Task, pick, pick_bowl, place, place_bowl,
-                            stove_knob_push)
+from envs_mjx.tasks import (BOWL_GRASP_Z, CARRY_Z, Pred, Stage, Task, pick, pick_bowl, place,
+                            place_bowl, stove_knob_push)
 
 SUITE = "libero_goal"
 MAX_STEPS = 300
@@ -162,13 +162,22 @@ def _bottle_place(dest: str, surface_z: float, carry_z: float) -> tuple[Stage, .
 
 
 def _bowl_in_drawer() -> tuple[Stage, ...]:
-    """Opens the top drawer, pinches the bowl's wall along the drawer's width (the hand clear
-    of the front panel) and sets it 1 cm behind the drawer's centre."""
-    wall = math.atan2(*reversed(_rot((0.0, 1.0, 0.0))[:2]))
-    back = _rot((0.01, 0.0, 0.0))[:2]
-    return (open_drawer("top_drawer", False)
-            + pick_bowl(BOWL, approach_z=0.3, wall=wall)
-            + place_bowl("wooden_cabinet/top_drawer", 0.008, carry_z=0.32, offset_xy=back,
+    """Opens the top drawer (reaching its handle bar from the side, like the middle drawer's),
+    pinches the bowl's wall on the robot's side with the fingers across the drawer's width
+    (the hand clear of the front panel) and sets it 1 cm in front of the drawer's centre."""
+    side = _rot((0.0, 1.0, 0.0))[:2]
+    if side[0] > 0:  # the wall on the robot's side (-x)
+        side = (-side[0], -side[1])
+    wall = math.atan2(side[1], side[0])
+    front = _rot((-0.01, 0.0, 0.0))[:2]
+    grasp = pick_bowl(BOWL, approach_z=0.3, wall=wall)
+    # the open drawer overhangs the bowl (LIBERO's layout): slide it 8 cm toward the robot,
+    # 3 cm up, before lifting it into the drawer's floor
+    ox, oy, _ = grasp[-1].offset
+    slide = dataclasses.replace(grasp[-1], offset=(ox - 0.08, oy, BOWL_GRASP_Z + 0.03),
+                                z_abs=False, tol=0.01, max_steps=40)
+    return (open_drawer("top_drawer", True) + grasp[:-1] + (slide, grasp[-1])
+            + place_bowl("wooden_cabinet/top_drawer", 0.008, carry_z=0.32, offset_xy=front,
                          wall=wall))
 
 
