@@ -35,6 +35,18 @@ def _choice(where: str, value: Any, allowed: tuple[str, ...]) -> None:
         raise ConfigError(f"config.{where}={value!r} is invalid; use one of {list(allowed)}")
 
 
+
+def _parse_stages(value: str, stages: tuple[str, ...], field: str) -> tuple[str, ...]:
+    """A comma-separated subset of ``stages`` (or ``"all"``) as a tuple in pipeline order."""
+    names = [s.strip() for s in value.split(",") if s.strip()]
+    if names == ["all"]:
+        return stages
+    bad = [s for s in names if s not in stages]
+    if bad or not names:
+        raise ConfigError(f"{field}={value!r}: unknown stage(s) {bad}; use a comma-separated "
+                          f"subset of {','.join(stages)} (or 'all')")
+    return tuple(s for s in stages if s in names)
+
 @dataclasses.dataclass(frozen=True)
 class DataConfig:
     """Demonstrations (``python -m smoothvla_jax.collect``; format: docs/dataset.md)."""
@@ -215,14 +227,7 @@ class ExperimentConfig:
 
     def stage_list(self) -> tuple[str, ...]:
         """``stages`` as a tuple in pipeline order (``"all"`` = every stage)."""
-        names = [s.strip() for s in self.stages.split(",") if s.strip()]
-        if names == ["all"]:
-            return EXPERIMENT_STAGES
-        bad = [s for s in names if s not in EXPERIMENT_STAGES]
-        if bad or not names:
-            raise ConfigError(f"config.experiment.stages={self.stages!r}: unknown stage(s) {bad}; "
-                              f"use a comma-separated subset of {','.join(EXPERIMENT_STAGES)}")
-        return tuple(s for s in EXPERIMENT_STAGES if s in names)
+        return _parse_stages(self.stages, EXPERIMENT_STAGES, "config.experiment.stages")
 
     def seeds(self) -> tuple[int, ...]:
         return tuple(range(self.first_seed, self.first_seed + self.num_pairs))
@@ -279,14 +284,7 @@ class Config:
 
     def stage_list(self) -> tuple[str, ...]:
         """``stages`` as a tuple in pipeline order (``"all"`` = every stage)."""
-        names = [s.strip() for s in self.stages.split(",") if s.strip()]
-        if names == ["all"]:
-            return STAGES
-        bad = [s for s in names if s not in STAGES]
-        if bad or not names:
-            raise ConfigError(f"config.stages={self.stages!r}: unknown stage(s) {bad}; use a "
-                              f"comma-separated subset of {','.join(STAGES)} (or 'all')")
-        return tuple(s for s in STAGES if s in names)
+        return _parse_stages(self.stages, STAGES, "config.stages")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
