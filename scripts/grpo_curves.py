@@ -13,20 +13,15 @@ fraction) per iteration.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 
 import numpy as np
 
+from smoothvla_jax.logger import read_metrics
+
 
 def load_rows(run: str) -> list[dict]:
-    rows: dict[int, dict] = {}
-    with open(os.path.join(run, "metrics.jsonl")) as f:
-        for line in f:
-            r = json.loads(line)
-            if "grpo/success_rate" in r:
-                rows[r["step"]] = r  # last row per step (resumed runs re-log)
-    return [rows[k] for k in sorted(rows)]
+    return read_metrics(run, "grpo/success_rate")
 
 
 def main() -> None:

@@ -53,6 +53,7 @@ from ml_collections import config_flags
 
 from smoothvla_jax import cli
 from smoothvla_jax.config import Config, ConfigError, as_config, check_resume
+from smoothvla_jax.logger import read_metrics
 from smoothvla_jax.rl.rewards import RewardConfig
 
 ARMS = ("binary", "smooth")
@@ -221,14 +222,6 @@ def control_drop(rows: Sequence[Mapping[str, Any]], window: int) -> dict[str, An
     return {"drop": float(-math.expm1(last - first)), "first_log_msj": first,
             "last_log_msj": last, "iterations": len(it), "window": window,
             "curve": [(s, v, n) for s, v, n in it]}
-
-
-def read_metrics(run_dir: str) -> list[dict[str, Any]]:
-    path = os.path.join(run_dir, "metrics.jsonl")
-    if not os.path.isfile(path):
-        return []
-    with open(path, encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
 
 
 # ============================================================================ analysis
@@ -632,7 +625,8 @@ def run_experiment(config: Config | Any, config_path: str | None = None) -> dict
 
         def _control():
             res = run_grpo(ccfg)
-            drop = control_drop(read_metrics(ccfg.grpo.workdir), e.control_window)
+            drop = control_drop(read_metrics(ccfg.grpo.workdir, "grpo/log_msj_ee_success"),
+                                    e.control_window)
             drop["passed"] = bool(np.isfinite(drop["drop"]) and drop["drop"] >= e.control_min_drop)
             drop["required"] = e.control_min_drop
             with open(os.path.join(workdir, "control.json"), "w", encoding="utf-8") as f:

@@ -103,3 +103,20 @@ class MetricLogger:
         if self._wandb is not None:
             self._wandb.finish()
             self._wandb = None
+
+
+def read_metrics(workdir: str, key: str) -> list[dict[str, Any]]:
+    """The rows of ``<workdir>/metrics.jsonl`` that log ``key``, one per step (the last one
+    written: a resumed run logs its resumed steps again), sorted by step; ``[]`` if there is
+    no file."""
+    path = os.path.join(workdir, "metrics.jsonl")
+    if not os.path.isfile(path):
+        return []
+    rows: dict[int, dict[str, Any]] = {}
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if line.strip():
+                r = json.loads(line)
+                if key in r:
+                    rows[int(r["step"])] = r
+    return [rows[k] for k in sorted(rows)]

@@ -82,6 +82,22 @@ def test_control_drop_weighted_first_and_last_windows():
     assert ex.control_drop(rows[:3], 2)["reason"].startswith("only 2 iterations")
 
 
+def test_control_reads_each_iteration_once_after_a_resume(tmp_path):
+    # a resumed GRPO run logs its resumed steps again: the control must not count them twice
+    rows = [{"step": 1, "grpo/log_msj_ee_success": 5.0, "grpo/n_success": 1},
+            {"step": 2, "grpo/log_msj_ee_success": 9.0, "grpo/n_success": 4},   # lost at the kill
+            {"step": 0, "grpo/libero_10/2/compile_s": 3.0},                      # other rows
+            {"step": 2, "grpo/log_msj_ee_success": 4.0, "grpo/n_success": 3},   # resumed
+            {"step": 3, "grpo/log_msj_ee_success": 3.0, "grpo/n_success": 2}]
+    (tmp_path / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    read = ex.read_metrics(str(tmp_path), "grpo/log_msj_ee_success")
+    assert [(r["step"], r["grpo/log_msj_ee_success"]) for r in read] == [(1, 5.0), (2, 4.0),
+                                                                        (3, 3.0)]
+    assert ex.read_metrics(str(tmp_path / "missing"), "grpo/log_msj_ee_success") == []
+    d = ex.control_drop(read, 1)
+    assert d["drop"] == pytest.approx(1 - math.exp(3.0 - 5.0)) and d["iterations"] == 3
+
+
 def _eval_json(success, msj, seed=0, n_tasks=1):
     """An eval.json dict with per-episode arrays (the fields the analysis reads)."""
     from smoothvla_jax.evaluation import EPISODE_METRICS, summarize_episodes
