@@ -21,12 +21,11 @@ import ml_collections
 from configs import cpu_t2, grpo_libero10
 
 
-def get_config() -> ml_collections.ConfigDict:
-    c = cpu_t2.get_config()
-    c.name = "grpo_cpu_t2"
+def mechanics(c: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
+    """The section-4 GRPO mechanics on task 2 (binary reward, refilled buffer), in place."""
     c.reward.kind = "binary"
-
     g = c.grpo
+    g.tasks = "libero_10/2"
     g.num_iterations = 12
     g.prompts_per_iteration = 4     # P groups in the update buffer
     g.rollout_prompts = 4           # R groups per rollout round
@@ -42,4 +41,10 @@ def get_config() -> ml_collections.ConfigDict:
     g.temperature = 0.7
     g.save_every = 2
     g.eval_at_end = False           # evaluate greedy and sampled separately (RESULTS.md)
+    return c
+
+
+def get_config() -> ml_collections.ConfigDict:
+    c = mechanics(cpu_t2.get_config())
+    c.name = "grpo_cpu_t2"
     return grpo_libero10.grpo_only(c, "runs/cpu_t2_grpo/s0")
