@@ -154,6 +154,14 @@ def _serve_command(*args: str) -> str:
     return shlex.join(["env", f"PYTHONPATH={path}", sys.executable, str(Path(__file__).resolve()), *args])
 
 
+def result_name(base: str, dynamics: str, suffix: str = "") -> str:
+    """Cache name of a port-dependent result: ``base`` under the default dynamics ("libero"),
+    ``base_<dynamics>`` otherwise, so results of both controllers can sit side by side."""
+    if dynamics not in PORT_DYNAMICS:
+        raise ValueError(f"unknown port dynamics {dynamics!r}; one of {', '.join(PORT_DYNAMICS)}")
+    return (base if dynamics == "libero" else f"{base}_{dynamics}") + suffix
+
+
 def _empty_actions(work: Path) -> Path:
     path = work / "empty_actions.npy"
     if not path.exists():
@@ -220,12 +228,52 @@ def name_map(
 # ================================================================== port side
 
 
-def port_env(task: str, render: int = 0):
-    from envs_mjx.env import EnvConfig, LiberoEnv
+# --port-dynamics -> the port's EnvConfig constructor (envs_mjx/env.py) and how the report names it
+PORT_DYNAMICS = {
+    "libero": ("libero", "EnvConfig.libero(): LIBERO's OSC_POSE controller + full contacts"),
+    "ik": ("__call__", "EnvConfig(): the first port's IK controller + finger-pad contacts"),
+}
+
+
+def port_config(dynamics: str = "libero", render: int = 0):
+    """The port's EnvConfig for ``dynamics`` (a :data:`PORT_DYNAMICS` key), with cameras of
+    ``render`` pixels (0: state only)."""
+    from envs_mjx.env import EnvConfig
     from envs_mjx.renderer import RenderConfig
 
-    cfg = EnvConfig(render=RenderConfig(width=render, height=render)) if render else EnvConfig()
-    return LiberoEnv(task, cfg)
+    if dynamics not in PORT_DYNAMICS:
+        raise SystemExit(f"--port-dynamics: {dynamics!r} is not one of {', '.join(PORT_DYNAMICS)}")
+    kw = {"render": RenderConfig(width=render, height=render)} if render else {}
+    make = PORT_DYNAMICS[dynamics][0]
+    return EnvConfig.libero(**kw) if make == "libero" else EnvConfig(**kw)
+
+
+def port_env(task: str, render: int = 0, dynamics: str = "libero"):
+    from envs_mjx.env import LiberoEnv
+
+    return LiberoEnv(task, port_config(dynamics, render))
+
+
+def port_commit() -> str:
+    """The port's git commit (short hash, "+dirty" with uncommitted changes), for the results' provenance."""
+    try:
+        h = subprocess.run(
+            ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(REPO), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return h + ("+dirty" if dirty else "")
+
+
+def provenance(args) -> dict:
+    """What every cached result records about the port side that produced it."""
+    return {"port_dynamics": args.port_dynamics, "port_commit": args.port_commit}
 
 
 def port_body_names(env) -> list[str]:
@@ -259,12 +307,15 @@ def port_reset_poses(env, inits) -> dict[int, dict[str, np.ndarray]]:
     return out
 
 
-def port_response(task: str, init: int, actions: dict[str, np.ndarray]) -> dict[str, tuple]:
-    """{case: (ee_pos [T+1, 3], ee_rot [T+1, 3, 3])} in the port: reset(init), SETTLE no-ops, actions."""
+def port_response(
+    task: str, init: int, actions: dict[str, np.ndarray], dynamics: str = "libero"
+) -> dict[str, tuple]:
+    """{case: (ee_pos [T+1, 3], ee_rot [T+1, 3, 3])} in the port under ``dynamics``: reset(init),
+    SETTLE no-ops, actions."""
     import jax
     import jax.numpy as jnp
 
-    env = port_env(task)
+    env = port_env(task, dynamics=dynamics)
     noop = jnp.zeros(7).at[6].set(-1.0)
 
     @jax.jit
@@ -304,13 +355,13 @@ def section_controller(args, ref: Reference | None) -> None:
         ]
         subprocess.run(cmd, env=ref.env, check=True)
     refd = fid.load_osc_reference(osc_path)
-    out = {"source": refd["source"], "cases": {}}
+    out = {"source": refd["source"], **provenance(args), "cases": {}}
     for prefix, (task, init) in OSC_SCENES.items():
         names = [n for n in refd["cases"] if (n.split("/")[0] + "/" if "/" in n else "") == prefix]
         if not names:
             continue
         print(f"controller: {task} init {init}: {len(names)} cases", flush=True)
-        port = port_response(task, init, {n: refd["cases"][n]["actions"] for n in names})
+        port = port_response(task, init, {n: refd["cases"][n]["actions"] for n in names}, args.port_dynamics)
         for n in names:
             c = refd["cases"][n]
             p_pos, p_rot = port[n]
@@ -327,7 +378,7 @@ def section_controller(args, ref: Reference | None) -> None:
                 "libero_path": (c["ee_pos"] - c["ee_pos"][0]).tolist(),
                 "port_path": (p_pos - p_pos[0]).tolist(),
             }
-    _save(args.work / "controller.json", out)
+    _save(args.work / result_name("controller", args.port_dynamics, ".json"), out)
 
 
 # ================================================================== section: poses
@@ -350,9 +401,9 @@ def section_poses(args, ref: Reference, tasks) -> None:
                 settle=0,
                 images=args.images_with_poses,
             )
-        env = port_env(task)
+        env = port_env(task, dynamics=args.port_dynamics)
         port = port_reset_poses(env, args.pose_inits)
-        res = {"inits": list(args.pose_inits), "objects": {}}
+        res = {"inits": list(args.pose_inits), **provenance(args), "objects": {}}
         for i in args.pose_inits:
             run = fid.load_run(d / f"init{i}.npz")
             lib_names = [str(n) for n in run["obj_names"]]
@@ -393,14 +444,15 @@ def _protocol_channel():
     return chan
 
 
-def serve_expert(task: str) -> int:
-    """Policy subprocess for the runner: the port's scripted expert on LIBERO observations."""
+def serve_expert(task: str, dynamics: str = "libero") -> int:
+    """Policy subprocess for the runner: the port's scripted expert on LIBERO observations, with the
+    constants it uses under the port's ``dynamics`` (the OSC ones for "libero")."""
     out = _protocol_channel()
     import jax
     import jax.numpy as jnp
     from envs_mjx.expert import ExpertInputs, ScriptedExpert
 
-    env = port_env(task)
+    env = port_env(task, dynamics=dynamics)
     expert = ScriptedExpert(env)
     act = jax.jit(expert.act_inputs)
     init = jax.jit(expert.init_inputs)
@@ -515,14 +567,14 @@ def section_expert(args, ref: Reference, tasks) -> None:
     sims = set(args.expert_sims.split(","))
     for task in tasks:
         print(f"expert: {task}", flush=True)
-        env = port_env(task)
+        env = port_env(task, dynamics=args.port_dynamics)
         if not env.task.plan:
             continue
         stem = task.replace("/", "_")
         if "libero" in sims:
-            res = {"inits": list(args.expert_inits)}
-            d = args.work / "runs" / "expert" / task.replace("/", "_")
-            cmd = _serve_command("--serve-expert", task)
+            res = {"inits": list(args.expert_inits), **provenance(args)}
+            d = args.work / "runs" / result_name("expert", args.port_dynamics) / task.replace("/", "_")
+            cmd = _serve_command("--serve-expert", task, "--port-dynamics", args.port_dynamics)
             res["libero"] = []
             res.pop("libero_error", None)
             try:
@@ -543,9 +595,9 @@ def section_expert(args, ref: Reference, tasks) -> None:
                     )
             except RuntimeError as e:
                 res["libero_error"] = str(e)[-400:]
-            _save(args.work / "expert_libero" / f"{stem}.json", res)
+            _save(args.work / result_name("expert_libero", args.port_dynamics) / f"{stem}.json", res)
         if "port" in sims:
-            res = {"inits": list(args.expert_inits)}
+            res = {"inits": list(args.expert_inits), **provenance(args)}
             run = jax.jit(jax.vmap(lambda i: rollout_expert(env, i, env.max_steps)[1]))
             reset = jax.jit(jax.vmap(lambda i: env.reset(jax.random.PRNGKey(0), i).ee_pos))
             idx = np.asarray(args.expert_inits, np.int32)
@@ -563,7 +615,7 @@ def section_expert(args, ref: Reference, tasks) -> None:
                         **_path_metrics(path_k, n),
                     }
                 )
-            _save(args.work / "expert_port" / f"{stem}.json", res)
+            _save(args.work / result_name("expert_port", args.port_dynamics) / f"{stem}.json", res)
 
 
 # ================================================================== section: images
@@ -599,7 +651,7 @@ def section_images(args, ref: Reference, tasks) -> None:
                 np.asarray(Image.fromarray(tile[:, h:]).resize((size, size))),
             ]
         else:
-            env = port_env(task)
+            env = port_env(task, dynamics=args.port_dynamics)
             m = env.mj_model
             data = mujoco.MjData(m)
             data.qpos[:] = env.init_qpos[0]
@@ -662,7 +714,7 @@ def section_transfer(args, ref: Reference, tasks) -> None:
     pol = load_policy(args.policy)
     for task in tasks:
         print(f"transfer: {task}", flush=True)
-        env = port_env(task, render=pol.image_size)
+        env = port_env(task, render=pol.image_size, dynamics=args.port_dynamics)
         instr = env.instruction
         d = args.work / "runs" / "transfer" / task.replace("/", "_")
         cmd = _serve_command("--serve-policy", args.policy, "--instruction", instr)
@@ -683,6 +735,7 @@ def section_transfer(args, ref: Reference, tasks) -> None:
             "port": [],
             "max_steps": max_steps,
             "libero_camera_size": args.transfer_size,
+            **provenance(args),
         }
         for i in args.transfer_inits:
             lr = fid.load_run(d / f"init{i}.npz")
@@ -784,13 +837,21 @@ def main(argv=None) -> int:
         action="store_true",
         help="poses: reuse recorded LIBERO runs under --work instead of re-running LIBERO",
     )
+    ap.add_argument(
+        "--port-dynamics",
+        choices=tuple(PORT_DYNAMICS),
+        default="libero",
+        help="the port's dynamics: 'libero' = EnvConfig.libero() (LIBERO's OSC + full contacts, its "
+        "LIBERO-faithful mode), 'ik' = the default EnvConfig() (IK controller); the expert's constants "
+        "follow it in both simulators. Non-default results are cached under <name>_<dynamics>",
+    )
     ap.add_argument("--report-only", action="store_true", help="only regenerate docs/fidelity.md")
     ap.add_argument("--serve-expert", help=argparse.SUPPRESS)
     ap.add_argument("--serve-policy", help=argparse.SUPPRESS)
     ap.add_argument("--instruction", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.serve_expert:
-        return serve_expert(args.serve_expert)
+        return serve_expert(args.serve_expert, args.port_dynamics)
     if args.serve_policy:
         return serve_policy(args.serve_policy, args.instruction)
     sections = [s.strip() for s in args.sections.split(",") if s.strip()]
@@ -798,6 +859,7 @@ def main(argv=None) -> int:
     if bad:
         raise SystemExit(f"--sections: unknown {bad}; choose from {','.join(SECTIONS)}")
     args.work = args.work.resolve()
+    args.port_commit = port_commit()
     tasks = parse_tasks(args.tasks)
     args.images_with_poses = "images" in sections and "poses" in sections
     if not args.report_only:
