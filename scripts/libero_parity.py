@@ -255,20 +255,32 @@ def port_env(task: str, render: int = 0, dynamics: str = "libero"):
 
 
 def port_commit() -> str:
-    """The port's git commit (short hash, "+dirty" with uncommitted changes), for the results' provenance."""
+    """The port's version for the results' provenance: the last commit that changed ``envs_mjx/``
+    (short hash; "+dirty" when ``envs_mjx/`` has uncommitted changes). Harness or docs commits
+    leave it unchanged, so results of one port version can be merged across them."""
+    git = ["git", "-C", str(REPO)]
     try:
         h = subprocess.run(
-            ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
+            [*git, "log", "-1", "--format=%h", "--", "envs_mjx"], capture_output=True, text=True, check=True
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "-C", str(REPO), "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True,
-            text=True,
-            check=True,
+            [*git, "status", "--porcelain", "--", "envs_mjx"], capture_output=True, text=True, check=True
         ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
-    return h + ("+dirty" if dirty else "")
+    return (h or "unknown") + ("+dirty" if dirty else "")
+
+
+def merge_episodes(old: dict | None, new: dict, side: str) -> dict:
+    """``new`` expert result with the ``side`` ("libero"/"port") episodes of ``old`` whose initial
+    states ``new`` did not run added back, when both come from the same port dynamics and commit
+    (a run on states 1,2 after one on state 0 keeps state 0); otherwise ``new`` alone."""
+    same = old is not None and all(old.get(k) == new.get(k) for k in ("port_dynamics", "port_commit"))
+    if not same or side not in old:
+        return new
+    ran = {e["init"] for e in new.get(side, [])}
+    eps = sorted([e for e in old[side] if e["init"] not in ran] + new.get(side, []), key=lambda e: e["init"])
+    return {**new, "inits": [e["init"] for e in eps], side: eps}
 
 
 def provenance(args) -> dict:
@@ -595,7 +607,8 @@ def section_expert(args, ref: Reference, tasks) -> None:
                     )
             except RuntimeError as e:
                 res["libero_error"] = str(e)[-400:]
-            _save(args.work / result_name("expert_libero", args.port_dynamics) / f"{stem}.json", res)
+            path = args.work / result_name("expert_libero", args.port_dynamics) / f"{stem}.json"
+            _save(path, merge_episodes(_read(path), res, "libero"))
         if "port" in sims:
             res = {"inits": list(args.expert_inits), **provenance(args)}
             run = jax.jit(jax.vmap(lambda i: rollout_expert(env, i, env.max_steps)[1]))
@@ -615,7 +628,8 @@ def section_expert(args, ref: Reference, tasks) -> None:
                         **_path_metrics(path_k, n),
                     }
                 )
-            _save(args.work / result_name("expert_port", args.port_dynamics) / f"{stem}.json", res)
+            path = args.work / result_name("expert_port", args.port_dynamics) / f"{stem}.json"
+            _save(path, merge_episodes(_read(path), res, "port"))
 
 
 # ================================================================== section: images
@@ -759,6 +773,10 @@ def section_transfer(args, ref: Reference, tasks) -> None:
 def _save(path: Path, obj) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(obj, indent=1))
+
+
+def _read(path: Path) -> dict | None:
+    return json.loads(path.read_text()) if path.exists() else None
 
 
 def _load_dir(path: Path) -> dict[str, dict]:

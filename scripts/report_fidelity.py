@@ -33,11 +33,88 @@ def _load(work: Path, sub: str) -> dict[str, dict]:
     )
 
 
+# port_dynamics recorded by scripts/libero_parity.py (its PORT_DYNAMICS) -> how this page names it
+DYNAMICS = {
+    "libero": "`EnvConfig.libero()` (LIBERO's OSC_POSE controller + full contacts)",
+    "ik": "`EnvConfig()` (the first port's IK controller + finger-pad contacts)",
+}
+
+
+def _dyn(r: dict) -> str:
+    """How a cached result's port dynamics reads on the page ("not recorded" for results written
+    before the harness recorded it: those ran under the then-default IK controller)."""
+    d = r.get("port_dynamics")
+    return DYNAMICS.get(d, f"`{d}`") if d else "not recorded (the IK default of the time)"
+
+
+def _ranges(xs) -> str:
+    """Sorted integers as compact ranges: [0, 1, 2, 5] -> "0-2, 5"."""
+    xs = sorted(set(int(x) for x in xs))
+    out, i = [], 0
+    while i < len(xs):
+        j = i
+        while j + 1 < len(xs) and xs[j + 1] == xs[j] + 1:
+            j += 1
+        out.append(f"{xs[i]}-{xs[j]}" if j > i else f"{xs[i]}")
+        i = j + 1
+    return ", ".join(out)
+
+
+def _tasks_text(tasks) -> str:
+    """Task keys grouped per suite: "libero_goal 0-9; libero_object 0, 2"."""
+    per: dict[str, list[int]] = {}
+    for t in tasks:
+        su, i = t.split("/")
+        per.setdefault(su, []).append(int(i))
+    return "; ".join(f"{su} {_ranges(per[su])}" for su in SUITES if su in per)
+
+
+def provenance_md(sections: dict[str, dict[str, dict]]) -> list[str]:
+    """One row per section and port setting: which port dynamics and commit produced its cached
+    results, on which tasks and initial states. ``sections``: {section: {task: result}} (the
+    controller as {"(3 scenes)": result})."""
+    lines = [
+        "| section | port dynamics | port commit | tasks | initial states |",
+        "|---|---|---|---|---|",
+    ]
+    for name, results in sections.items():
+        groups: dict[tuple, list[str]] = {}
+        for task, r in results.items():
+            inits = r.get("inits")
+            if inits is None:
+                inits = sorted({c["init"] for c in r.get("cases", {}).values()})
+            key = (_dyn(r), r.get("port_commit", "not recorded"), _ranges(inits))
+            groups.setdefault(key, []).append(task)
+        for (dyn, commit, inits), tasks in groups.items():
+            where = _tasks_text(tasks) if all("/" in t for t in tasks) else ", ".join(tasks)
+            lines.append(f"| {name} | {dyn} | {commit} | {where} | {inits} |")
+    return lines
+
+
 def _f(x, nd=2) -> str:
     return "n/a" if x is None or (isinstance(x, float) and not np.isfinite(x)) else f"{x:.{nd}f}"
 
 
 # ------------------------------------------------------------------ controller
+
+
+def controller_summary(ctrl: dict) -> dict:
+    """Headline numbers of one controller result: median / max of each case's largest path error (cm),
+    max rotation error (deg), and the median over translation cases (LIBERO total > 1 cm) of the
+    distance travelled port / LIBERO."""
+    pos_err, rot_err, ratios = [], [], []
+    for name, c in ctrl["cases"].items():
+        lib, port = np.array(c["libero_disp_cm"]), np.array(c["port_disp_cm"])
+        if not any(k in name for k in ROT_CASES) and lib.sum() > 1:
+            ratios.append(port.sum() / lib.sum())
+        pos_err.append(max(c["pos_err_cm"]))
+        rot_err.append(max(c["rot_err_deg"]))
+    return {
+        "ctrl_pos_err_cm_median": float(np.median(pos_err)),
+        "ctrl_pos_err_cm_max": float(np.max(pos_err)),
+        "ctrl_rot_err_deg_max": float(np.max(rot_err)),
+        "ctrl_dist_ratio_median": float(np.median(ratios)) if ratios else float("nan"),
+    }
 
 
 def controller_md(ctrl: dict, figdir: Path) -> tuple[list[str], dict]:
@@ -53,30 +130,25 @@ def controller_md(ctrl: dict, figdir: Path) -> tuple[list[str], dict]:
         "Same state in both simulators (initial state, then 10 no-op steps), then the case's actions "
         "(gripper open). LIBERO: robosuite OSC_POSE. Displacement per 20 Hz control step (cm) and the "
         "path error |Δp_LIBERO(t) − Δp_port(t)| (cm), both measured from each simulator's own start pose; "
-        "rotation cases compare the world-frame rotation since the start (deg). Reference data: "
+        "rotation cases compare the world-frame rotation since the start (deg). Port: "
+        f"{_dyn(ctrl)}, commit {ctrl.get('port_commit', 'not recorded')}. Reference data: "
         f"`tests/data/libero_osc_reference.json` ({ctrl['source']}).",
         "",
         "| case | LIBERO cm/step, steps 1-5 | port cm/step, steps 1-5 | LIBERO / port total (cm or deg) "
         "| max path err (cm) | max rot err (deg) |",
         "|---|---|---|---|---|---|",
     ]
-    pos_err, rot_err, ratios = [], [], []
     for name, c in cases.items():
         lib = np.array(c["libero_disp_cm"])
         port = np.array(c["port_disp_cm"])
-        rot = any(k in name for k in ROT_CASES)
-        if rot:
+        if any(k in name for k in ROT_CASES):
             tot = f"{c['libero_rot_deg'][-1]:.1f}° / {c['port_rot_deg'][-1]:.1f}°"
         else:
             tot = f"{lib.sum():.1f} / {port.sum():.1f}"
-            if lib.sum() > 1:
-                ratios.append(port.sum() / lib.sum())
         lines.append(
             f"| {name} | {' '.join(f'{v:.2f}' for v in lib[:5])} | {' '.join(f'{v:.2f}' for v in port[:5])} "
             f"| {tot} | {max(c['pos_err_cm']):.2f} | {max(c['rot_err_deg']):.1f} |"
         )
-        pos_err.append(max(c["pos_err_cm"]))
-        rot_err.append(max(c["rot_err_deg"]))
     lines += ["", "![controller](fidelity/controller.png)", ""]
 
     n = len(cases)
@@ -105,13 +177,7 @@ def controller_md(ctrl: dict, figdir: Path) -> tuple[list[str], dict]:
     fig.tight_layout()
     fig.savefig(figdir / "controller.png", dpi=80)
     plt.close(fig)
-    head = {
-        "ctrl_pos_err_cm_median": float(np.median(pos_err)),
-        "ctrl_pos_err_cm_max": float(np.max(pos_err)),
-        "ctrl_rot_err_deg_max": float(np.max(rot_err)),
-        "ctrl_dist_ratio_median": float(np.median(ratios)) if ratios else float("nan"),
-    }
-    return lines, head
+    return lines, controller_summary(ctrl)
 
 
 # ------------------------------------------------------------------ poses
@@ -131,21 +197,23 @@ def poses_md(poses: dict) -> tuple[list[str], dict]:
         "(e.g. left/right plates) they are matched by nearest position (marked *pos*), which flatters the "
         "error. Errors are over the listed initial states.",
         "",
-        "| task | matched | xy err mean / max (cm) | z err mean (cm) | yaw err mean (deg) | unmatched port | unmatched LIBERO |",
-        "|---|---|---|---|---|---|---|",
+        "| task | matched | xy err mean / max (cm) | z err mean (cm) | yaw err mean (deg) | unmatched port | unmatched LIBERO | port commit |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     all_xy, all_yaw, detail = [], [], []
+    suite_xy: dict[str, list[float]] = {}
     for task, r in poses.items():
         xy = [v for o in r["objects"].values() for v in o["xy"]]
         dz = [abs(v) for o in r["objects"].values() for v in o["dz"]]
         yaw = [v for o in r["objects"].values() for v in o["yaw"]]
         all_xy += xy
         all_yaw += yaw
+        suite_xy.setdefault(task.split("/")[0], []).extend(xy)
         lines.append(
             f"| {task} | {len(r['objects'])} | {_f(100 * np.mean(xy) if xy else None, 1)} / "
             f"{_f(100 * np.max(xy) if xy else None, 1)} | {_f(100 * np.mean(dz) if dz else None, 1)} | "
             f"{_f(np.degrees(np.mean(yaw)) if yaw else None, 0)} | {', '.join(r.get('unmatched_port', []))} "
-            f"| {', '.join(r.get('unmatched_libero', []))} |"
+            f"| {', '.join(r.get('unmatched_libero', []))} | {r.get('port_commit', 'not recorded')} |"
         )
         for p, o in r["objects"].items():
             detail.append(
@@ -170,6 +238,16 @@ def poses_md(poses: dict) -> tuple[list[str], dict]:
         "pose_xy_frac_within_2cm": float(np.mean(np.array(all_xy) < 0.02)) if all_xy else float("nan"),
         "pose_yaw_deg_median": float(np.degrees(np.median(all_yaw))) if all_yaw else float("nan"),
         "pose_objects": len(all_xy),
+        "pose_suites": {
+            su: {
+                "xy_cm_median": float(100 * np.median(v)),
+                "xy_cm_mean": float(100 * np.mean(v)),
+                "frac_within_2cm": float(np.mean(np.array(v) < 0.02)),
+                "n": len(v),
+            }
+            for su, v in suite_xy.items()
+            if v
+        },
     }
     return lines, head
 
@@ -192,13 +270,16 @@ def expert_md(expert: dict) -> tuple[list[str], dict]:
     lines = [
         "## 3. The scripted expert in both simulators",
         "",
-        "The port's expert (`envs_mjx/expert.py`, unchanged tuning) reads `ExpertInputs` (TCP pose, poses of "
-        "its plan's reference bodies). In LIBERO these come from the observation: the grip site as TCP (its "
+        "The port's expert (`envs_mjx/expert.py`) reads `ExpertInputs` (TCP pose, poses of "
+        "its plan's reference bodies) and uses the constants of the port dynamics it was run for (the OSC "
+        "speed cap and gains under `EnvConfig.libero()`, the IK ones under `EnvConfig()`), in both "
+        "simulators alike. In LIBERO its inputs come from the observation: the grip site as TCP (its "
         "frame turned into the port's TCP convention by a constant Rz(90°)), the BDDL objects' bottom "
         "sites for the reference bodies (name map as in section 2); its actions go through LIBERO's OSC. "
         "Episode limits are LIBERO's; success is LIBERO's own `_check_success` / the port's goal "
         "predicates. Jerk metrics (`smoothvla_jax.metrics`, dt = 0.05 s) are of the EE path up to success "
-        "or the limit, medians over episodes.",
+        "or the limit, medians over episodes. Both sides start from the same LIBERO initial state index "
+        "(the port's `reset(i)` is LIBERO's state i on libero_spatial, libero_object and libero_goal).",
         "",
         "| task | LIBERO success | port success | MSJ LIBERO / port (m²/s⁶) | LDLJ LIBERO / port | path LIBERO / port (m) | note |",
         "|---|---|---|---|---|---|---|",
@@ -227,19 +308,22 @@ def expert_md(expert: dict) -> tuple[list[str], dict]:
         f"Tasks run in both simulators: {len(both)}; there the expert succeeds in "
         f"{sum(paired['libero'])}/{len(paired['libero'])} LIBERO episodes and {sum(paired['port'])}/"
         f"{len(paired['port'])} port episodes. Port-side episodes need one XLA compile per scene "
-        "(5-15 min each on the shared 2-core machine this page was generated on), so not every task has "
-        "one here; the port's own expert tables (`scripts/expert_success.py`; README and docs/suites.md) "
-        "report 100% on the states they cover (initial state 0 included) for all 40 tasks.",
+        "(several CPU-minutes under `EnvConfig.libero()` on the shared 2-core machine this page was "
+        "generated on), so not every task has one here. The port's own, larger expert tables are made by "
+        "`scripts/expert_success.py`: docs/suites.md (the IK default, 50 states per task) and "
+        "docs/controller.md (`EnvConfig.libero()`).",
         "",
     ]
-    msj = {sim: [e["msj"] for r in expert.values() for e in r.get(sim, [])] for sim in ("libero", "port")}
+    msj = {sim: [e["msj"] for t in both for e in expert[t][sim]] for sim in ("libero", "port")}
     head = {
         "expert_libero": ov.get("libero", float("nan")),
         "expert_port": ov.get("port", float("nan")),
         "expert_libero_episodes": sum(len(r.get("libero", [])) for r in expert.values()),
         "expert_port_episodes": sum(len(r.get("port", [])) for r in expert.values()),
         "expert_paired_tasks": len(both),
-        "expert_episodes": sum(len(r.get("port", [])) for r in expert.values()),
+        "expert_paired_libero": [sum(paired["libero"]), len(paired["libero"])],
+        "expert_paired_port": [sum(paired["port"]), len(paired["port"])],
+        "expert_paired_tasks_text": _tasks_text(both),
         "expert_msj_libero_median": float(np.median(msj["libero"])) if msj["libero"] else float("nan"),
         "expert_msj_port_median": float(np.median(msj["port"])) if msj["port"] else float("nan"),
     }
@@ -333,25 +417,89 @@ def _merge_into(path: Path, block: str) -> None:
     path.write_text(new)
 
 
+def headline_md(head: dict, ctrl: dict | None, ctrl_other: dict[str, dict]) -> list[str]:
+    """The headline table from the sections' summaries (``head``), the main controller result and the
+    controller results under other port dynamics (``{dynamics: result}``, one line each)."""
+    g = head.get
+    summary = ["| measure | value |", "|---|---|"]
+    if ctrl is not None:
+        summary += [
+            f"| controller ({_dyn(ctrl)}): EE path error vs LIBERO's OSC over each case, median / max over "
+            f"cases | {g('ctrl_pos_err_cm_median'):.1f} / {g('ctrl_pos_err_cm_max'):.1f} cm |",
+            f"| controller: distance travelled, port / LIBERO (median over translation cases) | "
+            f"{g('ctrl_dist_ratio_median'):.2f}× |",
+            f"| controller: max rotation error | {g('ctrl_rot_err_deg_max'):.0f}° |",
+        ]
+    for dyn, c in ctrl_other.items():
+        h = controller_summary(c)
+        summary.append(
+            f"| for comparison, controller under {_dyn(c)}: path error median / max, distance ratio, max "
+            f"rotation error | {h['ctrl_pos_err_cm_median']:.1f} / {h['ctrl_pos_err_cm_max']:.1f} cm, "
+            f"{h['ctrl_dist_ratio_median']:.2f}×, {h['ctrl_rot_err_deg_max']:.0f}° |"
+        )
+    for su, v in g("pose_suites", {}).items():
+        summary.append(
+            f"| reset poses, {su}: xy error median / mean ({v['n']} object-states); share within 2 cm | "
+            f"{v['xy_cm_median']:.1f} / {v['xy_cm_mean']:.1f} cm; {100 * v['frac_within_2cm']:.0f}% |"
+        )
+    if g("expert_paired_tasks"):
+        (ls, ln), (ps, pn) = g("expert_paired_libero"), g("expert_paired_port")
+        summary += [
+            f"| scripted expert, same tasks and initial states in both ({g('expert_paired_tasks_text')}): "
+            f"success in LIBERO / in the port | {ls}/{ln} / {ps}/{pn} |",
+            f"| expert EE-path MSJ median on those episodes, LIBERO / port | "
+            f"{g('expert_msj_libero_median'):.1f} / {g('expert_msj_port_median'):.1f} m²/s⁶ |",
+        ]
+    if g("expert_libero_episodes", 0) > (g("expert_paired_libero") or [0, 0])[1]:
+        summary.append(
+            f"| scripted expert success in LIBERO, every episode run ({g('expert_libero_episodes')}) | "
+            f"{100 * g('expert_libero'):.0f}% |"
+        )
+    if "transfer_libero" in head:
+        summary += [
+            f"| policy transfer success, LIBERO / port ({g('transfer_episodes')} episodes) | "
+            f"{100 * g('transfer_libero'):.0f}% / {100 * g('transfer_port'):.0f}% |"
+        ]
+    return summary
+
+
 def write(work: Path, docs: Path) -> dict:
-    work = Path(work)
+    """Regenerates the marked section of ``docs/fidelity.md`` and its figures from the cached results
+    under ``work`` (see the module docstring); returns the headline numbers (also written to
+    ``work/headline.json``). The controller and expert results of the default port dynamics are
+    ``controller.json`` / ``expert_{libero,port}/``; results under another dynamics D
+    (``controller_D.json``) get one comparison line in the headline."""
+    work, docs = Path(work), Path(docs)
     figdir = docs / "fidelity"
     figdir.mkdir(parents=True, exist_ok=True)
     head: dict = {}
     body: list[str] = []
+    prov: dict[str, dict[str, dict]] = {}
+    ctrl = None
     if (work / "controller.json").exists():
-        lines, h = controller_md(json.loads((work / "controller.json").read_text()), figdir)
+        ctrl = json.loads((work / "controller.json").read_text())
+        lines, h = controller_md(ctrl, figdir)
         body += lines
         head.update(h)
+        prov["controller"] = {"(3 scenes)": ctrl}
+    ctrl_other = {
+        p.stem.split("_", 1)[1]: json.loads(p.read_text()) for p in sorted(work.glob("controller_*.json"))
+    }
     poses = _load(work, "poses")
     if poses:
         lines, h = poses_md(poses)
         body += lines
         head.update(h)
+        prov["poses"] = poses
     expert: dict[str, dict] = {}
     for side in ("libero", "port"):
-        for task, r in _load(work, f"expert_{side}").items():
-            expert.setdefault(task, {}).update({k: v for k, v in r.items() if k != "inits"})
+        results = _load(work, f"expert_{side}")
+        if results:
+            prov[f"expert, {side} side"] = results
+        for task, r in results.items():
+            expert.setdefault(task, {}).update(
+                {k: v for k, v in r.items() if k not in ("inits", "port_dynamics", "port_commit")}
+            )
     expert = dict(
         sorted(expert.items(), key=lambda kv: (SUITES.index(kv[0].split("/")[0]), int(kv[0].split("/")[1])))
     )
@@ -365,35 +513,7 @@ def write(work: Path, docs: Path) -> dict:
         lines, h = transfer_md(transfer)
         body += lines
         head.update(h)
-    g = head.get
-    summary = ["| measure | value |", "|---|---|"]
-    if "ctrl_pos_err_cm_max" in head:
-        summary += [
-            f"| controller: EE path error after 20 steps vs LIBERO's OSC, median / max over cases | "
-            f"{g('ctrl_pos_err_cm_median'):.1f} / {g('ctrl_pos_err_cm_max'):.1f} cm |",
-            f"| controller: distance travelled, port / LIBERO (median over translation cases) | "
-            f"{g('ctrl_dist_ratio_median'):.2f}× |",
-            f"| controller: max rotation error | {g('ctrl_rot_err_deg_max'):.0f}° |",
-        ]
-    if "pose_objects" in head:
-        summary += [
-            f"| reset poses: xy error median / mean ({g('pose_objects')} object-states) | "
-            f"{g('pose_xy_cm_median'):.1f} / {g('pose_xy_cm_mean'):.1f} cm |",
-            f"| reset poses: share within 2 cm (xy) | {100 * g('pose_xy_frac_within_2cm'):.0f}% |",
-        ]
-    if "expert_port" in head:
-        summary += [
-            f"| scripted expert success in LIBERO ({g('expert_libero_episodes')} episodes) / in the port "
-            f"({g('expert_port_episodes')} episodes run here) | "
-            f"{100 * g('expert_libero'):.0f}% / {100 * g('expert_port'):.0f}% |",
-            f"| expert EE-path MSJ median, LIBERO / port | {g('expert_msj_libero_median'):.1f} / "
-            f"{g('expert_msj_port_median'):.1f} m²/s⁶ |",
-        ]
-    if "transfer_libero" in head:
-        summary += [
-            f"| policy transfer success, LIBERO / port ({g('transfer_episodes')} episodes) | "
-            f"{100 * g('transfer_libero'):.0f}% / {100 * g('transfer_port'):.0f}% |"
-        ]
+        prov["transfer"] = transfer
     text = [
         BEGIN,
         "## Measured in both simulators: the port vs the original LIBERO",
@@ -403,9 +523,10 @@ def write(work: Path, docs: Path) -> dict:
         "",
         "Every number below comes from running the same thing in both simulators on this machine: the "
         "original LIBERO (its repository at a fixed commit, robosuite 1.4.0, MuJoCo 2.3.7, OSC_POSE at "
-        "20 Hz, 2 ms physics) and this port (MJX, whatever its controller and layouts are at generation "
-        "time). The reference is developer tooling in `scripts/libero_reference/` (see its README), never "
-        "a dependency of the package or CI.",
+        "20 Hz, 2 ms physics) and this port (MJX) under the dynamics and at the commit each result "
+        "records (table below; `--port-dynamics`, default `libero` = `EnvConfig.libero()`). The reference "
+        "is developer tooling in `scripts/libero_reference/` (see its README), never a dependency of the "
+        "package or CI.",
         "",
         "Regenerate everything (≈1 h on 2 CPU cores), or one section / some tasks:",
         "",
@@ -413,13 +534,18 @@ def write(work: Path, docs: Path) -> dict:
         "python scripts/libero_reference/setup_reference.py --dest /path/to/libero_ref   # once",
         CMD,
         "python scripts/libero_parity.py --sections=poses,expert --tasks=libero_goal --ref=/path/to/libero_ref",
+        "python scripts/libero_parity.py --sections=controller --port-dynamics=ik   # the IK default, for comparison",
         "python scripts/libero_parity.py --report-only   # rewrite this page from cached results",
         "```",
+        "",
+        "Where each result comes from (port side; the LIBERO side is the same reference throughout):",
+        "",
+        *provenance_md(prov),
         "",
         *([(work / "NOTE.md").read_text().strip(), ""] if (work / "NOTE.md").exists() else []),
         "### Headline",
         "",
-        *summary,
+        *headline_md(head, ctrl, ctrl_other),
         "",
         *[("#" + ln if ln.startswith("## ") else ln) for ln in body],
         END,
