@@ -6,7 +6,9 @@ LIBERO (robosuite 1.4.0 + MuJoCo 2.3.7, one env, its own OSC, 128x128 agentview 
 by MuJoCo's OpenGL renderer through ``MUJOCO_GL``) runs in the reference venv built by
 ``scripts/libero_reference/setup_reference.py``; the port runs here (``jit(vmap(scan(env.step)))``
 at B = 1 and a batch, state-only and with its two 128x128 JAX-rendered cameras; compile time
-excluded). Prints a Markdown table with each rate as a ratio to LIBERO's of the same kind.
+excluded) under ``--port-dynamics`` (default ``libero``: ``EnvConfig.libero()``, OSC + full
+contacts; ``ik``: the default ``EnvConfig()``). Prints a Markdown table with each rate as a ratio
+to LIBERO's of the same kind.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ import jax
 from env_throughput import bench_mjx
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
+# --port-dynamics -> benchmarks/env_throughput.py variant (None: the default EnvConfig())
+PORT_VARIANTS = {"libero": "osc/full/10", "ik": None}
 
 
 def bench_libero(ref: pathlib.Path, task: str, steps: int, gl: str) -> dict[bool, dict]:
@@ -63,7 +67,14 @@ def main() -> None:
     ap.add_argument("--port-steps", type=int, default=10, help="port control steps per rollout")
     ap.add_argument("--batches", default="1,8", help="port batch sizes (vmap)")
     ap.add_argument("--gl", default="egl")
+    ap.add_argument(
+        "--port-dynamics",
+        choices=tuple(PORT_VARIANTS),
+        default="libero",
+        help="libero: EnvConfig.libero() (OSC + full contacts); ik: the default EnvConfig()",
+    )
     args = ap.parse_args()
+    variant = PORT_VARIANTS[args.port_dynamics]
     print(
         f"backend={jax.default_backend()} task={args.task} load average before={os.getloadavg()[0]:.1f}",
         flush=True,
@@ -77,7 +88,7 @@ def main() -> None:
     rows = []
     for pixels in (False, True):
         for b in [int(x) for x in args.batches.split(",")]:
-            rate, comp = bench_mjx(args.task, b, args.port_steps, pixels, size=128)
+            rate, comp = bench_mjx(args.task, b, args.port_steps, pixels, size=128, variant=variant)
             rows.append((pixels, b, rate, comp))
             print(f"port pixels={pixels} B={b}: {rate:.1f} steps/s, compile {comp:.0f}s", flush=True)
     print("\n| simulator | cameras | B | control steps/s | ratio to LIBERO (same cameras) | compile s |")
@@ -90,7 +101,8 @@ def main() -> None:
         for p, b, rate, comp in rows:
             if p == pixels:
                 print(
-                    f"| port (MJX, {jax.default_backend()}) | {cam} | {b} | {rate:.1f} | "
+                    f"| port (MJX, {jax.default_backend()}, {args.port_dynamics}) | {cam} | {b} "
+                    f"| {rate:.1f} | "
                     f"{rate / lib[pixels]['steps_per_s']:.2f}x | {comp:.0f} |"
                 )
     print(f"\nload average after: {os.getloadavg()[0]:.1f} (on a shared machine every rate is a lower bound)")

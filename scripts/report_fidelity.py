@@ -534,7 +534,7 @@ def write(work: Path, docs: Path) -> dict:
         "python scripts/libero_reference/setup_reference.py --dest /path/to/libero_ref   # once",
         CMD,
         "python scripts/libero_parity.py --sections=poses,expert --tasks=libero_goal --ref=/path/to/libero_ref",
-        "python scripts/libero_parity.py --sections=controller --port-dynamics=ik   # the IK default, for comparison",
+        "python scripts/libero_parity.py --sections=controller --port-dynamics=ik   # IK, to compare",
         "python scripts/libero_parity.py --report-only   # rewrite this page from cached results",
         "```",
         "",

@@ -237,7 +237,9 @@ def test_port_dynamics_choose_the_env_config_and_cache_names():
     assert par.port_config("libero") == EnvConfig.libero()
     assert par.port_config("ik") == EnvConfig()
     assert par.port_config("libero", render=32).render.width == 32
-    assert par.port_config("libero").controller.kind == "osc" and par.port_config("ik").controller.kind == "ik"
+    assert (
+        par.port_config("libero").controller.kind == "osc" and par.port_config("ik").controller.kind == "ik"
+    )
     with pytest.raises(SystemExit, match="--port-dynamics"):
         par.port_config("osc")
     assert par.result_name("expert_port", "libero") == "expert_port"
@@ -276,31 +278,56 @@ def test_report_headline_and_provenance_from_cached_results(tmp_path):
 
     def case(lib, port, err, init=0):
         return {
-            "port_task": "libero_10/2", "init": init, "libero_disp_cm": lib, "port_disp_cm": port,
-            "pos_err_cm": err, "rot_err_deg": [0.0, 2.0], "libero_rot_deg": [0.0, 1.0],
-            "port_rot_deg": [0.0, 1.0], "libero_path": [[0, 0, 0]] * 2, "port_path": [[0, 0, 0]] * 2,
+            "port_task": "libero_10/2",
+            "init": init,
+            "libero_disp_cm": lib,
+            "port_disp_cm": port,
+            "pos_err_cm": err,
+            "rot_err_deg": [0.0, 2.0],
+            "libero_rot_deg": [0.0, 1.0],
+            "port_rot_deg": [0.0, 1.0],
+            "libero_path": [[0, 0, 0]] * 2,
+            "port_path": [[0, 0, 0]] * 2,
         }
 
     # translation cases: distance port / LIBERO = 3/2 and 1/1 -> median 1.25; the rotation case and
     # one under 1 cm of LIBERO travel are left out of the ratio; path errors max 0.5, 1.5, 0.1, 0.2
-    ctrl = {"source": "test", **libero, "cases": {
-        "dx+1": case([1.0, 1.0], [1.0, 2.0], [0.0, 0.5]),
-        "dz+1": case([1.0, 1.0], [1.0, 1.0], [0.0, 1.5]),
-        "dx+0.1": case([0.1, 0.1], [0.5, 0.5], [0.0, 0.1]),
-        "droll+1": case([0.2, 0.2], [9.0, 9.0], [0.0, 0.2]),
-    }}
+    ctrl = {
+        "source": "test",
+        **libero,
+        "cases": {
+            "dx+1": case([1.0, 1.0], [1.0, 2.0], [0.0, 0.5]),
+            "dz+1": case([1.0, 1.0], [1.0, 1.0], [0.0, 1.5]),
+            "dx+0.1": case([0.1, 0.1], [0.5, 0.5], [0.0, 0.1]),
+            "droll+1": case([0.2, 0.2], [9.0, 9.0], [0.0, 0.2]),
+        },
+    }
     ik = {**ctrl, "port_dynamics": "ik", "cases": {"dx+1": case([1.0, 1.0], [4.0, 4.0], [0.0, 6.0])}}
-    obj = lambda xy: {"libero": "b", "how": "same", "pos": xy, "xy": xy, "dz": [0.0] * 2, "yaw": [0.0] * 2}  # noqa: E731
+
+    def obj(xy):
+        return {"libero": "b", "how": "same", "pos": xy, "xy": xy, "dz": [0.0] * 2, "yaw": [0.0] * 2}
+
     poses = {"inits": [0, 1], **libero, "objects": {"a": obj([0.01, 0.03]), "b": obj([0.0, 0.0])}}
-    ep = lambda i, s, msj: {"init": i, "success": s, "done_at": 9 if s else -1, "msj": msj, "ldlj": -1.0,  # noqa: E731
-                            "sparc": -1.0, "path_m": 1.0, "steps": 9}
+
+    def ep(i, s, msj):
+        stats = {"msj": msj, "ldlj": -1.0, "sparc": -1.0, "path_m": 1.0, "steps": 9}
+        return {"init": i, "success": s, "done_at": 9 if s else -1, **stats}
+
     files = {
         "controller.json": ctrl,
         "controller_ik.json": ik,
         "poses/libero_spatial_0.json": poses,
         "poses/libero_10_1.json": {**poses, "port_commit": "old9999"},
-        "expert_libero/libero_spatial_0.json": {"inits": [0, 1], **libero, "libero": [ep(0, True, 10.0), ep(1, False, 30.0)]},
-        "expert_port/libero_spatial_0.json": {"inits": [0, 1], **libero, "port": [ep(0, True, 20.0), ep(1, True, 40.0)]},
+        "expert_libero/libero_spatial_0.json": {
+            "inits": [0, 1],
+            **libero,
+            "libero": [ep(0, True, 10.0), ep(1, False, 30.0)],
+        },
+        "expert_port/libero_spatial_0.json": {
+            "inits": [0, 1],
+            **libero,
+            "port": [ep(0, True, 20.0), ep(1, True, 40.0)],
+        },
         "expert_libero/libero_goal_3.json": {"inits": [0], **libero, "libero": [ep(0, True, 99.0)]},
     }
     for name, obj_ in files.items():
@@ -316,12 +343,18 @@ def test_report_headline_and_provenance_from_cached_results(tmp_path):
     assert head["expert_libero_episodes"] == 3
     text = (docs / "fidelity.md").read_text()
     assert "| 0.3 / 1.5 cm |" in text and "| 1.25× |" in text
-    assert "controller under `EnvConfig()` (the first port's IK controller" in text and "6.0 / 6.0 cm, 4.00×" in text
+    assert (
+        "controller under `EnvConfig()` (the first port's IK controller" in text
+        and "6.0 / 6.0 cm, 4.00×" in text
+    )
     assert "(libero_spatial 0): success in LIBERO / in the port | 1/2 / 2/2 |" in text
-    assert "| poses | `EnvConfig.libero()` (LIBERO's OSC_POSE controller + full contacts) | abc1234 | libero_spatial 0 | 0-1 |" in text
-    assert "| poses | `EnvConfig.libero()` (LIBERO's OSC_POSE controller + full contacts) | old9999 | libero_10 1 | 0-1 |" in text
-    assert "| expert, libero side | `EnvConfig.libero()` (LIBERO's OSC_POSE controller + full contacts) | abc1234 | libero_spatial 0; libero_goal 3 |" not in text  # different states: two rows
-    assert "| expert, libero side | `EnvConfig.libero()` (LIBERO's OSC_POSE controller + full contacts) | abc1234 | libero_goal 3 | 0 |" in text
+    osc = rep.DYNAMICS["libero"]
+    assert osc.startswith("`EnvConfig.libero()`")
+    assert f"| poses | {osc} | abc1234 | libero_spatial 0 | 0-1 |" in text
+    assert f"| poses | {osc} | old9999 | libero_10 1 | 0-1 |" in text
+    # the same port version but different initial states: one row each
+    assert f"| expert, libero side | {osc} | abc1234 | libero_spatial 0 | 0-1 |" in text
+    assert f"| expert, libero side | {osc} | abc1234 | libero_goal 3 | 0 |" in text
     # hand-written text outside the markers survives a regeneration
     (docs / "fidelity.md").write_text("# Title\n\nmine\n\n" + text.split("\n", 1)[1] + "\nafter\n")
     rep.write(work, docs)
@@ -333,7 +366,10 @@ def test_report_headline_and_provenance_from_cached_results(tmp_path):
 def test_ranges_text():
     rep = _report_module()
     assert rep._ranges([5, 0, 1, 2, 7, 8]) == "0-2, 5, 7-8"
-    assert rep._tasks_text(["libero_goal/1", "libero_10/0", "libero_goal/0", "libero_goal/3"]) == "libero_10 0; libero_goal 0-1, 3"
+    assert (
+        rep._tasks_text(["libero_goal/1", "libero_10/0", "libero_goal/0", "libero_goal/3"])
+        == "libero_10 0; libero_goal 0-1, 3"
+    )
 
 
 # ------------------------------------------------------------------ needs the reference install
