@@ -415,7 +415,12 @@ def section_poses(args, ref: Reference, tasks) -> None:
             )
         env = port_env(task, dynamics=args.port_dynamics)
         port = port_reset_poses(env, args.pose_inits)
-        res = {"inits": list(args.pose_inits), **provenance(args), "objects": {}}
+        res = {
+            "inits": list(args.pose_inits),
+            **provenance(args),
+            "port_libero_states": bool(env.task.libero_states),
+            "objects": {},
+        }
         for i in args.pose_inits:
             run = fid.load_run(d / f"init{i}.npz")
             lib_names = [str(n) for n in run["obj_names"]]
@@ -610,7 +615,11 @@ def section_expert(args, ref: Reference, tasks) -> None:
             path = args.work / result_name("expert_libero", args.port_dynamics) / f"{stem}.json"
             _save(path, merge_episodes(_read(path), res, "libero"))
         if "port" in sims:
-            res = {"inits": list(args.expert_inits), **provenance(args)}
+            res = {
+                "inits": list(args.expert_inits),
+                **provenance(args),
+                "port_libero_states": bool(env.task.libero_states),
+            }
             run = jax.jit(jax.vmap(lambda i: rollout_expert(env, i, env.max_steps)[1]))
             reset = jax.jit(jax.vmap(lambda i: env.reset(jax.random.PRNGKey(0), i).ee_pos))
             idx = np.asarray(args.expert_inits, np.int32)

@@ -91,6 +91,18 @@ def provenance_md(sections: dict[str, dict[str, dict]]) -> list[str]:
     return lines
 
 
+OWN_LAYOUTS = "†"
+OWN_LAYOUTS_NOTE = (
+    f"{OWN_LAYOUTS}: the port's own layouts and initial states for this task, not LIBERO's "
+    "(`Task.libero_states` false when measured), so state i is a different scene in the two simulators."
+)
+
+
+def _own(r: dict) -> str:
+    """The mark of a result whose port task did not use LIBERO's initial states."""
+    return f" {OWN_LAYOUTS}" if r.get("port_libero_states") is False else ""
+
+
 def _f(x, nd=2) -> str:
     return "n/a" if x is None or (isinstance(x, float) and not np.isfinite(x)) else f"{x:.{nd}f}"
 
@@ -202,6 +214,7 @@ def poses_md(poses: dict) -> tuple[list[str], dict]:
     ]
     all_xy, all_yaw, detail = [], [], []
     suite_xy: dict[str, list[float]] = {}
+    own_suites: set[str] = set()
     for task, r in poses.items():
         xy = [v for o in r["objects"].values() for v in o["xy"]]
         dz = [abs(v) for o in r["objects"].values() for v in o["dz"]]
@@ -209,8 +222,10 @@ def poses_md(poses: dict) -> tuple[list[str], dict]:
         all_xy += xy
         all_yaw += yaw
         suite_xy.setdefault(task.split("/")[0], []).extend(xy)
+        if _own(r):
+            own_suites.add(task.split("/")[0])
         lines.append(
-            f"| {task} | {len(r['objects'])} | {_f(100 * np.mean(xy) if xy else None, 1)} / "
+            f"| {task}{_own(r)} | {len(r['objects'])} | {_f(100 * np.mean(xy) if xy else None, 1)} / "
             f"{_f(100 * np.max(xy) if xy else None, 1)} | {_f(100 * np.mean(dz) if dz else None, 1)} | "
             f"{_f(np.degrees(np.mean(yaw)) if yaw else None, 0)} | {', '.join(r.get('unmatched_port', []))} "
             f"| {', '.join(r.get('unmatched_libero', []))} | {r.get('port_commit', 'not recorded')} |"
@@ -221,6 +236,8 @@ def poses_md(poses: dict) -> tuple[list[str], dict]:
                 f"{100 * np.mean(o['xy']):.1f} | {100 * np.mean(o['dz']):+.1f} | "
                 f"{np.degrees(np.mean(o['yaw'])):.0f} |"
             )
+    if own_suites:
+        lines += ["", OWN_LAYOUTS_NOTE]
     lines += [
         "",
         "<details><summary>Per object</summary>",
@@ -244,6 +261,7 @@ def poses_md(poses: dict) -> tuple[list[str], dict]:
                 "xy_cm_mean": float(100 * np.mean(v)),
                 "frac_within_2cm": float(np.mean(np.array(v) < 0.02)),
                 "n": len(v),
+                "own_layouts": su in own_suites,
             }
             for su, v in suite_xy.items()
             if v
@@ -281,8 +299,9 @@ def expert_md(expert: dict) -> tuple[list[str], dict]:
         "or the limit, medians over episodes. Both sides start from the same LIBERO initial state index "
         "(the port's `reset(i)` is LIBERO's state i on libero_spatial, libero_object and libero_goal).",
         "",
-        "| task | LIBERO success | port success | MSJ LIBERO / port (m²/s⁶) | LDLJ LIBERO / port | path LIBERO / port (m) | note |",
-        "|---|---|---|---|---|---|---|",
+        "| task | initial states LIBERO / port | LIBERO success | port success | MSJ LIBERO / port (m²/s⁶) "
+        "| LDLJ LIBERO / port | path LIBERO / port (m) | note |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for task, r in expert.items():
         lib, port = r.get("libero", []), r.get("port", [])
@@ -290,31 +309,43 @@ def expert_md(expert: dict) -> tuple[list[str], dict]:
         s = lambda sim: f"{cell[sim][0]}/{cell[sim][1]}" if sim in cell else "n/a"  # noqa: E731
         med = lambda es, k: float(np.median([e[k] for e in es])) if es else None  # noqa: E731
         note = "LIBERO run failed: " + r["libero_error"].splitlines()[-1][:80] if "libero_error" in r else ""
+        states = f"{_ranges(e['init'] for e in lib) or '-'} / {_ranges(e['init'] for e in port) or '-'}"
         lines.append(
-            f"| {task} | {s('libero')} | {s('port')} | {_f(med(lib, 'msj'), 1)} / {_f(med(port, 'msj'), 1)} "
+            f"| {task}{_own(r)} | {states} | {s('libero')} | {s('port')} | "
+            f"{_f(med(lib, 'msj'), 1)} / {_f(med(port, 'msj'), 1)} "
             f"| {_f(med(lib, 'ldlj'))} / {_f(med(port, 'ldlj'))} | {_f(med(lib, 'path_m'))} / "
             f"{_f(med(port, 'path_m'))} | {note} |"
         )
+    if any(_own(r) for r in expert.values()):
+        lines += ["", OWN_LAYOUTS_NOTE]
     lines += ["", "| suite | LIBERO success | port success |", "|---|---|---|"]
     pct = lambda d, k: f"{100 * d[k]:.0f}%" if k in d else "not run"  # noqa: E731
     for su, v in table["suites"].items():
         lines.append(f"| {su} | {pct(v, 'libero')} | {pct(v, 'port')} |")
     ov = table["overall"]
     lines.append(f"| all | {pct(ov, 'libero')} | {pct(ov, 'port')} |")
-    both = [t for t, r in expert.items() if r.get("libero") and r.get("port")]
-    paired = {sim: [e["success"] for t in both for e in expert[t][sim]] for sim in ("libero", "port")}
+    # episodes from the same (task, initial state) in both simulators
+    common = {
+        t: {e["init"] for e in r.get("libero", [])} & {e["init"] for e in r.get("port", [])}
+        for t, r in expert.items()
+    }
+    both = [t for t in expert if common[t]]
+    pairs = {
+        sim: [e for t in both for e in expert[t][sim] if e["init"] in common[t]] for sim in ("libero", "port")
+    }
+    paired = {sim: [e["success"] for e in pairs[sim]] for sim in ("libero", "port")}
     lines += [
         "",
-        f"Tasks run in both simulators: {len(both)}; there the expert succeeds in "
-        f"{sum(paired['libero'])}/{len(paired['libero'])} LIBERO episodes and {sum(paired['port'])}/"
-        f"{len(paired['port'])} port episodes. Port-side episodes need one XLA compile per scene "
+        f"Tasks run in both simulators: {len(both)}; from the initial states run in both, the expert "
+        f"succeeds in {sum(paired['libero'])}/{len(paired['libero'])} LIBERO episodes and "
+        f"{sum(paired['port'])}/{len(paired['port'])} port episodes. Port-side episodes need one XLA compile per scene "
         "(several CPU-minutes under `EnvConfig.libero()` on the shared 2-core machine this page was "
         "generated on), so not every task has one here. The port's own, larger expert tables are made by "
         "`scripts/expert_success.py`: docs/suites.md (the IK default, 50 states per task) and "
         "docs/controller.md (`EnvConfig.libero()`).",
         "",
     ]
-    msj = {sim: [e["msj"] for t in both for e in expert[t][sim]] for sim in ("libero", "port")}
+    msj = {sim: [e["msj"] for e in pairs[sim]] for sim in ("libero", "port")}
     head = {
         "expert_libero": ov.get("libero", float("nan")),
         "expert_port": ov.get("port", float("nan")),
@@ -438,8 +469,9 @@ def headline_md(head: dict, ctrl: dict | None, ctrl_other: dict[str, dict]) -> l
             f"{h['ctrl_dist_ratio_median']:.2f}×, {h['ctrl_rot_err_deg_max']:.0f}° |"
         )
     for su, v in g("pose_suites", {}).items():
+        own = f" ({OWN_LAYOUTS} the port's own layouts)" if v.get("own_layouts") else ""
         summary.append(
-            f"| reset poses, {su}: xy error median / mean ({v['n']} object-states); share within 2 cm | "
+            f"| reset poses, {su}{own}: xy error median / mean ({v['n']} object-states); share within 2 cm | "
             f"{v['xy_cm_median']:.1f} / {v['xy_cm_mean']:.1f} cm; {100 * v['frac_within_2cm']:.0f}% |"
         )
     if g("expert_paired_tasks"):

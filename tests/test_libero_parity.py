@@ -317,7 +317,7 @@ def test_report_headline_and_provenance_from_cached_results(tmp_path):
         "controller.json": ctrl,
         "controller_ik.json": ik,
         "poses/libero_spatial_0.json": poses,
-        "poses/libero_10_1.json": {**poses, "port_commit": "old9999"},
+        "poses/libero_10_1.json": {**poses, "port_commit": "old9999", "port_libero_states": False},
         "expert_libero/libero_spatial_0.json": {
             "inits": [0, 1],
             **libero,
@@ -326,7 +326,7 @@ def test_report_headline_and_provenance_from_cached_results(tmp_path):
         "expert_port/libero_spatial_0.json": {
             "inits": [0, 1],
             **libero,
-            "port": [ep(0, True, 20.0), ep(1, True, 40.0)],
+            "port": [ep(0, True, 20.0), ep(1, True, 40.0), ep(2, False, 500.0)],  # state 2: port only
         },
         "expert_libero/libero_goal_3.json": {"inits": [0], **libero, "libero": [ep(0, True, 99.0)]},
     }
@@ -340,8 +340,9 @@ def test_report_headline_and_provenance_from_cached_results(tmp_path):
     assert sp["n"] == 4 and sp["xy_cm_median"] == pytest.approx(0.5) and sp["frac_within_2cm"] == 0.75
     assert head["expert_paired_libero"] == [1, 2] and head["expert_paired_port"] == [2, 2]
     assert head["expert_msj_libero_median"] == 20.0 and head["expert_msj_port_median"] == 30.0
-    assert head["expert_libero_episodes"] == 3
+    assert head["expert_libero_episodes"] == 3 and head["expert_port_episodes"] == 3
     text = (docs / "fidelity.md").read_text()
+    assert "| libero_spatial/0 | 0-1 / 0-2 | 1/2 | 2/3 |" in text
     assert "| 0.3 / 1.5 cm |" in text and "| 1.25× |" in text
     assert (
         "controller under `EnvConfig()` (the first port's IK controller" in text
@@ -352,6 +353,10 @@ def test_report_headline_and_provenance_from_cached_results(tmp_path):
     assert osc.startswith("`EnvConfig.libero()`")
     assert f"| poses | {osc} | abc1234 | libero_spatial 0 | 0-1 |" in text
     assert f"| poses | {osc} | old9999 | libero_10 1 | 0-1 |" in text
+    # a task on the port's own layouts is marked in the table and the headline
+    assert f"| libero_10/1 {rep.OWN_LAYOUTS} | 2 |" in text and "| libero_spatial/0 | 2 |" in text
+    assert f"reset poses, libero_10 ({rep.OWN_LAYOUTS} the port's own layouts)" in text
+    assert "reset poses, libero_spatial:" in text
     # the same port version but different initial states: one row each
     assert f"| expert, libero side | {osc} | abc1234 | libero_spatial 0 | 0-1 |" in text
     assert f"| expert, libero side | {osc} | abc1234 | libero_goal 3 | 0 |" in text
