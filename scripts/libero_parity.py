@@ -513,7 +513,7 @@ def serve_expert(task: str, dynamics: str = "libero") -> int:
                 body_pos=jnp.asarray(np.stack(pos), jnp.float32),
                 body_rot=jnp.asarray(np.stack(rot), jnp.float32),
             )
-            if es is None:
+            if es is None or int(obs["step"]) == 0:  # one process serves every episode of a run
                 es = init(inp)
                 idle = 0
             idle = idle + 1 if bool(expert.finished(es)) else 0
@@ -565,6 +565,15 @@ def _path_metrics(path: np.ndarray, n: int) -> dict[str, float]:
 
     x = np.asarray(path[: n + 1], np.float32)
     dt = 0.05
+    if len(x) < 4:  # jerk needs 4 positions: an episode the policy ended at once has none
+        nan = float("nan")
+        return {
+            "msj": nan,
+            "ldlj": nan,
+            "sparc": nan,
+            "path_m": float(metrics.path_length(x)),
+            "steps": int(n),
+        }
     return {
         "msj": float(metrics.mean_squared_jerk(x, dt)),
         "ldlj": float(metrics.log_dimensionless_jerk(x, dt)),

@@ -517,6 +517,8 @@ def write(work: Path, docs: Path) -> dict:
     ctrl_other = {
         p.stem.split("_", 1)[1]: json.loads(p.read_text()) for p in sorted(work.glob("controller_*.json"))
     }
+    for dyn, c in ctrl_other.items():
+        prov[f"controller, for comparison ({dyn})"] = {"(3 scenes)": c}
     poses = _load(work, "poses")
     if poses:
         lines, h = poses_md(poses)

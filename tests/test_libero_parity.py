@@ -248,6 +248,15 @@ def test_port_dynamics_choose_the_env_config_and_cache_names():
         par.result_name("controller", "mpc")
 
 
+def test_path_metrics_of_a_too_short_episode_are_nan_not_an_error():
+    par = _parity_module()
+    path = np.array([[0.0, 0, 0], [0.01, 0, 0], [0.02, 0, 0], [0.03, 0, 0], [0.05, 0, 0]])
+    short = par._path_metrics(path, 1)
+    assert np.isnan(short["msj"]) and short["path_m"] == pytest.approx(0.01) and short["steps"] == 1
+    full = par._path_metrics(path, 4)
+    assert np.isfinite(full["msj"]) and full["path_m"] == pytest.approx(0.05)
+
+
 def test_merge_episodes_keeps_other_states_of_the_same_port_version_only():
     par = _parity_module()
     prov = {"port_dynamics": "libero", "port_commit": "abc"}
