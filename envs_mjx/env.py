@@ -37,6 +37,7 @@ from flax import struct
 from mujoco import mjx
 
 from envs_mjx import controller as ctrl_lib
+from envs_mjx import dynamics as dyn_lib
 from envs_mjx import panda
 from envs_mjx.init_states import NUM_INIT_STATES, generate, load_init_states
 from envs_mjx.libero_names import to_bddl
@@ -116,10 +117,22 @@ class EnvConfig:
     train_layouts: int = 0
 
     @classmethod
+    def for_dynamics(cls, dynamics: str, **kwargs: Any) -> "EnvConfig":
+        """The config of a named dynamics (:data:`envs_mjx.dynamics.DYNAMICS`: ``"ik"`` = the
+        default ``EnvConfig()``, ``"libero"`` = :meth:`libero`); other fields as keywords."""
+        kind, contacts = dyn_lib.DYNAMICS[dyn_lib.check(dynamics, "dynamics")]
+        return cls(controller=ctrl_lib.ControllerConfig(kind=kind), contacts=contacts, **kwargs)
+
+    @classmethod
     def libero(cls, **kwargs: Any) -> "EnvConfig":
         """LIBERO's dynamics: the OSC_POSE controller and full contacts (docs/controller.md).
         Opt-in until the scripted experts are re-tuned for them; other fields as keywords."""
-        return cls(controller=ctrl_lib.ControllerConfig(kind="osc"), contacts="full", **kwargs)
+        return cls.for_dynamics("libero", **kwargs)
+
+    @property
+    def dynamics(self) -> str | None:
+        """The dynamics name of this controller + contact set (None: a custom mix)."""
+        return dyn_lib.name_of(self.controller.kind, self.contacts)
 
 
 class LiberoEnv:

@@ -2,7 +2,7 @@
 
     python scripts/expert_success.py --suite libero_spatial --num-init 50 [--out f.json] [--markdown]
     python scripts/expert_success.py --num-init 50 [--tasks libero_10/0,libero_10/3]
-    python scripts/expert_success.py --libero-dynamics ...   # OSC controller + full contacts
+    python scripts/expert_success.py --dynamics libero ...   # OSC controller + full contacts
 
 Suites: libero_10 (default), libero_spatial, libero_object, libero_goal. Each task is one jitted
 ``lax.while_loop`` over ``vmap``-ed env steps (state-only, no pixels) that stops when every
@@ -19,6 +19,7 @@ import envs_mjx  # noqa: F401  (XLA CPU flag before JAX starts)
 import jax
 import numpy as np
 
+from envs_mjx.dynamics import DEFAULT, DYNAMICS
 from envs_mjx.env import EnvConfig, LiberoEnv
 from envs_mjx.expert import run_expert_batch
 from envs_mjx.registry import suite_tasks
@@ -32,23 +33,27 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=0, help="0 = task limit")
     ap.add_argument("--out", default="")
     ap.add_argument("--markdown", action="store_true", help="also print a markdown table")
-    ap.add_argument("--libero-dynamics", action="store_true",
-                    help="LIBERO's OSC controller + full contacts (EnvConfig.libero())")
+    ap.add_argument("--dynamics", default=DEFAULT, choices=sorted(DYNAMICS),
+                    help="env dynamics (envs_mjx.dynamics): ik (EnvConfig()) or libero "
+                         "(LIBERO's OSC controller + full contacts, EnvConfig.libero())")
+    ap.add_argument("--libero-dynamics", action="store_true", help="= --dynamics libero")
     args = ap.parse_args()
+    dynamics = "libero" if args.libero_dynamics else args.dynamics
     tasks = suite_tasks(args.suite)
     if args.tasks:
         wanted = args.tasks.split(",")
         tasks = [t for t in tasks if t.key in wanted]
     rows = []
     for t in tasks:
-        env = LiberoEnv(t, EnvConfig.libero() if args.libero_dynamics else EnvConfig())
+        env = LiberoEnv(t, EnvConfig.for_dynamics(dynamics))
         steps = args.steps or env.max_steps
         t0 = time.time()
         run = jax.jit(lambda idx: run_expert_batch(env, idx, steps))
         state = run(np.arange(args.num_init))
         ok = np.asarray(state.success)
         lengths = np.asarray(state.step)
-        row = dict(task=t.key, instruction=t.instruction, success_rate=float(ok.mean()),
+        row = dict(task=t.key, instruction=t.instruction, dynamics=dynamics,
+                   success_rate=float(ok.mean()),
                    n=int(ok.size), mean_steps=float(lengths[ok].mean()) if ok.any() else None,
                    failed_init_states=np.flatnonzero(~ok).tolist(), seconds=time.time() - t0)
         rows.append(row)

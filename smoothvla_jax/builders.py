@@ -4,6 +4,7 @@ collect/train/evaluate)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import ml_collections
 
@@ -36,6 +37,16 @@ def task_keys(spec: str | Sequence[str], suite: str = "libero_10") -> list[str]:
     if not keys:
         raise ValueError("no tasks given")
     return keys
+
+
+def env_config(config: Config | str, **kwargs: Any) -> Any:
+    """The ``envs_mjx.env.EnvConfig`` of a run: ``config.env.dynamics`` (or a dynamics name:
+    ``"ik"`` / ``"libero"``) plus ``kwargs`` (render, max_steps, train_layouts). Every stage
+    that builds an env (collection, GRPO, evaluation) builds it through here."""
+    from envs_mjx.env import EnvConfig
+
+    dynamics = config if isinstance(config, str) else config.env.dynamics
+    return EnvConfig.for_dynamics(dynamics, **kwargs)
 
 
 def episode_limit(task_key: str, horizon: int | None) -> int:

@@ -200,6 +200,25 @@ class Policy:
     config: dict[str, Any]
     step: int
     meta: dict[str, Any]
+    directory: str = ""
+
+    @property
+    def dynamics(self) -> str:
+        """The env dynamics the policy was trained under: its run config's ``env.dynamics``
+        (``"ik"`` for checkpoints written before the record; exports keep their source's)."""
+        from envs_mjx.dynamics import recorded
+
+        return recorded(self.config)
+
+    def check_dynamics(self, dynamics: str) -> None:
+        """CheckpointError unless the policy was trained under ``dynamics``."""
+        from envs_mjx.dynamics import mismatch
+
+        if self.dynamics != dynamics:
+            raise CheckpointError(mismatch(
+                f"checkpoint {self.directory}/{self.step}", self.dynamics, dynamics,
+                f"evaluate or fine-tune it under {self.dynamics!r}, or train a policy on a "
+                f"dataset collected under {dynamics!r}"))
 
 
 def load_policy(path: str | os.PathLike, step: int | None = None) -> Policy:
@@ -215,7 +234,8 @@ def load_policy(path: str | os.PathLike, step: int | None = None) -> Policy:
                      action_tokenizer=ActionTokenizer.from_dict(meta["action_tokenizer"]),
                      action_normalizer=ActionNormalizer.from_dict(meta["action_normalizer"]),
                      tokenizer=InstructionTokenizer.from_json(json.dumps(meta["tokenizer"])),
-                     config=meta.get("config", {}), step=step, meta=meta)
+                     config=meta.get("config", {}), step=step, meta=meta,
+                     directory=ckpt.directory)
     except Exception as e:  # KeyError, TypeError, ValueError from the from_dict constructors
         raise CheckpointError(f"checkpoint {ckpt.directory}/{step}: bad metadata: {e}") from e
     ckpt.close()

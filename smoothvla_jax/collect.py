@@ -24,7 +24,8 @@ from absl import flags
 from ml_collections import config_flags
 from tqdm import tqdm
 
-from envs_mjx.env import CONTROL_DT, EnvConfig, LiberoEnv
+from envs_mjx.dynamics import DEFAULT as DEFAULT_DYNAMICS
+from envs_mjx.env import CONTROL_DT, LiberoEnv
 from envs_mjx.expert import ScriptedExpert
 from envs_mjx.renderer import RenderConfig
 from smoothvla_jax import builders, cli, data
@@ -60,8 +61,10 @@ def make_collect_fns(env: LiberoEnv, expert: ScriptedExpert, segment: int):
 
 
 def collect_task(task_key: str, dcfg: DataConfig, key: jax.Array,
-                 pbar: tqdm | None = None) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    """Collects up to ``dcfg.num_demos`` demos of one task.
+                 pbar: tqdm | None = None, dynamics: str = DEFAULT_DYNAMICS,
+                 ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """Collects up to ``dcfg.num_demos`` demos of one task under the env ``dynamics``
+    (``"ik"`` | ``"libero"``, :mod:`envs_mjx.dynamics`).
 
     Returns ``(episodes, stats)``: padded arrays as in :mod:`smoothvla_jax.data` and counters.
     """
@@ -69,9 +72,9 @@ def collect_task(task_key: str, dcfg: DataConfig, key: jax.Array,
     horizon = builders.episode_limit(task_key, dcfg.horizon)  # 0: the task's LIBERO limit
     max_attempts = int(dcfg.num_demos) * int(dcfg.max_attempts)
     layouts = dcfg.layouts
-    env = LiberoEnv(task_key, EnvConfig(render=RenderConfig(width=size, height=size),
-                                        max_steps=horizon,
-                                        train_layouts=max_attempts if layouts == "train" else 0))
+    env = LiberoEnv(task_key, builders.env_config(
+        dynamics, render=RenderConfig(width=size, height=size), max_steps=horizon,
+        train_layouts=max_attempts if layouts == "train" else 0))
     expert = ScriptedExpert(env, action_noise=float(dcfg.action_noise))
     seg, bsz = int(dcfg.segment), int(dcfg.batch_size)
     init, advance = make_collect_fns(env, expert, seg)
@@ -140,8 +143,9 @@ def _pad(episodes: list[dict[str, Any]], size: int) -> dict[str, np.ndarray]:
 
 
 def collect(config: Config | Any) -> str:
-    """Collects ``config.data`` into ``config.data.root``; returns the root. Re-running
-    overwrites the dataset (``meta.json`` is removed first and written last)."""
+    """Collects ``config.data`` into ``config.data.root`` under ``config.env.dynamics`` (recorded
+    as ``meta.json`` ``dynamics``); returns the root. Re-running overwrites the dataset
+    (``meta.json`` is removed first and written last)."""
     from envs_mjx.registry import get_task
 
     config = as_config(config)
@@ -155,7 +159,8 @@ def collect(config: Config | Any) -> str:
     entries, t_start = [], time.time()
     with tqdm(total=len(keys) * int(dcfg.num_demos), desc="collect", unit="demo") as pbar:
         for i, task_key in enumerate(keys):
-            episodes, stats = collect_task(task_key, dcfg, jax.random.fold_in(key, i), pbar)
+            episodes, stats = collect_task(task_key, dcfg, jax.random.fold_in(key, i), pbar,
+                                           config.env.dynamics)
             if stats["kept"] < dcfg.num_demos:
                 tqdm.write(f"warning: {task_key}: kept {stats['kept']}/{dcfg.num_demos} demos "
                            f"(expert success {100 * stats['expert_success_rate']:.0f}% over "
@@ -165,7 +170,8 @@ def collect(config: Config | Any) -> str:
             entries.append(entry)
             tqdm.write(f"{task_key}: {stats}")
     size = int(dcfg.image_size)
-    data.write_meta(root, entries, suite=dcfg.suite, image_size=[size, size],
+    data.write_meta(root, entries, suite=dcfg.suite, dynamics=config.env.dynamics,
+                    image_size=[size, size],
                     cameras=["agentview", "wrist"], control_dt=CONTROL_DT,
                     horizon=int(dcfg.horizon), action_noise=float(dcfg.action_noise),
                     keep_only_success=bool(dcfg.keep_only_success), seed=int(config.seed),

@@ -7,7 +7,8 @@ ConfigDict: every entry point turns it into a frozen :class:`Config` once, with
 :func:`as_config`, and then reads fields (``config.sft.lr``). Unknown keys are errors that name
 the key; missing keys (a checkpoint written by an older version) take the defaults below.
 
-Sections: ``data`` (demonstrations, :mod:`smoothvla_jax.collect`), ``model`` (the VLA),
+Sections: ``env`` (the simulated dynamics every stage builds), ``data`` (demonstrations,
+:mod:`smoothvla_jax.collect`), ``model`` (the VLA),
 ``sft`` (supervised fine-tuning), ``grpo`` + ``reward`` (RL fine-tuning with the SmoothVLA
 reward), ``eval`` (closed-loop evaluation protocol), ``parallel`` (devices), ``logging``.
 """
@@ -19,6 +20,7 @@ import typing
 from collections.abc import Mapping
 from typing import Any
 
+from envs_mjx import dynamics as dynamics_lib
 from smoothvla_jax.rl.rewards import RewardConfig
 
 STAGES = ("collect", "sft", "grpo", "eval", "report")
@@ -46,6 +48,20 @@ def _parse_stages(value: str, stages: tuple[str, ...], field: str) -> tuple[str,
         raise ConfigError(f"{field}={value!r}: unknown stage(s) {bad}; use a comma-separated "
                           f"subset of {','.join(stages)} (or 'all')")
     return tuple(s for s in stages if s in names)
+
+@dataclasses.dataclass(frozen=True)
+class EnvSection:
+    """The simulated environment every stage builds (collection, GRPO, evaluation):
+    :func:`smoothvla_jax.builders.env_config` maps it to an ``envs_mjx.env.EnvConfig``.
+    Datasets and checkpoints record it; using one made under other dynamics is an error."""
+
+    dynamics: str = dynamics_lib.DEFAULT  # "ik": the first port's IK controller, finger-pad
+                                     # contacts (5x LIBERO's hand speed); "libero": LIBERO's
+                                     # OSC_POSE controller + full contacts (docs/controller.md)
+
+    def __post_init__(self) -> None:
+        _choice("env.dynamics", self.dynamics, tuple(dynamics_lib.DYNAMICS))
+
 
 @dataclasses.dataclass(frozen=True)
 class DataConfig:
@@ -268,6 +284,7 @@ class Config:
                                      # "collect" only runs when the dataset is missing
     hardware: str = "accelerator"    # what the config is sized for: "accelerator" | "cpu"
     allow_config_change: bool = False  # resume even if the stored config differs
+    env: EnvSection = EnvSection()
     data: DataConfig = DataConfig()
     model: ModelConfig = ModelConfig()
     sft: SFTConfig = SFTConfig()

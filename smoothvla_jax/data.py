@@ -137,6 +137,13 @@ class Dataset:
     def instructions(self) -> list[str]:
         return [t.instruction for t in self.tasks]
 
+    @property
+    def dynamics(self) -> str:
+        """The env dynamics the demonstrations were collected under (``"ik"`` when unrecorded)."""
+        from envs_mjx.dynamics import recorded
+
+        return recorded(self.meta)
+
 
 def read_meta(root: str | os.PathLike, hint: str = "") -> dict[str, Any]:
     """Reads and validates ``meta.json``. ``hint`` (e.g. the collect command) is appended to the
@@ -160,20 +167,37 @@ def read_meta(root: str | os.PathLike, hint: str = "") -> dict[str, Any]:
     return meta
 
 
+def check_dynamics(meta: dict[str, Any], root: str, dynamics: str) -> None:
+    """DatasetError unless the dataset's recorded dynamics (``meta["dynamics"]``; ``"ik"``
+    when absent: datasets collected before the record) is ``dynamics``."""
+    from envs_mjx.dynamics import mismatch, recorded
+
+    made = recorded(meta)
+    if made != dynamics:
+        raise DatasetError(mismatch(f"dataset {root}", made, dynamics,
+                                    f"collect one under {dynamics!r} into a new "
+                                    f"--config.data.root"))
+
+
 def load_dataset(root: str | os.PathLike, tasks: Sequence[str] | None = None,
-                 hint: str = "") -> Dataset:
+                 hint: str = "", dynamics: str | None = None) -> Dataset:
     """Opens a dataset (images memory-mapped) and checks every array against ``meta.json``.
 
     Args:
       root: dataset directory.
       tasks: task keys to load (default: all in the dataset).
       hint: appended to the not-found error (e.g. the command that creates the dataset).
+      dynamics: if given, the env dynamics the dataset must have been collected under
+        (:func:`check_dynamics`).
 
     Raises:
-      DatasetNotFoundError: no ``meta.json``. DatasetError: corrupt/incomplete/mismatched files.
+      DatasetNotFoundError: no ``meta.json``. DatasetError: corrupt/incomplete/mismatched files,
+      or other dynamics.
     """
     root = os.fspath(root)
     meta = read_meta(root, hint)
+    if dynamics is not None:
+        check_dynamics(meta, root, dynamics)
     entries = {t["key"]: t for t in meta["tasks"]}
     keys = list(entries) if tasks is None else list(tasks)
     unknown = [k for k in keys if k not in entries]

@@ -14,9 +14,9 @@ m^2/s^6), ``dimensionless_jerk_ee``, ``ldlj_ee``, ``sparc_ee``, ``msj_action``, 
 mean with a 95% Student-t interval (:mod:`smoothvla_jax.metrics`).
 
 ``eval.json`` (:data:`EVAL_FORMAT`): ``checkpoint``, ``step``, ``stage``, ``temperature``,
-``num_init``, ``horizon``, ``seed``, ``tasks`` (per-task and ``overall`` summaries), ``table``,
-``timing``, ``videos`` and ``episodes[task]`` = ``{init_index: [n], <metric>: [n],
-ee_paths: [num_paths][len_i][3]}``.
+``num_init``, ``horizon``, ``seed``, ``dynamics`` (the env dynamics), ``tasks`` (per-task and
+``overall`` summaries), ``table``, ``timing``, ``videos`` and ``episodes[task]`` =
+``{init_index: [n], <metric>: [n], ee_paths: [num_paths][len_i][3]}``.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from envs_mjx.dynamics import DEFAULT as DEFAULT_DYNAMICS
 from smoothvla_jax.config import Config, as_config
 from smoothvla_jax.metrics import success_interval, summarize
 
@@ -60,7 +61,8 @@ def rollout_episodes(policy: Any, task_key: str, num_init: int, horizon: int,
     """Rolls out a policy from fixed initial states of one task; per-episode arrays.
 
     Args:
-      policy: a :class:`smoothvla_jax.checkpoints.Policy`.
+      policy: a :class:`smoothvla_jax.checkpoints.Policy`; the env runs the dynamics it was
+        trained under (``policy.dynamics``).
       task_key: e.g. ``"libero_10/9"``.
       num_init: episodes, from fixed initial states ``0 .. num_init - 1`` (1..50).
       horizon: control steps per episode (0 = the task's LIBERO limit).
@@ -77,7 +79,7 @@ def rollout_episodes(policy: Any, task_key: str, num_init: int, horizon: int,
     """
     import jax
 
-    from envs_mjx.env import CONTROL_DT, EnvConfig, LiberoEnv
+    from envs_mjx.env import CONTROL_DT, LiberoEnv
     from envs_mjx.renderer import RenderConfig
     from smoothvla_jax import builders
     from smoothvla_jax.metrics import smoothness_report
@@ -85,7 +87,8 @@ def rollout_episodes(policy: Any, task_key: str, num_init: int, horizon: int,
 
     vcfg, s = policy.vla_config, policy.vla_config.image_size
     horizon = builders.episode_limit(task_key, horizon)
-    env = LiberoEnv(task_key, EnvConfig(render=RenderConfig(width=s, height=s), max_steps=horizon))
+    env = LiberoEnv(task_key, builders.env_config(  # the dynamics the policy was trained under
+        policy.dynamics, render=RenderConfig(width=s, height=s), max_steps=horizon))
     if init_indices is None:
         ids_all = np.arange(check_num_init(num_init, env.num_init_states))
     else:
@@ -231,7 +234,9 @@ def evaluate_policy(checkpoint: str, config: Config | Any = None,
 
     ``config`` defaults to the run's stored config; ``tasks`` / ``num_init`` / ``temperature``
     override ``eval.tasks`` / ``eval.num_init`` / ``eval.temperature`` (None = the config's).
-    Writes ``<out_dir>/eval.json`` (default ``out_dir = <run>/eval/step_<step>``) and, when
+    The env runs the policy's dynamics; a ``config`` asking for other ``env.dynamics`` is a
+    CheckpointError. Writes ``<out_dir>/eval.json`` (default ``out_dir =
+    <run>/eval/step_<step>``; it records ``dynamics``) and, when
     ``videos``, ``<out_dir>/videos/<task>_init<i>.<gif|mp4>``; returns the same dict plus
     ``out_path``.
     """
@@ -239,6 +244,7 @@ def evaluate_policy(checkpoint: str, config: Config | Any = None,
 
     policy = checkpoints.load_policy(checkpoint, step)
     config = as_config(config if config is not None else policy.config, strict=config is not None)
+    policy.check_dynamics(config.env.dynamics)
     ecfg = config.eval
     keys = builders.eval_task_keys(config, tasks)
     from envs_mjx.init_states import NUM_INIT_STATES
@@ -275,7 +281,8 @@ def evaluate_policy(checkpoint: str, config: Config | Any = None,
         print(table)
     results = {"format": EVAL_FORMAT, "checkpoint": ckpt_dir, "step": policy.step,
                "stage": policy.meta.get("stage", "sft"), "temperature": temperature,
-               "num_init": num_init, "seed": int(seed), "tasks": rows,
+               "num_init": num_init, "seed": int(seed), "dynamics": policy.dynamics,
+               "tasks": rows,
                # one number when every task shares it, else per task
                "horizon": (next(iter(horizons.values())) if len(set(horizons.values())) == 1
                            else horizons),
@@ -318,6 +325,7 @@ def evaluate_or_reuse(run_dir: str, config: Config, out_dir: str | None = None,
             old = json.load(f)
         same = (old.get("step") == step and old.get("num_init") == config.eval.num_init
                 and old.get("seed") == seed and old.get("temperature") == temperature
+                and old.get("dynamics", DEFAULT_DYNAMICS) == config.env.dynamics
                 and set(old.get("tasks", {})) - {"overall"} == set(keys))
         if same:
             print(f"eval: reusing {path}")

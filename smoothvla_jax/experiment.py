@@ -490,8 +490,9 @@ def _check_resume(config: Config, workdir: str) -> None:
     if os.path.isfile(path):
         with open(path, encoding="utf-8") as f:
             stored = json.load(f)
-        check_resume(stored, config, ("seed", "data", "model", "sft", "grpo", "reward", "eval",
-                                      "experiment"), RESUME_IGNORED, f"experiment {workdir}")
+        check_resume(stored, config, ("seed", "env", "data", "model", "sft", "grpo", "reward",
+                                      "eval", "experiment"), RESUME_IGNORED,
+                     f"experiment {workdir}")
     with open(path, "w", encoding="utf-8") as f:
         json.dump(config.to_dict(), f, indent=1)
 
@@ -586,7 +587,8 @@ def run_experiment(config: Config | Any, config_path: str | None = None) -> dict
     if e.sft_checkpoint:
         from smoothvla_jax import checkpoints
 
-        checkpoints.load_policy(sft_dir(config), None if e.sft_step < 0 else e.sft_step)
+        start = checkpoints.load_policy(sft_dir(config), None if e.sft_step < 0 else e.sft_step)
+        start.check_dynamics(config.env.dynamics)  # fail now, not after the first arm
         tqdm.write(f"[experiment] SFT start: {sft_dir(config)} (experiment.sft_checkpoint); "
                    f"demos and sft skipped")
     else:

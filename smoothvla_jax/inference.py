@@ -94,6 +94,8 @@ class InferencePolicy:
       vla_config, action_tokenizer, action_normalizer, tokenizer: from the checkpoint's meta.
       params: the parameter pytree (on the default device).
       step: checkpoint step. meta: the checkpoint's full meta dict.
+      dynamics: the env dynamics it was trained under (``"ik"`` | ``"libero"``): run it in
+        ``LiberoEnv(task, EnvConfig.for_dynamics(policy.dynamics, ...))``.
     """
 
     def __init__(self, policy: checkpoints.Policy, seed: int = 0):
@@ -103,6 +105,7 @@ class InferencePolicy:
         self.tokenizer: InstructionTokenizer = policy.tokenizer
         self.step: int = policy.step
         self.meta: dict[str, Any] = policy.meta
+        self.dynamics: str = policy.dynamics
         self.params: Params = jax.device_put(policy.params)
         self._bins = jax.jit(_make_bins_fn(self.vla_config))
         self._compiled: dict[tuple[int, ...], Any] = {}

@@ -161,7 +161,7 @@ def train_sft(config: Config | Any, config_path: str | None = None,
 
     ``stop_at``: end this invocation after that global step (saving a checkpoint) as if the job
     were preempted; a later call resumes. The schedule still spans ``config.sft.num_steps``.
-    Resuming with a config whose ``seed``/``data``/``model``/``sft`` fields differ from the
+    Resuming with a config whose ``seed``/``env``/``data``/``model``/``sft`` fields differ from the
     stored one raises :class:`smoothvla_jax.config.ConfigError` naming them (unless
     ``config.allow_config_change``).
     """
@@ -195,7 +195,7 @@ def train_sft(config: Config | Any, config_path: str | None = None,
     position = 0
     if scfg.resume and ckpt.latest_step() is not None:
         check_resume(ckpt.restore_meta().get("config", {}), config,
-                     ("seed", "data", "model", "sft"), RESUME_IGNORED, f"SFT run {workdir}")
+                     ("seed", "env", "data", "model", "sft"), RESUME_IGNORED, f"SFT run {workdir}")
         target = {"opt_state": state.opt_state, "rng": state.rng, "step": state.step,
                   "data_position": np.int64(0)}
         step, params, ts, _ = ckpt.restore(state.params, target)
@@ -246,4 +246,4 @@ def train_sft(config: Config | Any, config_path: str | None = None,
 def _open_dataset(config: Config, config_path: str | None) -> data.Dataset:
     hint = builders.collect_command(config, config_path)
     keys = builders.task_keys(config.data.tasks, config.data.suite)
-    return data.load_dataset(config.data.root, keys, hint=hint)
+    return data.load_dataset(config.data.root, keys, hint=hint, dynamics=config.env.dynamics)

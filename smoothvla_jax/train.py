@@ -220,7 +220,7 @@ def collect_if_missing(config: Config) -> dict[str, Any]:
 
     keys = builders.task_keys(config.data.tasks, config.data.suite)
     try:
-        ds = data.load_dataset(config.data.root, keys)
+        ds = data.load_dataset(config.data.root, keys, dynamics=config.env.dynamics)
         n = sum(t.num_episodes for t in ds.tasks)
         print(f"collect: dataset {ds.root} present ({n} demos); skipped")
         return {"root": ds.root, "demos": n, "collected": False}

@@ -49,7 +49,7 @@ import numpy as np
 import optax
 from flax import struct
 
-from envs_mjx.env import CONTROL_DT, EnvConfig, LiberoEnv
+from envs_mjx.env import CONTROL_DT, LiberoEnv
 from envs_mjx.init_states import NUM_INIT_STATES
 from envs_mjx.renderer import RenderConfig
 from smoothvla_jax.config import Config, GRPOTrainConfig, as_config, check_resume
@@ -465,17 +465,21 @@ class TaskSetup:
 
 def build_task_iteration(task_key: str, policy: Any, config: Config | Any,
                          optimizer: optax.GradientTransformation, **kwargs: Any) -> TaskSetup:
-    """Env + jitted iteration for one task of a GRPO config (``policy``: a
-    :class:`smoothvla_jax.checkpoints.Policy`)."""
+    """Env (``config.env.dynamics``) + jitted iteration for one task of a GRPO config
+    (``policy``: a :class:`smoothvla_jax.checkpoints.Policy` trained under those dynamics,
+    else CheckpointError)."""
+    from smoothvla_jax import builders
+
     config = as_config(config)
     g, vcfg = config.grpo, policy.vla_config
     s = vcfg.image_size
     horizon, num_chunks = episode_shape(g, vcfg.chunk, task_key)
     layouts = g.prompt_layouts
     n_init = g.num_train_init or NUM_INIT_STATES
-    env = LiberoEnv(task_key, EnvConfig(render=RenderConfig(width=s, height=s),
-                                        max_steps=horizon,
-                                        train_layouts=n_init if layouts == "train" else 0))
+    policy.check_dynamics(config.env.dynamics)
+    env = LiberoEnv(task_key, builders.env_config(
+        config, render=RenderConfig(width=s, height=s), max_steps=horizon,
+        train_layouts=n_init if layouts == "train" else 0))
     tokens, mask = policy.tokenizer.encode(env.instruction, max_len=vcfg.text_max_len)
     pool = env.start_indices(layouts, n_init)
     it = make_grpo_iteration(
@@ -547,6 +551,7 @@ def run_grpo(config: Config | Any, workdir: str | None = None) -> dict[str, Any]
             f"grpo.init_checkpoint={init_dir!r} (step {g.init_step}) is not a usable SFT "
             f"checkpoint ({e}); run the sft stage first or set --config.grpo.init_checkpoint "
             f"to an SFT run directory") from e
+    policy.check_dynamics(config.env.dynamics)
     vcfg = policy.vla_config
     tasks = builders.task_keys(g.tasks or config.data.tasks, config.data.suite)
     unseen = sorted(set(tasks) - set(policy.meta.get("tasks", tasks)))
@@ -577,7 +582,8 @@ def run_grpo(config: Config | Any, workdir: str | None = None) -> dict[str, Any]
         raise ValueError(f"{ckpt_dir} holds non-GRPO checkpoints; use another "
                          f"--config.grpo.workdir")
     if g.resume and ckpt.latest_step() is not None:
-        check_resume(ckpt.restore_meta().get("config", {}), config, ("seed", "grpo", "reward"),
+        check_resume(ckpt.restore_meta().get("config", {}), config,
+                     ("seed", "env", "grpo", "reward"),
                      RESUME_IGNORED, f"GRPO run {workdir}")
         target = {"opt_state": state.opt_state, "rng": state.rng, "step": state.step}
         step, params, ts, _ = ckpt.restore(state.params, target)
