@@ -172,6 +172,7 @@ def test_evaluate_cli_dynamics_mismatch_is_one_line(tmp_path):
 
 # ---------------------------------------------------------------------------- a real collection
 @pytest.mark.slow  # compiles an OSC + full-contacts collection program (minutes on 2 cores)
+@pytest.mark.timeout(2400)
 def test_tiny_collect_under_libero_dynamics_records_it(tmp_path):
     cfg = _config("libero", data={"root": str(tmp_path / "d"), "tasks": "libero_10/2",
                                   "num_demos": 1, "image_size": 16, "horizon": 4,
