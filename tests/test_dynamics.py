@@ -57,7 +57,8 @@ def test_config_dynamics_maps_to_the_env_config():
     with pytest.raises(ValueError, match="dynamics='OSC' is not a dynamics"):
         EnvConfig.for_dynamics("OSC")
     # CPU configs stay on the dynamics their datasets were collected with; --config overrides
-    for name in ("smoke", "cpu", "grpo_cpu", "smoothvla_cpu", "spatial_heldout"):
+    for name in ("smoke", "cpu", "cpu_t2", "grpo_cpu", "grpo_cpu_t2", "grpo_cpu_2task",
+                 "grpo_smoke", "smoothvla_cpu", "smoothvla_smoke", "spatial_heldout"):
         assert as_config(builders.load_config(os.path.join(CONFIGS, f"{name}.py"))
                          ).env.dynamics == "ik", name
     c = builders.load_config(SMOKE, ["--config.env.dynamics=libero"])
