@@ -229,23 +229,27 @@ def name_map(
 
 
 # --port-dynamics -> the port's EnvConfig constructor (envs_mjx/env.py) and how the report names it
-PORT_DYNAMICS = {
-    "libero": ("libero", "EnvConfig.libero(): LIBERO's OSC_POSE controller + full contacts"),
-    "ik": ("__call__", "EnvConfig(): the first port's IK controller + finger-pad contacts"),
-}
+def _port_dynamics() -> dict[str, str]:
+    """The port's named dynamics (``envs_mjx.dynamics.DYNAMICS``, the one map) with a description."""
+    from envs_mjx.dynamics import DYNAMICS
+
+    return {name: f"controller {kind!r} + {contacts!r} contacts" for name, (kind, contacts) in DYNAMICS.items()}
+
+
+PORT_DYNAMICS = _port_dynamics()
 
 
 def port_config(dynamics: str = "libero", render: int = 0):
-    """The port's EnvConfig for ``dynamics`` (a :data:`PORT_DYNAMICS` key), with cameras of
-    ``render`` pixels (0: state only)."""
+    """The port's EnvConfig for ``dynamics`` (an ``envs_mjx.dynamics`` name: ``"libero"`` =
+    LIBERO's OSC + full contacts, ``"ik"`` = the default EnvConfig()), with cameras of ``render``
+    pixels (0: state only)."""
     from envs_mjx.env import EnvConfig
     from envs_mjx.renderer import RenderConfig
 
     if dynamics not in PORT_DYNAMICS:
         raise SystemExit(f"--port-dynamics: {dynamics!r} is not one of {', '.join(PORT_DYNAMICS)}")
     kw = {"render": RenderConfig(width=render, height=render)} if render else {}
-    make = PORT_DYNAMICS[dynamics][0]
-    return EnvConfig.libero(**kw) if make == "libero" else EnvConfig(**kw)
+    return EnvConfig.for_dynamics(dynamics, **kw)
 
 
 def port_env(task: str, render: int = 0, dynamics: str = "libero"):
