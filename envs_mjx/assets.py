@@ -161,7 +161,8 @@ METAL: Rgba = (0.25, 0.25, 0.27, 1.0)
 
 
 def flat_stove(pos: tuple[float, float, float], knob_init: float = 0.0) -> Fixture:
-    """A flat stove (0.297 x 0.19 x 0.07) with a lever knob (hinge, on when qpos >= 0.5).
+    """A flat stove (0.297 x 0.19 x 0.07) with a lever knob (hinge, on when qpos >= 0.5; range
+    -0.005 .. 2.1 rad as LIBERO's).
 
     The knob sits at the front-right corner (toward the robot); pushing its lever toward -y turns
     it on. Region ``stove_cook_region`` covers the burner top.
@@ -181,7 +182,7 @@ def flat_stove(pos: tuple[float, float, float], knob_init: float = 0.0) -> Fixtu
                 Geom("cylinder", (0.012, 0.012), (0, 0, 0), (0.8, 0.8, 0.8, 1), role="visual"),
                 Geom("box", (0.03, 0.008, 0.014), (-0.03, 0, 0.0), (0.85, 0.1, 0.1, 1),
                      role="handle"),
-            ), joint=Joint("stove_knob", "hinge", (0, 0, 1), (0.0, 1.57), knob_init, 0.2, 0.05),
+            ), joint=Joint("stove_knob", "hinge", (0, 0, 1), (-0.005, 2.1), knob_init, 0.2, 0.05),
                  mass=0.05),
         ),
         regions=(Region("stove_cook_region", "stove/body", (0, 0, 2 * hz + 0.05),
@@ -327,9 +328,17 @@ def microwave(pos: tuple[float, float, float], door_init: float = 0.0) -> Fixtur
                (hx - w, hy - w, hz - w)),))
 
 
+DESK_CADDY_HALF = (0.0755, 0.217, 0.06)
+DESK_CADDY_BACK_X = DESK_CADDY_HALF[0] / 2  # back compartment's centre along the caddy's x
+# LIBERO's back_contain_region spans only the middle 12.4 cm of the caddy's length (its ends
+# are the left/right compartments): half length 0.062 m (desk_caddy.xml)
+DESK_CADDY_BACK_HALF_Y = 0.062
+
+
 def desk_caddy(pos: tuple[float, float, float]) -> Fixture:
-    """A desk caddy (0.151 x 0.434 x 0.167) with a front and a back compartment (along x)."""
-    hx, hy, hz = 0.0755, 0.217, 0.06
+    """A desk caddy (0.151 x 0.434 x 0.167) with a front and a back compartment (along x, the
+    back one at +x). The back compartment's region is LIBERO's: its middle 12.4 cm."""
+    hx, hy, hz = DESK_CADDY_HALF
     w = 0.008
     c = (0.35, 0.25, 0.2, 1.0)
     geoms = (
@@ -342,7 +351,8 @@ def desk_caddy(pos: tuple[float, float, float]) -> Fixture:
     )
     half_in = (hx / 2 - w, hy - w, hz)
     return Fixture("desk_caddy", pos, (Part("body", (0, 0, 0), geoms),), regions=(
-        Region("desk_caddy_back_contain_region", "desk_caddy/body", (hx / 2, 0, hz), half_in),
+        Region("desk_caddy_back_contain_region", "desk_caddy/body", (DESK_CADDY_BACK_X, 0, hz),
+               (half_in[0], DESK_CADDY_BACK_HALF_Y, half_in[2])),
         Region("desk_caddy_front_contain_region", "desk_caddy/body", (-hx / 2, 0, hz), half_in),
     ))
 

@@ -4,7 +4,8 @@ arena, and :func:`make_scene`, which lifts fixtures and world-frame regions onto
 * ``KITCHEN`` / ``TABLETOP``: table 1.0 x 1.2 m, top at z = 0.90, arm on a pedestal at
   x = -0.66 (LIBERO's kitchen and tabletop arenas share this geometry);
 * ``LIVING``: low table 0.70 x 1.6 m, top at z = 0.41, arm at (-0.51, 0, 0.42);
-* ``STUDY``: table top at z = 0.867;
+* ``STUDY``: table top at z = 0.867, centred at x = -0.2 with the arm at x = -0.75 and the
+  camera at (0.4586, 0, 1.6104) (LIBERO's study arena; its BDDL regions carry that offset);
 * ``FLOOR``: no table; objects on the floor and the arm mounted on the ground
   (LIBERO's floor arena of libero_object), camera lowered and tilted down to see the floor.
 """
@@ -28,8 +29,8 @@ LIVING: dict[str, Any] = dict(
     agentview_pos=(0.6066, 0.0, 0.96), agentview_quat=(0.618, 0.343, 0.343, 0.618),
     table_rgba=(0.75, 0.7, 0.6, 1.0))
 STUDY: dict[str, Any] = dict(
-    table_z=0.867, table_half=(0.5, 0.6), robot_base=(-0.66, 0.0, 0.879),
-    agentview_pos=(0.6586, 0.0, 1.5774), agentview_quat=(0.638, 0.305, 0.305, 0.638),
+    table_z=0.867, table_half=(0.5, 0.6), table_xy=(-0.2, 0.0), robot_base=(-0.75, 0.0, 0.879),
+    agentview_pos=(0.4586, 0.0, 1.6104), agentview_quat=(0.638, 0.305, 0.305, 0.638),
     table_rgba=(0.4, 0.3, 0.25, 1.0))
 FLOOR: dict[str, Any] = dict(
     table_z=0.0, table_half=(1.5, 1.5), robot_base=(-0.55, 0.0, 0.0),
@@ -93,9 +94,18 @@ def bddl_named(obj: ObjectSpec, name: str) -> ObjectSpec:
 
 
 # port fixture yaw = LIBERO yaw + this [rad], per LIBERO category. LIBERO's cabinets slide
-# their drawers along their local -y (joint axis +y, qpos < 0 open); the port's along local -x
-# (assets.wooden_cabinet), so the port's frame is LIBERO's turned by +90 deg.
-PORT_YAW_OFFSET: dict[str, float] = {"wooden_cabinet": math.pi / 2}
+# their drawers along their local -y (joint axis +y, qpos < 0 open) and its microwave opens
+# toward its local -y; the port's models face their local -x (assets.wooden_cabinet,
+# assets.cabinet, assets.microwave), so the port's frame is LIBERO's turned by +90 deg.
+PORT_YAW_OFFSET: dict[str, float] = {"wooden_cabinet": math.pi / 2, "white_cabinet": math.pi / 2,
+                                     "microwave": math.pi / 2}
+# where the port model's origin stands in LIBERO's body frame (x, y) [m], per category, when
+# LIBERO's body origin is not the model's centre: the white cabinet's shell is centred 1.6 cm
+# behind its origin (LIBERO's white_cabinet.xml, shell boxes at y = 0.016); the microwave's
+# door hinge is at (-0.1725, -0.088) of LIBERO's origin and at (-0.1725, -0.138) of the port's
+# (turned), so the port's origin is 5 cm behind LIBERO's and the doors coincide.
+LIBERO_ORIGIN_SHIFT: dict[str, tuple[float, float]] = {"white_cabinet": (0.0, 0.016),
+                                                       "microwave": (0.0, 0.05)}
 # LIBERO's flat stove: its body origin is the knob end; the burner (``cook_region``) stands
 # 0.15 m along the stove's +x (measured in LIBERO: body ``flat_stove_1_burner``). The port's
 # stove is centred on its burner top.
@@ -121,9 +131,12 @@ def bddl_fixture_pose(key: str, name: str) -> tuple[tuple[float, float], float]:
 def port_fixture_pose(key: str, name: str, category: str) -> tuple[tuple[float, float], float]:
     """``((x, y), yaw)`` at which the port's model of LIBERO fixture ``name`` (of ``category``)
     stands so that it matches LIBERO's placement (:func:`bddl_fixture_pose`): the yaw shifted by
-    :data:`PORT_YAW_OFFSET`, the flat stove moved so the port's burner is LIBERO's burner."""
+    :data:`PORT_YAW_OFFSET`, the flat stove moved so the port's burner is LIBERO's burner and
+    the models of :data:`LIBERO_ORIGIN_SHIFT` by that shift."""
     (x, y), yaw = bddl_fixture_pose(key, name)
+    sx, sy = LIBERO_ORIGIN_SHIFT.get(category, (0.0, 0.0))
     if category == "flat_stove":
-        x += LIBERO_STOVE_BURNER_X * math.cos(yaw)
-        y += LIBERO_STOVE_BURNER_X * math.sin(yaw)
+        sx += LIBERO_STOVE_BURNER_X
+    x += sx * math.cos(yaw) - sy * math.sin(yaw)
+    y += sx * math.sin(yaw) + sy * math.cos(yaw)
     return (x, y), yaw + PORT_YAW_OFFSET.get(category, 0.0)

@@ -7,7 +7,8 @@ supports. Seeds are derived from the task key, so regeneration is deterministic.
 
 Tasks with ``Task.libero_states`` take states 0..49 from LIBERO's own initial states instead
 (:mod:`envs_mjx.libero_data`): every object at the xy of LIBERO's state i (by BDDL name, at the
-port's resting height and nominal yaw), the arm joints and fixture joints as LIBERO's; indices
+port's resting height and nominal yaw; objects with ``yaw_jitter > 0``, which LIBERO turns at
+random, at LIBERO's yaw), the arm joints and fixture joints as LIBERO's; indices
 from 50 on (training layouts) are sampled as above, over the BDDL placement regions.
 
 Regenerate after changing a scene:  ``python -m envs_mjx.init_states --suite libero_10``
@@ -52,6 +53,12 @@ def _radius(obj) -> float:
         ext = g.size[:2] if g.type == "box" else (g.size[0], g.size[0])
         r = max(r, math.hypot(abs(g.pos[0]) + ext[0], abs(g.pos[1]) + ext[1]))
     return r
+
+
+def _libero_yaw(pose: np.ndarray) -> float:
+    """Yaw [rad] of a LIBERO body pose ``[7]`` (xyz + quat wxyz) turned about z only."""
+    w, z = pose[3], pose[6]
+    return float(2 * math.atan2(z, w))
 
 
 def generate(task: Task, num: int = NUM_INIT_STATES, start: int = 0,
@@ -103,7 +110,11 @@ def generate(task: Task, num: int = NUM_INIT_STATES, start: int = 0,
                     raise RuntimeError(f"{task.key}: cannot place {o.name} without overlap")
                 placed.append((x, y, r))
             sampled[o.name] = (x, y, z)
-            yaw = o.init_yaw if from_libero else o.init_yaw + rng.uniform(-1, 1) * o.yaw_jitter
+            yaw = o.init_yaw + rng.uniform(-1, 1) * o.yaw_jitter
+            if from_libero:  # LIBERO's own yaw for what it turns at random (the study's book),
+                # else the port's nominal yaw (LIBERO keeps the others' orientation fixed)
+                yaw = _libero_yaw(lib.object_pose[to_bddl(o.name, task.suite)][start + i]) \
+                    if o.yaw_jitter > 0 else o.init_yaw
             adr = m.jnt_qposadr[m.joint(f"{o.name}/joint").id]
             d.qpos[adr:adr + 7] = [x, y, z + 0.002, math.cos(yaw / 2), 0, 0, math.sin(yaw / 2)]
         for f in task.scene.fixtures:

@@ -133,7 +133,8 @@ class SceneSpec:
 
     ``contacts``: extra ``(object, object | fixture | "fixture/part")`` collision pairs (see the
     module docstring). ``has_table``: False for floor scenes (no table top or legs are drawn;
-    the "table" plane is the floor at ``table_z``).
+    the "table" plane is the floor at ``table_z``). ``table_xy``: the table's centre (LIBERO's
+    study table stands at x = -0.2).
     """
 
     name: str
@@ -150,6 +151,7 @@ class SceneSpec:
     timestep: float = 0.005
     contacts: tuple[tuple[str, str], ...] = ()
     has_table: bool = True
+    table_xy: tuple[float, float] = (0.0, 0.0)
 
     def object(self, name: str) -> ObjectSpec:
         for o in self.objects:
@@ -239,21 +241,22 @@ def build_mjcf(spec: SceneSpec, controller: str = "ik", timestep: float | None =
         raise ValueError(f"contacts must be 'full' or 'fast', got {contacts!r}")
     tz = spec.table_z
     tx, ty = spec.table_half
+    cx, cy = spec.table_xy
     body: list[str] = [
         f'<geom name="floor" type="plane" size="3 3 0.1" rgba="{_fmt(spec.floor_rgba)}" '
         'contype="0" conaffinity="0" group="0"/>',
-        f'<geom name="table_plane" type="plane" pos="0 0 {tz}" size="{tx} {ty} 0.1" '
+        f'<geom name="table_plane" type="plane" pos="{cx} {cy} {tz}" size="{tx} {ty} 0.1" '
         'rgba="0 0 0 0" group="3" contype="0" conaffinity="0" friction="1 0.01 0.001"/>',
     ]
     if spec.has_table:
         body.append(
-            f'<geom name="table_top" type="box" pos="0 0 {tz - 0.025}" size="{tx} {ty} 0.025" '
+            f'<geom name="table_top" type="box" pos="{cx} {cy} {tz - 0.025}" size="{tx} {ty} 0.025" '
             f'rgba="{_fmt(spec.table_rgba)}" group="0" contype="0" conaffinity="0"/>'
         )
         for sx in (-1, 1):
             for sy in (-1, 1):
                 body.append(
-                    f'<geom type="box" pos="{sx * (tx - 0.05)} {sy * (ty - 0.05)} '
+                    f'<geom type="box" pos="{cx + sx * (tx - 0.05)} {cy + sy * (ty - 0.05)} '
                     f'{(tz - 0.05) / 2}" size="0.025 0.025 {(tz - 0.05) / 2}" '
                     'rgba="0.35 0.27 0.2 1" group="1" contype="0" conaffinity="0"/>'
                 )

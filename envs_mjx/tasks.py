@@ -124,9 +124,12 @@ def place(dest: str, release_z: float, offset_xy: tuple[float, float] = (0.0, 0.
 
 
 def path(ref: str, points: tuple[tuple[float, float, float], ...], gripper: float = 1.0,
-         tol: float = 0.01, max_steps: int = 40, z_abs: bool = True) -> tuple[Stage, ...]:
-    """Straight-line moves through ``points`` (offsets from ``ref``), e.g. a push."""
-    return tuple(Stage(ref, p, gripper, z_abs=z_abs, tol=tol, max_steps=max_steps) for p in points)
+         tol: float = 0.01, max_steps: int = 40, z_abs: bool = True,
+         yaw: float = 0.0) -> tuple[Stage, ...]:
+    """Straight-line moves through ``points`` (offsets from ``ref``; gripper ``yaw``), e.g. a
+    push."""
+    return tuple(Stage(ref, p, gripper, z_abs=z_abs, yaw=yaw, tol=tol, max_steps=max_steps)
+                 for p in points)
 
 
 def stove_knob_push(z: float = 0.032) -> tuple[Stage, ...]:

@@ -28,8 +28,8 @@ def test_full_contacts_include_arm_and_every_object_pair():
     assert ps < pf
     for g in panda.CONTACT_GEOMS:
         assert frozenset((g, "table_plane")) in pf and frozenset((g, "table_plane")) not in ps
-    assert frozenset(("ketchup/g0", "milk/g0")) in pf          # two distractors
-    assert frozenset(("ketchup/g0", "milk/g0")) not in ps
+    assert frozenset(("ketchup_1/g0", "milk_1/g0")) in pf          # two distractors
+    assert frozenset(("ketchup_1/g0", "milk_1/g0")) not in ps
     with pytest.raises(ValueError, match="contacts must be 'full' or 'fast'"):
         build_mjcf(t.scene, contacts="none")
 
@@ -68,7 +68,7 @@ def test_object_pushed_into_another_moves_it():
     """The ketchup bottle slides into the milk carton (two distractors of libero_10/0): in MJX
     with full contacts the carton moves; with the fast pair set it would pass through."""
     env = LiberoEnv("libero_10/0", EnvConfig.libero())
-    qpos, qvel, badr = _push_setup(env, "ketchup", "milk")
+    qpos, qvel, badr = _push_setup(env, "ketchup_1", "milk_1")
 
     def run():
         st = env.reset(jax.random.PRNGKey(0), 0)
@@ -82,7 +82,7 @@ def test_object_pushed_into_another_moves_it():
     assert moved > 0.01, f"milk moved {moved * 100:.2f} cm"
     fast = LiberoEnv("libero_10/0", EnvConfig(controller=EnvConfig.libero().controller,
                                               contacts="fast"))
-    assert _c_mujoco_moved(fast, "ketchup", "milk") < 1e-3
+    assert _c_mujoco_moved(fast, "ketchup_1", "milk_1") < 1e-3
 
 
 def test_hand_pushed_down_stops_at_the_table(libero_10_2_mjx_runs):
