@@ -61,6 +61,9 @@ _FAMILY = {"LIBERO_Kitchen_Tabletop_Manipulation": KITCHEN,
 # that interval (-135 .. -90 deg: the model's frame), which the training layouts follow
 _BOOK_YAW, _BOOK_YAW_JITTER = math.radians(-112.5), math.radians(22.5)
 _MUG_GRASP_Z = 0.045  # TCP height above a mug's origin
+# carried at 60% speed: at full speed a can slipped out of the fingers when the hand stopped
+# above LIBERO's basket, 41 cm away (libero_10/0, 9 of 50 states); the book when turned
+_CARRY_SPEED = 0.6
 _ON_PLATE = 0.019 + _MUG_GRASP_Z + 0.012  # release height of a mug above a plate's origin
 
 
@@ -116,7 +119,8 @@ def _basket_task(index: int, first: str, second: str) -> Task:
     plan: tuple[Stage, ...] = ()
     for obj, side in ((first, -0.035), (second, 0.035)):
         g, r = grasp[obj[:-2]]
-        plan += pick(obj, g) + place("basket_1", r, (0.0, side))
+        plan += (pick(obj, g, speed=_CARRY_SPEED)
+                 + place("basket_1", r, (0.0, side), speed=_CARRY_SPEED, gain=0.5))
     return _task(index, (), (first, second, "basket_1"),
                  (Pred("in", first, "basket_1_contain_region"),
                   Pred("in", second, "basket_1_contain_region")), plan)
@@ -221,11 +225,15 @@ def _tasks() -> list[Task]:
     caddy_xy, caddy_yaw = port_fixture_pose(f"{SUITE}/5", "desk_caddy_1", "desk_caddy")
     caddy = dataclasses.replace(A.desk_caddy(caddy_xy), yaw=caddy_yaw)
     back = _rot((A.DESK_CADDY_BACK_X, 0.0, 0.0), caddy_yaw)
+    book_yaw = _wrap(caddy_yaw + math.pi / 2)  # the book's 2.9 cm across the compartment
     t.append(_task(5, (caddy,), ("black_book_1",),
                    (Pred("in", "black_book_1", "desk_caddy_back_contain_region"),),
-                   pick("black_book_1", 0.065, yaw=math.pi / 2, lift_z=0.3)
-                   + place("desk_caddy", 0.008 + 0.065 + 0.02, back[:2],
-                           yaw=_wrap(caddy_yaw + math.pi / 2), carry_z=0.3)))
+                   pick("black_book_1", 0.065, yaw=math.pi / 2, lift_z=0.3, speed=_CARRY_SPEED)
+                   # turned in place (LIBERO's book stands at -135 .. -90 deg) before the carry
+                   + (Stage("black_book_1", (0.0, 0.0, 0.3), 1.0, z_abs=True, yaw=book_yaw,
+                            tol=1.0, min_steps=12, max_steps=12, speed=_CARRY_SPEED),)
+                   + place("desk_caddy", 0.008 + 0.065 + 0.02, back[:2], yaw=book_yaw,
+                           carry_z=0.3, speed=_CARRY_SPEED, gain=0.5)))
     # 6: LIVING_ROOM_SCENE6: "to the right of the plate" is the BDDL's fixed table region
     right = libero_data.task_data(f"{SUITE}/6").region("living_room_table_plate_right_region")
     rx0, ry0, rx1, ry1 = right.world_ranges[0]
