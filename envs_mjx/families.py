@@ -83,6 +83,14 @@ def bddl_layout(key: str, objects: tuple[ObjectSpec, ...]) -> tuple[ObjectSpec, 
     return tuple(out)
 
 
+def bddl_object(key: str, name: str, category: str, factories: dict, *args: Any) -> ObjectSpec:
+    """The port's model of LIBERO ``category`` (``factories[category](*args)``) under its BDDL
+    ``name``; a one-line error naming the task when the port has no model for the category."""
+    if category not in factories:
+        raise ValueError(f"{key}: no port model for LIBERO category {category!r}")
+    return bddl_named(factories[category](*args), name)
+
+
 def bddl_named(obj: ObjectSpec, name: str) -> ObjectSpec:
     """``obj`` renamed to its BDDL name; its regions follow (``basket_contain_region`` of
     ``basket`` becomes ``basket_1_contain_region`` of ``basket_1``)."""

@@ -24,7 +24,7 @@ from collections.abc import Callable
 
 from envs_mjx import assets as A
 from envs_mjx import libero_data
-from envs_mjx.families import KITCHEN, LIVING, STUDY, bddl_layout, bddl_named, make_scene
+from envs_mjx.families import KITCHEN, LIVING, STUDY, bddl_layout, bddl_object, make_scene
 from envs_mjx.families import port_fixture_pose
 from envs_mjx.scene import Fixture, ObjectSpec, SceneSpec
 from envs_mjx.tasks import CARRY_Z, Pred, Stage, Task, path, pick, place, stove_knob_push
@@ -83,9 +83,7 @@ def _objects(key: str) -> tuple[ObjectSpec, ...]:
     lt = libero_data.task_data(key)
     out = []
     for name, category in lt.objects:
-        if category not in _FACTORIES:
-            raise ValueError(f"{key}: no port model for LIBERO category {category!r}")
-        out.append(bddl_named(_FACTORIES[category](), name))
+        out.append(bddl_object(key, name, category, _FACTORIES))
     out = list(bddl_layout(key, tuple(out)))
     for i, o in enumerate(out):
         if o.name == "black_book_1":

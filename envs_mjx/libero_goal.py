@@ -22,7 +22,7 @@ import math
 
 from envs_mjx import assets as A
 from envs_mjx import libero_data
-from envs_mjx.families import TABLETOP, bddl_layout, bddl_named, make_scene, port_fixture_pose
+from envs_mjx.families import TABLETOP, bddl_layout, bddl_object, make_scene, port_fixture_pose
 from envs_mjx.scene import SceneSpec
 from envs_mjx.tasks import (BOWL_GRASP_Z, CARRY_Z, Pred, Stage, Task, pick, pick_bowl, place,
                             place_bowl, stove_knob_push)
@@ -58,9 +58,7 @@ def goal_scene(contacts: tuple[tuple[str, str], ...] = ()) -> SceneSpec:
     lt = libero_data.task_data(_KEY)
     objects = []
     for name, category in lt.objects:
-        if category not in _FACTORIES:
-            raise ValueError(f"{lt.key}: no port model for LIBERO category {category!r}")
-        objects.append(bddl_named(_FACTORIES[category](), name))
+        objects.append(bddl_object(lt.key, name, category, _FACTORIES))
     front, half = _front_region()
     return make_scene("TABLETOP_GOAL", TABLETOP, (
         A.wooden_cabinet(CABINET_XY, CABINET_YAW),

@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 from envs_mjx import assets as A
 from envs_mjx import libero_data
-from envs_mjx.families import FLOOR, bddl_layout, bddl_named, make_scene
+from envs_mjx.families import FLOOR, bddl_layout, bddl_object, make_scene
 from envs_mjx.scene import ObjectSpec, SceneSpec
 from envs_mjx.tasks import Pred, Stage, Task, pick, place
 
@@ -49,9 +49,7 @@ def floor_scene(index: int) -> SceneSpec:
     lt = libero_data.task_data(f"{SUITE}/{index}")
     objects = []
     for name, category in lt.objects:
-        if category not in _FACTORIES:
-            raise ValueError(f"{lt.key}: no port model for LIBERO category {category!r}")
-        objects.append(bddl_named(_FACTORIES[category]((0.0, 0.0)), name))
+        objects.append(bddl_object(lt.key, name, category, _FACTORIES, (0.0, 0.0)))
     target = lt.goal[0][1]
     return make_scene(f"FLOOR_{target.upper()}", FLOOR, (), bddl_layout(lt.key, tuple(objects)),
                       contacts=((target, "basket_1"),))

@@ -26,7 +26,7 @@ import math
 
 from envs_mjx import assets as A
 from envs_mjx import libero_data
-from envs_mjx.families import TABLETOP, bddl_layout, bddl_named, make_scene, port_fixture_pose
+from envs_mjx.families import TABLETOP, bddl_layout, bddl_object, make_scene, port_fixture_pose
 from envs_mjx.scene import Fixture, ObjectSpec, SceneSpec
 from envs_mjx.tasks import CARRY_Z, Pred, Stage, Task, pick_bowl, place_bowl
 
@@ -96,9 +96,7 @@ def layout_scene(index: int) -> SceneSpec:
     objects, contacts = [], [("akita_black_bowl_1", "plate_1")]
     # the supports first, then the bowls: one object order (and qpos layout) in every task
     for name, category in sorted(lt.objects, key=lambda o: o[1] == "akita_black_bowl"):
-        if category not in _FACTORIES:
-            raise ValueError(f"{lt.key}: no port model for LIBERO category {category!r}")
-        obj = bddl_named(_FACTORIES[category](), name)
+        obj = bddl_object(lt.key, name, category, _FACTORIES)
         region = lt.placement(name)
         if region is not None and region.ranges:
             objects.append(bddl_layout(lt.key, (obj,))[0])
