@@ -160,9 +160,17 @@ WOOD: Rgba = (0.55, 0.38, 0.22, 1.0)
 METAL: Rgba = (0.25, 0.25, 0.27, 1.0)
 
 
+# the flat stove is on while its knob's qpos >= this [rad] (LIBERO's turn-on range 0.5 .. 2.1)
+KNOB_ON = 0.5
+# LIBERO's burner: a red disc (site ``burner``, radius 0.0625) shown only while the stove is on
+BURNER_ON_RGBA: Rgba = (0.9, 0.05, 0.05, 1.0)
+BURNER_OFF_RGBA: Rgba = (0.12, 0.12, 0.13, 1.0)
+
+
 def flat_stove(pos: tuple[float, float, float], knob_init: float = 0.0) -> Fixture:
-    """A flat stove (0.297 x 0.19 x 0.07) with a lever knob (hinge, on when qpos >= 0.5; range
-    -0.005 .. 2.1 rad as LIBERO's).
+    """A flat stove (0.297 x 0.19 x 0.07) with a lever knob (hinge, on when qpos >=
+    :data:`KNOB_ON`; range -0.005 .. 2.1 rad as LIBERO's) and one burner at its centre that
+    the renderer draws red while the stove is on and dark while it is off (LIBERO's).
 
     The knob sits at the front-right corner (toward the robot); pushing its lever toward -y turns
     it on. Region ``stove_cook_region`` covers the burner top.
@@ -173,10 +181,8 @@ def flat_stove(pos: tuple[float, float, float], knob_init: float = 0.0) -> Fixtu
         parts=(
             Part("body", (0, 0, 0), (
                 Geom("box", (hx, hy, hz), (0, 0, hz), (0.2, 0.2, 0.22, 1)),
-                Geom("cylinder", (0.05, 0.002), (0.0, -0.06, 2 * hz), (0.5, 0.1, 0.05, 1),
-                     role="visual"),
-                Geom("cylinder", (0.05, 0.002), (0.0, 0.06, 2 * hz), (0.5, 0.1, 0.05, 1),
-                     role="visual"),
+                Geom("cylinder", (0.0625, 0.002), (0.0, 0.0, 2 * hz), BURNER_OFF_RGBA,
+                     role="visual", lit=("stove_knob", KNOB_ON, BURNER_ON_RGBA)),
             )),
             Part("knob", (-hx - 0.012, -hy + 0.03, hz), (
                 Geom("cylinder", (0.012, 0.012), (0, 0, 0), (0.8, 0.8, 0.8, 1), role="visual"),

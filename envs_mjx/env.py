@@ -165,7 +165,8 @@ class LiberoEnv:
         if config.train_layouts:
             extra = generate(self.task, config.train_layouts, start=NUM_INIT_STATES)
             self.init_qpos = np.concatenate([self.init_qpos, extra])
-        self.renderer = Renderer(m, config.render) if config.render is not None else None
+        self.renderer = (Renderer(m, config.render, self.task.scene.lit_geoms())
+                         if config.render is not None else None)
 
     # -- helpers ------------------------------------------------------------------------------
     @property

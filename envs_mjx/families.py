@@ -4,10 +4,17 @@ arena, and :func:`make_scene`, which lifts fixtures and world-frame regions onto
 * ``KITCHEN`` / ``TABLETOP``: table 1.0 x 1.2 m, top at z = 0.90, arm on a pedestal at
   x = -0.66 (LIBERO's kitchen and tabletop arenas share this geometry);
 * ``LIVING``: low table 0.70 x 1.6 m, top at z = 0.41, arm at (-0.51, 0, 0.42);
-* ``STUDY``: table top at z = 0.867, centred at x = -0.2 with the arm at x = -0.75 and the
-  camera at (0.4586, 0, 1.6104) (LIBERO's study arena; its BDDL regions carry that offset);
-* ``FLOOR``: no table; objects on the floor and the arm mounted on the ground
-  (LIBERO's floor arena of libero_object), camera lowered and tilted down to see the floor.
+* ``STUDY``: table top at z = 0.867, centred at x = -0.2 with the arm at (-0.75, 0, 0.912)
+  and the camera at (0.4586, 0, 1.6104) (LIBERO's study arena; its BDDL regions carry that
+  offset);
+* ``FLOOR``: no table; objects on the floor and the arm on the ground at (-0.6, 0, 0)
+  (LIBERO's floor arena of libero_object, its ``OnTheGroundPanda``).
+
+``robot_base`` is where LIBERO's ``robot0_link0`` stands in each arena (measured in LIBERO).
+
+Every arena's ``agentview`` camera is LIBERO's (:data:`AGENTVIEW`: the pose each LIBERO
+problem class sets in ``_setup_camera``; field of view :data:`envs_mjx.scene.AGENTVIEW_FOVY`).
+The wrist camera is robosuite's ``eye_in_hand`` (:mod:`envs_mjx.panda`).
 """
 
 from __future__ import annotations
@@ -20,22 +27,41 @@ from envs_mjx import libero_data
 from envs_mjx.libero_names import to_bddl
 from envs_mjx.scene import Fixture, ObjectSpec, Region, SceneSpec
 
+# LIBERO's agentview camera per problem class: (pos [m, world], quat (w, x, y, z)), as each
+# problem class's ``_setup_camera`` sets it (libero/envs/problems/*.py, LIBERO 0.1.1)
+_Q_HIGH = (0.6380177736282349, 0.3048497438430786, 0.30484986305236816, 0.6380177736282349)
+_Q_LOW = (0.6182166934013367, 0.3432307541370392, 0.3432314395904541, 0.6182177066802979)
+AGENTVIEW: dict[str, tuple[tuple[float, float, float], tuple[float, float, float, float]]] = {
+    "LIBERO_Tabletop_Manipulation": ((0.6586131746834771, 0.0, 1.6103500240372423), _Q_HIGH),
+    "LIBERO_Kitchen_Tabletop_Manipulation": ((0.6586131746834771, 0.0, 1.6103500240372423),
+                                             _Q_HIGH),
+    "LIBERO_Living_Room_Tabletop_Manipulation": ((0.6065773716836134, 0.0, 0.96), _Q_LOW),
+    "LIBERO_Study_Tabletop_Manipulation": ((0.4586131746834771, 0.0, 1.6103500240372423),
+                                           _Q_HIGH),
+    "LIBERO_Floor_Manipulation": ((0.8965773716836134, 5.216182733499864e-07, 0.65), _Q_LOW),
+}
+
+
+def _agentview(problem_class: str) -> dict[str, Any]:
+    pos, quat = AGENTVIEW[problem_class]
+    return dict(agentview_pos=pos, agentview_quat=quat)
+
+
 KITCHEN: dict[str, Any] = dict(
     table_z=0.90, table_half=(0.5, 0.6), robot_base=(-0.66, 0.0, 0.912),
-    agentview_pos=(0.6586, 0.0, 1.6104), agentview_quat=(0.638, 0.305, 0.305, 0.638))
-TABLETOP: dict[str, Any] = dict(KITCHEN, table_rgba=(0.62, 0.5, 0.38, 1.0))
+    **_agentview("LIBERO_Kitchen_Tabletop_Manipulation"))
+TABLETOP: dict[str, Any] = dict(KITCHEN, table_rgba=(0.62, 0.5, 0.38, 1.0),
+                                **_agentview("LIBERO_Tabletop_Manipulation"))
 LIVING: dict[str, Any] = dict(
     table_z=0.41, table_half=(0.35, 0.8), robot_base=(-0.51, 0.0, 0.42),
-    agentview_pos=(0.6066, 0.0, 0.96), agentview_quat=(0.618, 0.343, 0.343, 0.618),
-    table_rgba=(0.75, 0.7, 0.6, 1.0))
+    table_rgba=(0.75, 0.7, 0.6, 1.0), **_agentview("LIBERO_Living_Room_Tabletop_Manipulation"))
 STUDY: dict[str, Any] = dict(
-    table_z=0.867, table_half=(0.5, 0.6), table_xy=(-0.2, 0.0), robot_base=(-0.75, 0.0, 0.879),
-    agentview_pos=(0.4586, 0.0, 1.6104), agentview_quat=(0.638, 0.305, 0.305, 0.638),
-    table_rgba=(0.4, 0.3, 0.25, 1.0))
+    table_z=0.867, table_half=(0.5, 0.6), table_xy=(-0.2, 0.0), robot_base=(-0.75, 0.0, 0.912),
+    table_rgba=(0.4, 0.3, 0.25, 1.0), **_agentview("LIBERO_Study_Tabletop_Manipulation"))
 FLOOR: dict[str, Any] = dict(
-    table_z=0.0, table_half=(1.5, 1.5), robot_base=(-0.55, 0.0, 0.0),
-    agentview_pos=(0.42, 0.0, 0.62), agentview_quat=(0.6645, 0.2418, 0.2418, 0.6645),
-    floor_rgba=(0.6, 0.52, 0.42, 1.0), has_table=False)
+    table_z=0.0, table_half=(1.5, 1.5), robot_base=(-0.6, 0.0, 0.0),
+    floor_rgba=(0.6, 0.52, 0.42, 1.0), has_table=False,
+    **_agentview("LIBERO_Floor_Manipulation"))
 
 
 def make_scene(name: str, family: dict[str, Any], fixtures: tuple[Fixture, ...],

@@ -24,6 +24,7 @@ import jax.numpy as jnp
 import mujoco
 import numpy as np
 
+from envs_mjx.assets import KNOB_ON
 from envs_mjx.scene import Region, SceneSpec
 from envs_mjx.tasks import Pred
 
@@ -34,7 +35,7 @@ CONTACT_DIST = 2e-3
 JOINT_THRESHOLDS: dict[str, dict[str, tuple[str, float]]] = {
     "drawer": {"open": ("lt", -0.14), "close": ("gt", 0.0)},
     "door": {"open": ("lt", -1.3), "close": ("gt", -0.005)},
-    "knob": {"turnon": ("ge", 0.5), "turnoff": ("lt", 0.5)},
+    "knob": {"turnon": ("ge", KNOB_ON), "turnoff": ("lt", KNOB_ON)},
 }
 
 

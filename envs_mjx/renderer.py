@@ -14,9 +14,11 @@ Shapes (``C`` cameras, ``H``/``W`` image size, ``P = H*W`` rays per camera, ``N`
   ``[~N/4, P]`` int32 per-chunk minima; nothing of size ``[P, N, ...]``.
 
 Drawn geoms: ``geom_group`` in {0, 1, 2} and alpha > 0 (colour ``geom_rgba``, or ``mat_rgba``
-if the geom has a material; textures are ignored). Types: PLANE (finite or infinite, one-sided,
-subtle checker pattern), SPHERE, CAPSULE, ELLIPSOID, CYLINDER (capped) and BOX. MESH, HFIELD and
-SDF geoms are skipped silently (not drawn, no shadows). Cameras follow MuJoCo: they look along
+if the geom has a material; textures are ignored; ``lit`` geoms take another colour while a
+joint's qpos is at or above a threshold, e.g. a stove's burner while the stove is on). Types:
+PLANE (finite or infinite, one-sided, subtle checker pattern), SPHERE, CAPSULE, ELLIPSOID,
+CYLINDER (capped) and BOX. MESH, HFIELD and SDF geoms are skipped silently (not drawn, no
+shadows). Cameras follow MuJoCo: they look along
 local -z, local +y is image up, +x image right, ``cam_fovy`` is the vertical field of view in
 degrees (intrinsics / sensor sizes are ignored). Camera rays start at ``vis.map.znear *
 stat.extent``; only front faces are hit, so a camera inside a geom does not see that geom.
@@ -181,11 +183,18 @@ def _rotate(rot: jax.Array, v: Vec3, transpose: bool = False) -> Vec3:
 class Renderer:
     """Ray-casting RGB renderer for the primitive geoms of one MuJoCo model (see module doc)."""
 
-    def __init__(self, mj_model: mujoco.MjModel, config: RenderConfig = RenderConfig()) -> None:
+    def __init__(self, mj_model: mujoco.MjModel, config: RenderConfig = RenderConfig(),
+                 lit: tuple[tuple[str, str, float, tuple[float, float, float]], ...] = ()
+                 ) -> None:
         """Reads static geom/camera info from ``mj_model`` and precomputes camera-frame rays.
 
+        ``lit``: ``(geom, joint, threshold, rgb)``: the drawn geom named ``geom`` takes colour
+        ``rgb`` while the qpos of hinge/slide ``joint`` is >= ``threshold``
+        (:meth:`envs_mjx.scene.SceneSpec.lit_geoms`); :meth:`render` then needs ``qpos``.
+
         Raises:
-          ValueError: if a camera of ``config.cameras`` does not exist in the model.
+          ValueError: if a camera of ``config.cameras``, or a geom or joint of ``lit``, does not
+            exist in the model, or a ``lit`` geom is not drawn.
         """
         self.config = config
         m = mj_model
@@ -200,6 +209,22 @@ class Renderer:
         self._sizes = np.asarray(m.geom_size, np.float32)[self.geom_ids]  # [N, 3]
         self._rgb = rgba[self.geom_ids, :3]  # [N, 3]
         self._id_bits = max(1, int(len(ids) - 1).bit_length())  # low bits of the packed keys
+        # lit geoms: drawn-geom index [L], qpos address [L], threshold [L], colour [L, 3]
+        lit_idx, lit_qadr = [], []
+        for geom, joint, _, _ in lit:
+            gid, jid = (mujoco.mj_name2id(m, t, n) for t, n in
+                        ((mujoco.mjtObj.mjOBJ_GEOM, geom), (mujoco.mjtObj.mjOBJ_JOINT, joint)))
+            if gid < 0 or jid < 0:
+                raise ValueError(f"lit geom {geom!r} / joint {joint!r} not found in the model")
+            if gid not in self.geom_ids:
+                raise ValueError(f"lit geom {geom!r} is not drawn (group 0-2, alpha > 0, "
+                                 "primitive type)")
+            lit_idx.append(int(np.nonzero(self.geom_ids == gid)[0][0]))
+            lit_qadr.append(int(m.jnt_qposadr[jid]))
+        self._lit_idx = np.array(lit_idx, np.int32)
+        self._lit_qadr = np.array(lit_qadr, np.int32)
+        self._lit_threshold = np.array([x[2] for x in lit], np.float32)
+        self._lit_rgb = np.array([x[3] for x in lit], np.float32).reshape(-1, 3)
         # Per type: drawn-geom indices [n_chunks, _CHUNK], padded by repeating the last one.
         self._chunks: list[tuple[int, np.ndarray]] = []
         for typ in _SUPPORTED:
@@ -271,11 +296,11 @@ class Renderer:
             rows.append(jax.lax.scan(step, None, xs)[1])  # [n_chunks, P]
         return jnp.min(jnp.concatenate(rows), axis=0)
 
-    def _render_camera(self, pos: jax.Array, mat: jax.Array, cam_pos: jax.Array,
+    def _render_camera(self, pos: jax.Array, mat: jax.Array, rgb: jax.Array, cam_pos: jax.Array,
                        cam_mat: jax.Array, dirs_cam: jax.Array) -> jax.Array:
         """Renders one camera; returns [P] uint32 colours ``r | g << 8 | b << 16``.
 
-        Shapes: ``pos [N, 3]``, ``mat [N, 3, 3]`` (drawn geoms), ``cam_pos [3]``,
+        Shapes: ``pos [N, 3]``, ``mat [N, 3, 3]``, ``rgb [N, 3]`` (drawn geoms), ``cam_pos [3]``,
         ``cam_mat [3, 3]``, ``dirs_cam [3, P]`` (unit ray directions in the camera frame).
         """
         cfg = self.config
@@ -308,7 +333,7 @@ class Renderer:
         shade = cfg.ambient + (1.0 - cfg.ambient) * lambert  # [P]
         cell = jnp.floor(x_l[0] / _CHECKER_CELL) + jnp.floor(x_l[1] / _CHECKER_CELL)
         shade *= jnp.where(typ == _PLANE, 1.0 + _CHECKER_AMP * (2.0 * jnp.mod(cell, 2.0) - 1.0), 1)
-        rgb = jnp.asarray(self._rgb)[idx]  # [P, 3]
+        rgb = rgb[idx]  # [P, 3]
         packed = jnp.zeros(idx.shape, jnp.uint32)
         for k in range(3):
             c = jnp.where(hit, rgb[:, k] * shade, cfg.background[k])
@@ -316,7 +341,7 @@ class Renderer:
         return packed
 
     def render(self, geom_xpos: jax.Array, geom_xmat: jax.Array, cam_xpos: jax.Array,
-               cam_xmat: jax.Array) -> jax.Array:
+               cam_xmat: jax.Array, qpos: jax.Array | None = None) -> jax.Array:
         """Renders all configured cameras for one state (``jax.vmap`` it for batches).
 
         Args:
@@ -324,11 +349,23 @@ class Renderer:
           geom_xmat: [ngeom, 9] or [ngeom, 3, 3] geom world rotations (row-major).
           cam_xpos: [ncam, 3] camera world positions.
           cam_xmat: [ncam, 9] or [ncam, 3, 3] camera world rotations.
+          qpos: [nq] joint positions; needed only with ``lit`` geoms.
 
         Returns:
           uint8 images [C, H, W, 3] in the order of ``config.cameras``.
+
+        Raises:
+          ValueError: ``qpos`` missing while the renderer has ``lit`` geoms.
         """
         cfg = self.config
+        rgb = jnp.asarray(self._rgb)
+        if len(self._lit_idx):
+            if qpos is None:
+                raise ValueError("this renderer has lit geoms (e.g. a stove's burner): pass "
+                                 "qpos to render(), or use render_data(data)")
+            on = jnp.asarray(qpos)[self._lit_qadr] >= self._lit_threshold  # [L]
+            rgb = rgb.at[self._lit_idx].set(
+                jnp.where(on[:, None], self._lit_rgb, rgb[self._lit_idx]))
         n_cam = len(cfg.cameras)
         cam_pos = jnp.asarray(cam_xpos, jnp.float32)[self.cam_ids]  # [C, 3]
         cam_mat = jnp.asarray(cam_xmat, jnp.float32).reshape(-1, 3, 3)[self.cam_ids]  # [C, 3, 3]
@@ -338,15 +375,16 @@ class Renderer:
         else:
             pos = jnp.asarray(geom_xpos, jnp.float32)[self.geom_ids]  # [N, 3]
             mat = jnp.asarray(geom_xmat, jnp.float32).reshape(-1, 3, 3)[self.geom_ids]
-            packed = jax.vmap(self._render_camera, in_axes=(None, None, 0, 0, 0))(
-                pos, mat, cam_pos, cam_mat, jnp.asarray(self._dirs_cam))  # [C, P]
+            packed = jax.vmap(self._render_camera, in_axes=(None, None, None, 0, 0, 0))(
+                pos, mat, rgb, cam_pos, cam_mat, jnp.asarray(self._dirs_cam))  # [C, P]
         # Bytes of the little-endian uint32 (all JAX backends): byte k = channel k.
         img = jax.lax.bitcast_convert_type(packed, jnp.uint8)[..., :3]  # [C, P, 3]
         return img.reshape(n_cam, cfg.height, cfg.width, 3)
 
     def render_data(self, data: Any) -> jax.Array:
-        """``render`` on an ``mjx.Data`` / ``mujoco.MjData`` (anything with the four fields).
+        """``render`` on an ``mjx.Data`` / ``mujoco.MjData`` (anything with the five fields).
 
         Returns uint8 [C, H, W, 3].
         """
-        return self.render(data.geom_xpos, data.geom_xmat, data.cam_xpos, data.cam_xmat)
+        return self.render(data.geom_xpos, data.geom_xmat, data.cam_xpos, data.cam_xmat,
+                           data.qpos)

@@ -38,7 +38,9 @@ class Geom:
 
     ``role``: ``base`` collides with the table and everything an object collides with; ``body``
     collides like ``base`` except with the table; ``handle`` (fixtures) is also touched by the
-    fingers; ``visual`` never collides (drawn only).
+    fingers; ``visual`` never collides (drawn only). ``lit``: ``(joint, threshold, rgba)``: the
+    renderer draws the geom in ``rgba`` while that fixture joint's qpos >= ``threshold`` (a
+    stove's burner glowing while the stove is on; :meth:`SceneSpec.lit_geoms`).
     """
 
     type: Literal["box", "cylinder", "sphere", "capsule"]
@@ -47,6 +49,7 @@ class Geom:
     rgba: tuple[float, float, float, float] = (0.7, 0.7, 0.7, 1.0)
     role: GeomRole = "base"
     euler: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    lit: tuple[str, float, tuple[float, float, float, float]] | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -159,6 +162,18 @@ class SceneSpec:
                 return o
         raise KeyError(f"scene {self.name!r} has no object {name!r}")
 
+    def lit_geoms(self) -> tuple[tuple[str, str, float, tuple[float, float, float]], ...]:
+        """``(geom name, joint name, threshold, rgb)`` of every geom with a ``lit`` colour, for
+        :class:`envs_mjx.renderer.Renderer`."""
+        out = []
+        for f in self.fixtures:
+            for p in f.parts:
+                for i, g in enumerate(p.geoms):
+                    if g.lit is not None:
+                        joint, threshold, rgba = g.lit
+                        out.append((f"{f.name}/{p.name}/g{i}", joint, threshold, rgba[:3]))
+        return tuple(out)
+
     def regions(self) -> tuple[Region, ...]:
         out: list[Region] = []
         for f in self.fixtures:
@@ -174,6 +189,11 @@ def _half_height(g: Geom) -> float:
     if g.type in ("cylinder", "capsule"):
         return g.size[1] + (g.size[0] if g.type == "capsule" else 0.0)
     return g.size[0]
+
+
+# [deg] vertical field of view of ``agentview``: MuJoCo's default, as LIBERO's arena XML and
+# ``set_camera`` give none
+AGENTVIEW_FOVY = 45.0
 
 
 def _fmt(v: tuple[float, ...]) -> str:
@@ -268,7 +288,7 @@ def build_mjcf(spec: SceneSpec, controller: str = "ik", timestep: float | None =
         )
     body.append(
         f'<camera name="agentview" pos="{_fmt(spec.agentview_pos)}" '
-        f'quat="{_fmt(spec.agentview_quat)}" fovy="45"/>'
+        f'quat="{_fmt(spec.agentview_quat)}" fovy="{AGENTVIEW_FOVY}"/>'
     )
     body.append(panda.panda_mjcf(spec.robot_base, controller=controller))
     for f in spec.fixtures:

@@ -692,7 +692,7 @@ def section_images(args, ref: Reference, tasks) -> None:
             data = mujoco.MjData(m)
             data.qpos[:] = env.init_qpos[0]
             mujoco.mj_forward(m, data)
-            r = Renderer(m, RenderConfig(width=size, height=size))
+            r = Renderer(m, RenderConfig(width=size, height=size), env.task.scene.lit_geoms())
             ims = np.asarray(r.render_data(data))
         row = np.concatenate([lr["agentview"][0], ims[0], lr["wrist"][0], ims[1]], axis=1)
         Image.fromarray(row.astype(np.uint8)).save(out / f"{task.replace('/', '_')}.png")

@@ -182,3 +182,31 @@ def test_matches_mj_forward_reference_pose():
 
     dx = mjx.put_data(m, d)
     np.testing.assert_array_equal(np.asarray(jax.jit(r.render_data)(dx))[0], img)
+
+
+def test_lit_geom_takes_its_colour_while_the_joint_is_on():
+    """A ``lit`` geom (a stove's burner) is drawn in its lit colour exactly while the joint's
+    qpos >= the threshold; other geoms keep theirs; render() without qpos is refused."""
+    m = _model('<body name="knob" pos="0 0.3 0.25"><joint name="k" type="hinge" axis="0 0 1"/>'
+               '<geom type="sphere" size="0.01" rgba="0 0 1 1"/></body>'
+               '<geom name="burner" type="box" pos="0 0 0.25" size="0.1 0.1 0.1" '
+               'rgba="0.1 0.1 0.1 1"/>'
+               '<geom name="pot" type="box" pos="0 -0.3 0.25" size="0.05 0.05 0.05" '
+               'rgba="0 1 0 1"/>')
+    r = Renderer(m, CFG, lit=(("burner", "k", 0.5, (1.0, 0.0, 0.0)),))
+    d = _forward(m)
+    args = [jnp.asarray(x) for x in (d.geom_xpos, d.geom_xmat, d.cam_xpos, d.cam_xmat)]
+    render = jax.jit(r.render)
+    imgs = {q: np.asarray(render(*args, jnp.array([q])))[0] for q in (0.0, 0.49, 0.5, 2.0)}
+    for q, img in imgs.items():
+        c = img[H // 2, W // 2].astype(int)
+        if q >= 0.5:
+            assert c[0] > 60 and c[1] < 5 and c[2] < 5, (q, c)
+        else:
+            assert c.max() < 40 and c.max() - c.min() < 3, (q, c)
+        assert _mask(img, 1).sum() > 0  # the green pot keeps its colour
+    np.testing.assert_array_equal(imgs[0.5], imgs[2.0])
+    with pytest.raises(ValueError, match="pass qpos"):
+        r.render(*args)
+    with pytest.raises(ValueError, match="not found"):
+        Renderer(m, CFG, lit=(("burner", "nope", 0.5, (1.0, 0.0, 0.0)),))
