@@ -144,10 +144,10 @@ def moka_pot(name: str, xy) -> ObjectSpec:
 
 
 def book(xy) -> ObjectSpec:
-    """A standing book, thin along x (2.9 cm), 11 cm wide, 13.4 cm tall."""
+    """A standing black book, thin along x (2.9 cm), 11 cm wide, 13.4 cm tall."""
     return ObjectSpec(
         name="book",
-        geoms=(Geom("box", (0.0145, 0.055, 0.067), (0, 0, 0.067), (0.15, 0.3, 0.6, 1)),
+        geoms=(Geom("box", (0.0145, 0.055, 0.067), (0, 0, 0.067), (0.1, 0.1, 0.11, 1)),
                Geom("box", (0.0150, 0.05, 0.06), (0, 0, 0.067), (0.9, 0.9, 0.85, 1),
                     role="visual")),
         mass=0.15, init_xy=xy, yaw_jitter=0.05,
@@ -200,13 +200,13 @@ DRAWER_RGBA: Rgba = (0.62, 0.45, 0.28, 1.0)
 
 
 def _drawer(fixture: str, name: str, z0: float, init: float, dx: float, dy: float, dh: float,
-            front_h: float, handle: tuple[Geom, ...]) -> tuple[Part, Region]:
+            front_h: float, handle: tuple[Geom, ...],
+            rgba: Rgba = DRAWER_RGBA) -> tuple[Part, Region]:
     """A drawer (floor, front panel, back and side walls) sliding along the fixture's x axis.
 
     ``front_h`` is the front panel's half height; ``handle`` geoms are appended. Its region
     ``<name>_region`` covers the inside and moves with the drawer.
     """
-    rgba = DRAWER_RGBA
     geoms = (
         Geom("box", (dx, dy, 0.004), (0, 0, 0.004), rgba, role="body"),
         Geom("box", (0.006, dy, front_h), (-dx - 0.006, 0, front_h), rgba, role="handle"),
@@ -229,19 +229,21 @@ def cabinet(pos: tuple[float, float, float], bottom_open: float = 0.0,
     """
     hx, hy, hz = 0.11, 0.13, 0.109
     w = 0.01
+    white = (0.9, 0.9, 0.88, 1.0)
     shell = (
-        Geom("box", (hx, hy, w / 2), (0, 0, 2 * hz - w / 2), WOOD),
-        Geom("box", (hx, hy, w / 2), (0, 0, w / 2), WOOD),
-        Geom("box", (hx, w / 2, hz), (0, hy - w / 2, hz), WOOD),
-        Geom("box", (hx, w / 2, hz), (0, -hy + w / 2, hz), WOOD),
-        Geom("box", (w / 2, hy, hz), (hx - w / 2, 0, hz), WOOD),
-        Geom("box", (hx, hy, w / 2), (0, 0, hz), WOOD),
+        Geom("box", (hx, hy, w / 2), (0, 0, 2 * hz - w / 2), white),
+        Geom("box", (hx, hy, w / 2), (0, 0, w / 2), white),
+        Geom("box", (hx, w / 2, hz), (0, hy - w / 2, hz), white),
+        Geom("box", (hx, w / 2, hz), (0, -hy + w / 2, hz), white),
+        Geom("box", (w / 2, hy, hz), (hx - w / 2, 0, hz), white),
+        Geom("box", (hx, hy, w / 2), (0, 0, hz), white),
     )
     dx, dy, dh = hx - 0.012, hy - 0.014, 0.035
 
     def drawer(name: str, z0: float, init: float) -> tuple[Part, Region]:
         tab = Geom("box", (0.01, 0.03, 0.006), (-dx - 0.02, 0, dh + 0.01), METAL, role="handle")
-        return _drawer("cabinet", name, z0, init, dx, dy, dh, dh + 0.01, (tab,))
+        return _drawer("cabinet", name, z0, init, dx, dy, dh, dh + 0.01, (tab,),
+                       (0.85, 0.85, 0.83, 1.0))
 
     bottom, rb = drawer("bottom_drawer", w + 0.002, bottom_open)
     top, rt = drawer("top_drawer", hz + w / 2 + 0.002, top_open)

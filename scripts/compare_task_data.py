@@ -30,13 +30,13 @@ from envs_mjx.scene import build_mjcf  # noqa: E402
 from envs_mjx.tasks import Task  # noqa: E402
 
 OUT = pathlib.Path(__file__).resolve().parents[1] / "docs" / "task_data.md"
-# LIBERO's agentview camera per problem class (LIBERO's arena XML; the floor one is approximate)
+# LIBERO's agentview camera position per problem class (each problem class's _setup_camera)
 LIBERO_AGENTVIEW: dict[str, tuple[float, float, float]] = {
     "LIBERO_Tabletop_Manipulation": (0.6586, 0.0, 1.6104),
     "LIBERO_Kitchen_Tabletop_Manipulation": (0.6586, 0.0, 1.6104),
     "LIBERO_Living_Room_Tabletop_Manipulation": (0.6066, 0.0, 0.96),
     "LIBERO_Study_Tabletop_Manipulation": (0.4586, 0.0, 1.6104),
-    "LIBERO_Floor_Manipulation": (0.90, 0.0, 0.65),
+    "LIBERO_Floor_Manipulation": (0.8966, 0.0, 0.65),
 }
 # direction (local frame) in which a fixture opens: port drawers/door open toward local -x,
 # LIBERO's toward local -y
@@ -166,7 +166,7 @@ def render(results: list[dict]) -> str:
         "* **table z**: the port's table top vs the z of LIBERO's workspace offset for the problem",
         "  class (the floor arena's -0.035 is a sampling reference, its floor is at z = 0).",
         "* **agentview error**: distance between the port's and LIBERO's agentview camera",
-        "  positions (LIBERO's floor camera position is approximate).",
+        "  positions.",
         "",
         "## Summary (all 40 tasks)",
         "",

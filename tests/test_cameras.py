@@ -118,3 +118,28 @@ def test_stove_burner_glows_only_while_the_stove_is_on():
 
     off, below, on = red_pixels(0.0), red_pixels(0.49), red_pixels(0.5)
     assert off == below and on > off + 10, (off, below, on)
+
+
+# where LIBERO's robot0_link0 stands per problem class (LIBERO 0.1.1: the robot's
+# base_xpos_offset for the arena, plus the mount's 0.912 m on the tables)
+LIBERO_LINK0 = {
+    "LIBERO_Tabletop_Manipulation": (-0.66, 0.0, 0.912),
+    "LIBERO_Kitchen_Tabletop_Manipulation": (-0.66, 0.0, 0.912),
+    "LIBERO_Living_Room_Tabletop_Manipulation": (-0.51, 0.0, 0.42),
+    "LIBERO_Study_Tabletop_Manipulation": (-0.75, 0.0, 0.912),
+    "LIBERO_Floor_Manipulation": (-0.6, 0.0, 0.0),
+}
+
+
+@pytest.mark.parametrize("key", _ONE_PER_CLASS)
+def test_arm_stands_where_liberos_does(key):
+    t = get_task(key)
+    want = LIBERO_LINK0[libero_data.task_data(key).problem_class]
+    m = mujoco.MjModel.from_xml_string(build_mjcf(t.scene))
+    d = mujoco.MjData(m)
+    mujoco.mj_kinematics(m, d)
+    np.testing.assert_allclose(d.body("link0").xpos, want, atol=1e-6)
+    for other in all_tasks():
+        if libero_data.task_data(other.key).problem_class == \
+                libero_data.task_data(key).problem_class:
+            np.testing.assert_allclose(other.scene.robot_base, want, atol=1e-9, err_msg=other.key)
