@@ -443,3 +443,21 @@ def test_libero_10_study_arena_and_caddy():
     libero_back = np.array(r.world_center) + 0.0336 * np.array([math.cos(r.yaw), math.sin(r.yaw)])
     np.testing.assert_allclose(centre[:2], libero_back, atol=0.005)
     assert centre[0] < body.xpos[0]  # robot side
+
+
+def test_libero_10_moka_pots_never_carried_across_each_other():
+    """libero_10/8: from every one of LIBERO's 50 states, the second moka pot's carry (straight,
+    in xy, from where it starts to its spot on the stove) passes at least a pot's width (7 cm)
+    plus 2 cm from the first pot standing on the stove (carried across it, it knocked the first
+    over: 6/50 before)."""
+    key = "libero_10/8"
+    t, ls = get_task(key), libero_data.init_states(key)
+    stove = np.array(next(f for f in t.scene.fixtures if f.name == "stove").pos[:2])
+    spots = [np.array(s.offset[:2]) + stove for s in t.plan
+             if s.ref == "stove" and s.gripper > 0 and s.z_abs]  # the two carries' targets
+    assert len(spots) == 2
+    first, second = spots
+    for start in ls.object_pose["moka_pot_2"][:, :2]:
+        seg = second - start
+        u = np.clip(np.dot(first - start, seg) / np.dot(seg, seg), 0.0, 1.0)
+        assert np.linalg.norm(start + u * seg - first) > 0.09, start
