@@ -45,6 +45,13 @@ OSC_MAX_SPEED = 2.0
 # and libero_10/3 (docs/controller.md): lower values leave libero_10/3's drawer unsolved.
 OSC_GAIN_SCALE = 2.0
 OSC_ROT_GAIN = 3.0
+# A gripper yaw is reached by the shorter of its two turns (the gripper is symmetric under
+# half a turn); near a quarter turn either way, prefer turning counter-clockwise (seen from
+# above) by up to this much more [rad]: the Panda's wrist (joint 7, +-2.9 rad, starting at
+# +0.79) has 3.7 rad of room that way and 2.1 the other, which a bowl grasp on the robot's
+# left (the arm itself turned left) exhausts under OSC (libero_spatial/1, docs/controller.md).
+# 0 under IK (its tables were measured without it).
+OSC_YAW_BIAS = 0.3
 
 
 @struct.dataclass
@@ -81,13 +88,15 @@ def _yaw_of(mat: jax.Array) -> jax.Array:
     return jnp.arctan2(m[1, 0], m[0, 0])
 
 
-def _wrap_half_pi(a: jax.Array) -> jax.Array:
-    """Wraps an angle to ``[-pi/2, pi/2)`` (a parallel gripper is symmetric under pi)."""
-    return (a + jnp.pi / 2) % jnp.pi - jnp.pi / 2
+def _wrap_half_pi(a: jax.Array, bias: float = 0.0) -> jax.Array:
+    """Wraps an angle to ``[-pi/2 + bias, pi/2 + bias)`` (a parallel gripper is symmetric
+    under pi)."""
+    return (a + jnp.pi / 2 - bias) % jnp.pi - jnp.pi / 2 + bias
 
 
 class ScriptedExpert:
-    """Waypoint expert for ``env.task.plan``.
+    """Waypoint expert for the task's plan under the env's controller
+    (``env.task.plan_for(env.config.controller.kind)``).
 
     Args:
       env: the environment (its task supplies the plan).
@@ -99,11 +108,14 @@ class ScriptedExpert:
         default (:data:`OSC_GAIN_SCALE` or 1.0).
       rot_gain: proportional gain of the rotation action (error / ``max_rot_delta``); None =
         the controller's default (:data:`OSC_ROT_GAIN` or 1.0).
+      yaw_bias: how much farther than a quarter turn [rad] the gripper may turn
+        counter-clockwise to reach a yaw rather than clockwise; None = the controller's
+        default (:data:`OSC_YAW_BIAS` or 0).
     """
 
     def __init__(self, env: LiberoEnv, action_noise: float = 0.0,
                  max_speed: float | None = None, gain_scale: float | None = None,
-                 rot_gain: float | None = None):
+                 rot_gain: float | None = None, yaw_bias: float | None = None):
         self.env = env
         osc = env.config.controller.kind == "osc"
         if max_speed is None:
@@ -112,12 +124,15 @@ class ScriptedExpert:
             gain_scale = OSC_GAIN_SCALE if osc else 1.0
         if rot_gain is None:
             rot_gain = OSC_ROT_GAIN if osc else 1.0
+        if yaw_bias is None:
+            yaw_bias = OSC_YAW_BIAS if osc else 0.0
+        self.yaw_bias = float(yaw_bias)
         self.max_speed = max_speed
         self.gain_scale = gain_scale
         self.rot_gain = rot_gain
         self.action_noise = float(action_noise)
         m = env.mj_model
-        plan = env.task.plan
+        plan = env.task.plan_for(env.config.controller.kind)
         if not plan:
             raise ValueError(f"task {env.task.key} has no expert plan")
 
@@ -139,6 +154,7 @@ class ScriptedExpert:
         self.z_abs = jnp.array([s.z_abs for s in plan])
         self.yaw = jnp.array([s.yaw for s in plan], jnp.float32)
         self.yaw_rel = jnp.array([s.yaw_rel for s in plan])
+        self.tilt = jnp.array([s.tilt for s in plan], jnp.float32)
         self.tol = jnp.array([s.tol for s in plan], jnp.float32)
         self.min_steps = jnp.array([s.min_steps for s in plan], jnp.int32)
         self.max_steps = jnp.array([s.max_steps for s in plan], jnp.int32)
@@ -196,10 +212,15 @@ class ScriptedExpert:
         # while cap <= 1, i.e. always under IK)
         dpos = dpos * jnp.minimum(1.0, 1.0 / (jnp.max(jnp.abs(dpos)) + 1e-9))
         cur_yaw = _yaw_of(inp.tcp_rot @ _DOWN)
-        yaw_t = cur_yaw + _wrap_half_pi(yaw - cur_yaw)
+        yaw_t = cur_yaw + _wrap_half_pi(yaw - cur_yaw, self.yaw_bias)
         c, sn = jnp.cos(yaw_t), jnp.sin(yaw_t)
         rz = jnp.array([[c, -sn, 0.0], [sn, c, 0.0], [0.0, 0.0, 1.0]])
-        rot_err = ctrl_lib.matrix_to_axis_angle(rz @ _DOWN @ inp.tcp_rot.T)
+        # tilt about the gripper's x axis (across the closing direction); a yaw taken half a
+        # turn from the stage's (symmetric gripper) swings the fingers the other way
+        tilt = jnp.where(jnp.cos(yaw_t - yaw) < 0, -self.tilt[s], self.tilt[s])
+        ct, st = jnp.cos(tilt), jnp.sin(tilt)
+        rx = jnp.array([[1.0, 0.0, 0.0], [0.0, ct, -st], [0.0, st, ct]])
+        rot_err = ctrl_lib.matrix_to_axis_angle(rz @ rx @ _DOWN @ inp.tcp_rot.T)
         drot = jnp.clip(self.rot_gain * rot_err / self.cfg.max_rot_delta, -1.0, 1.0)
         action = jnp.concatenate([dpos, drot, grip[None]])
         if key is not None and self.action_noise > 0:

@@ -41,7 +41,11 @@ class Stage:
     along world y); if ``yaw_rel`` the ref body's yaw is added. The stage ends when the TCP is
     within ``tol`` [m] of the target after ``min_steps``, or after ``max_steps``. ``gain`` is
     the proportional gain on the position error, ``speed`` scales the expert's speed cap (e.g.
-    0.5 to carry a loosely held object without swinging it).
+    0.5 to carry a loosely held object without swinging it). ``tilt`` [rad] swings the
+    fingers from pointing down about the gripper's horizontal axis across the closing
+    direction, toward the closing direction (at yaw 0: +tilt points them toward +y; pi/2:
+    horizontal), e.g. to pinch a drawer's handle bar from the front (LIBERO-Goal's middle
+    drawer, whose bar leaves no room for a hand pointing down).
     """
 
     ref: str
@@ -55,6 +59,7 @@ class Stage:
     max_steps: int = 60
     gain: float = 0.7
     speed: float = 1.0
+    tilt: float = 0.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,6 +69,10 @@ class Task:
     ``libero_states``: the 50 evaluation initial states place objects (xy), fixture joints and
     arm joints as LIBERO's own states of this task (:mod:`envs_mjx.libero_data`) instead of
     sampling the port's layout (:func:`envs_mjx.init_states.generate`).
+
+    ``osc_plan``: the expert's plan under the OSC controller when it differs from ``plan``
+    (:meth:`plan_for`), e.g. a motion that full contacts block (the IK tables were measured
+    with ``plan``, which stays the IK plan).
     """
 
     suite: str
@@ -76,6 +85,11 @@ class Task:
     max_steps: int
     joint_inits: dict[str, tuple[float, float]] = dataclasses.field(default_factory=dict)
     libero_states: bool = False  # evaluation states 0..49 from LIBERO's own (init_states.py)
+    osc_plan: tuple[Stage, ...] | None = None
+
+    def plan_for(self, controller: str) -> tuple[Stage, ...]:
+        """The expert's plan under controller kind ``controller`` (``"ik"`` / ``"osc"``)."""
+        return self.osc_plan if controller == "osc" and self.osc_plan is not None else self.plan
 
     @property
     def key(self) -> str:
