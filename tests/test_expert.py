@@ -10,6 +10,7 @@ import pytest
 from envs_mjx import controller as ctrl_lib
 from envs_mjx.env import EnvConfig, LiberoEnv
 from envs_mjx.expert import (IK_MAX_SPEED, OSC_GAIN_SCALE, OSC_MAX_SPEED, OSC_ROT_GAIN,
+                             OSC_YAW_BIAS,
                              ExpertInputs, ScriptedExpert)
 
 GAIN = 0.7  # stage 0 of libero_object/0 (approach above the item): default gain, speed 1
@@ -63,3 +64,60 @@ def test_expert_rotation_gain_per_controller(experts):
     np.testing.assert_allclose(ik[:5], 0.0, atol=1e-5)
     assert abs(abs(ik[5]) - yaw / 0.5) < 1e-4
     np.testing.assert_allclose(osc[5], OSC_ROT_GAIN * ik[5], rtol=1e-4)
+
+
+def test_osc_yaw_turn_prefers_wrist_room(experts):
+    """A yaw 80 deg clockwise of the hand: IK turns the shorter way (clockwise, action < 0);
+    OSC, within its bias of a quarter turn, turns counter-clockwise (100 deg, action > 0),
+    where the wrist has room. Farther from a quarter turn (60 deg) both take the shorter way."""
+    for deg, osc_sign in ((80.0, 1.0), (60.0, -1.0)):
+        yaw = np.deg2rad(deg)  # the hand is turned counter-clockwise of its target by this
+        ik = _action(experts["ik"], np.zeros(3), yaw)[5]
+        osc = _action(experts["osc"], np.zeros(3), yaw)[5]
+        assert ik < -0.1, (deg, ik)
+        assert np.sign(osc) == osc_sign and abs(osc) > 0.1, (deg, osc)
+    assert OSC_YAW_BIAS > np.deg2rad(90.0 - 80.0) and OSC_YAW_BIAS < np.deg2rad(90.0 - 60.0)
+
+
+def test_tilted_stage_points_fingers_at_the_cabinet():
+    """libero_goal/0 under OSC (its own plan) pinches the middle drawer's bar from the front:
+    the stage's rotation target has the fingers tilted 1.4 rad from pointing down toward the
+    cabinet (against the drawers' opening direction), the closing axis in the vertical plane of
+    the pull. The rotation action vanishes at that hand rotation (built here from the
+    geometry) and not at the mirror one (fingers pointing away)."""
+    from envs_mjx.libero_goal import drawer_direction
+    osc = EnvConfig.libero().controller
+    env = LiberoEnv("libero_goal/0", EnvConfig(controller=osc))
+    ex = ScriptedExpert(env)
+    assert env.task.osc_plan is not None and ex.num_stages == len(env.task.osc_plan)
+    assert ScriptedExpert(LiberoEnv("libero_goal/0")).num_stages == len(env.task.plan)
+    stage = env.task.osc_plan[0]
+    u = -np.array([*drawer_direction(), 0.0])  # horizontal, toward the cabinet
+    x = np.array([np.cos(stage.yaw), np.sin(stage.yaw), 0.0])  # the tilt axis (horizontal)
+    assert abs(x @ u) < 1e-6  # the fingers swing in the vertical plane of the pull
+    n = len(ex.ref_names)
+    body = dict(body_pos=jnp.tile(jnp.array([0.1, 0.0, 0.9]), (n, 1)),
+                body_rot=jnp.tile(jnp.eye(3), (n, 1, 1)))
+
+    def rot_action(toward: np.ndarray) -> np.ndarray:
+        z = np.sin(1.4) * toward + np.cos(1.4) * np.array([0.0, 0.0, -1.0])  # finger axis
+        rot = jnp.asarray(np.stack([x, np.cross(z, x), z], axis=1), jnp.float32)
+        inp = ExpertInputs(tcp_pos=jnp.zeros(3), tcp_rot=rot, **body)
+        es = ex.init_inputs(inp)
+        inp = inp.replace(tcp_pos=ex.target(es)[0])
+        return np.asarray(jax.jit(ex.act_inputs)(es, inp)[0][3:6])
+
+    np.testing.assert_allclose(rot_action(u), 0.0, atol=1e-4)
+    assert np.abs(rot_action(-u)).max() > 0.5
+
+
+@pytest.mark.parametrize("key,init", [("libero_goal/0", 0), ("libero_spatial/1", 4)])
+def test_osc_expert_succeeds_in_c_mujoco(key, init):
+    """Under LIBERO's dynamics (OSC + full contacts) the expert opens the middle drawer
+    (libero_goal/0; 0/10 with the IK plan, whose hand pointing down lands on the cabinet) and
+    places the bowl of libero_spatial/1 from state 4 (failed before the wrist-room yaw bias:
+    joint 7 at its limit) within LIBERO's limits, in C MuJoCo (no MJX compile)."""
+    from envs_mjx.parity import c_mujoco_expert_rollout
+    env = LiberoEnv(key, EnvConfig.libero())
+    ok, steps, _ = c_mujoco_expert_rollout(env, init)
+    assert ok and steps < env.max_steps, (ok, steps)
