@@ -3,11 +3,14 @@
     python scripts/expert_success.py --suite libero_spatial --num-init 50 [--out f.json] [--markdown]
     python scripts/expert_success.py --num-init 50 [--tasks libero_10/0,libero_10/3]
     python scripts/expert_success.py --dynamics libero ...   # OSC controller + full contacts
+    python scripts/expert_success.py --simulator c ...       # C MuJoCo, one episode at a time
 
 Suites: libero_10 (default), libero_spatial, libero_object, libero_goal. Each task is one jitted
 ``lax.while_loop`` over ``vmap``-ed env steps (state-only, no pixels) that stops when every
-episode has ended; ``seconds`` includes that compilation. ``--markdown`` prints the table as in
-docs/suites.md.
+episode has ended; ``seconds`` includes that compilation. ``--simulator c`` runs each episode
+in C MuJoCo instead (:func:`envs_mjx.parity.c_mujoco_expert_rollout`: the same MJCF, controller
+and expert, no MJX compilation; cheap for a few states of a scene whose MJX compile is slow).
+``--markdown`` prints the table as in docs/suites.md.
 """
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ import numpy as np
 from envs_mjx.dynamics import DEFAULT, DYNAMICS
 from envs_mjx.env import EnvConfig, LiberoEnv
 from envs_mjx.expert import run_expert_batch
+from envs_mjx.parity import c_mujoco_expert_rollout
 from envs_mjx.registry import suite_tasks
 
 
@@ -37,6 +41,9 @@ def main() -> None:
                     help="env dynamics (envs_mjx.dynamics): ik (EnvConfig()) or libero "
                          "(LIBERO's OSC controller + full contacts, EnvConfig.libero())")
     ap.add_argument("--libero-dynamics", action="store_true", help="= --dynamics libero")
+    ap.add_argument("--simulator", default="mjx", choices=("mjx", "c"),
+                    help="mjx (batched, jitted) or c (C MuJoCo, episode by episode)")
+    ap.add_argument("--first-init", type=int, default=0, help="first initial state index")
     args = ap.parse_args()
     dynamics = "libero" if args.libero_dynamics else args.dynamics
     tasks = suite_tasks(args.suite)
@@ -48,14 +55,21 @@ def main() -> None:
         env = LiberoEnv(t, EnvConfig.for_dynamics(dynamics))
         steps = args.steps or env.max_steps
         t0 = time.time()
-        run = jax.jit(lambda idx: run_expert_batch(env, idx, steps))
-        state = run(np.arange(args.num_init))
-        ok = np.asarray(state.success)
-        lengths = np.asarray(state.step)
+        inits = np.arange(args.first_init, args.first_init + args.num_init)
+        if args.simulator == "c":
+            runs = [c_mujoco_expert_rollout(env, int(i), steps) for i in inits]
+            ok = np.array([r[0] for r in runs])
+            lengths = np.array([r[1] for r in runs])
+        else:
+            run = jax.jit(lambda idx: run_expert_batch(env, idx, steps))
+            state = run(inits)
+            ok = np.asarray(state.success)
+            lengths = np.asarray(state.step)
         row = dict(task=t.key, instruction=t.instruction, dynamics=dynamics,
+                   simulator=args.simulator, init_states=[int(inits[0]), int(inits[-1])],
                    success_rate=float(ok.mean()),
                    n=int(ok.size), mean_steps=float(lengths[ok].mean()) if ok.any() else None,
-                   failed_init_states=np.flatnonzero(~ok).tolist(), seconds=time.time() - t0)
+                   failed_init_states=inits[~ok].tolist(), seconds=time.time() - t0)
         rows.append(row)
         print(f"{t.key:14s} {row['success_rate']*100:5.1f}%  n={row['n']}  steps~{row['mean_steps']}"
               f"  failed={row['failed_init_states'][:10]}  ({row['seconds']:.0f}s)", flush=True)
