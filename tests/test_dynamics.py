@@ -58,6 +58,7 @@ def test_config_dynamics_maps_to_the_env_config():
         EnvConfig.for_dynamics("OSC")
     # CPU configs stay on the dynamics their datasets were collected with; --config overrides
     for name in ("smoke", "cpu", "cpu_t2", "grpo_cpu", "grpo_cpu_t2", "grpo_cpu_2task",
+                 "grpo_cpu_2task_t03",
                  "grpo_smoke", "smoothvla_cpu", "smoothvla_smoke", "spatial_heldout"):
         assert as_config(builders.load_config(os.path.join(CONFIGS, f"{name}.py"))
                          ).env.dynamics == "ik", name
