@@ -5,7 +5,9 @@ time on the 50 fixed states (greedy 52%), and lowered greedy success at lr 1e-4.
 rollouts, the old- and new-policy log-probs and the evaluation use T = 0.3, where the start
 succeeds ~48% of the time on training layouts (iteration-1 rollouts of three seeds) and 29% on
 the fixed states, with the smaller lr 3e-5; everything else is the section-4 mechanics. RESULTS.md
-section 4 ("GRPO at T = 0.3") has the outcome of 10 iterations x 3 seeds.
+section 4 ("GRPO at T = 0.3") has the outcome of 3 seeds, evaluated at 10 and 16 iterations
+(measured at commit f3c93d9, on the port's earlier libero_10 layouts; on the current LIBERO
+layouts the SFT start must be trained again first).
 
     python -m smoothvla_jax.train    --config=configs/cpu.py --config.stages=collect,sft   # -> runs/cpu
     python -m smoothvla_jax.train    --config=configs/grpo_cpu_2task_t03.py --config.seed=0 \\
@@ -26,6 +28,6 @@ def get_config() -> ml_collections.ConfigDict:
     c.name = "grpo_cpu_2task_t03"
     c.grpo.temperature = 0.3
     c.grpo.lr = 3e-5
-    c.grpo.num_iterations = 10
+    c.grpo.num_iterations = 16
     c.grpo.workdir = "runs/cpu_grpo2_t03/s0"
     return c
