@@ -171,7 +171,8 @@ class SceneSpec:
                 for i, g in enumerate(p.geoms):
                     if g.lit is not None:
                         joint, threshold, rgba = g.lit
-                        out.append((f"{f.name}/{p.name}/g{i}", joint, threshold, rgba[:3]))
+                        name = fixture_geom_name(f.name, p.name, i)
+                        out.append((name, joint, threshold, rgba[:3]))
         return tuple(out)
 
     def regions(self) -> tuple[Region, ...]:
@@ -214,12 +215,19 @@ def _yaw_quat(yaw: float) -> str:
     return f"{math.cos(yaw / 2):.9f} 0 0 {math.sin(yaw / 2):.9f}"
 
 
+def fixture_geom_name(fixture: str, part: str, index: int) -> str:
+    """The MJCF name of geom ``index`` of a fixture's part (one naming rule for the builder,
+    :func:`geom_names` and :meth:`SceneSpec.lit_geoms`)."""
+    return f"{fixture}/{part}/g{index}"
+
+
 def geom_names(spec: SceneSpec) -> dict[str, list[tuple[str, GeomRole]]]:
     """Geom names and roles per object / fixture name."""
     out: dict[str, list[tuple[str, GeomRole]]] = {}
     for f in spec.fixtures:
         out[f.name] = [
-            (f"{f.name}/{p.name}/g{i}", g.role) for p in f.parts for i, g in enumerate(p.geoms)
+            (fixture_geom_name(f.name, p.name, i), g.role)
+            for p in f.parts for i, g in enumerate(p.geoms)
         ]
     for o in spec.objects:
         out[o.name] = [(f"{o.name}/g{i}", g.role) for i, g in enumerate(o.geoms)]
@@ -304,7 +312,7 @@ def build_mjcf(spec: SceneSpec, controller: str = "ik", timestep: float | None =
                     f'frictionloss="{j.frictionloss}" armature="0.01"/>'
                 )
             for i, g in enumerate(p.geoms):
-                body.append(_geom_xml(f"{f.name}/{p.name}/g{i}", g))
+                body.append(_geom_xml(fixture_geom_name(f.name, p.name, i), g))
             body.append("</body>")
         body.append("</body>")
     for o in spec.objects:
