@@ -4,7 +4,9 @@
         [--breakdown] [--config.grpo.group_size=8 ...]
 
 Uses a freshly initialised policy of the config's model size (no SFT checkpoint needed) on the
-config's first task; compile time (the first call) is reported separately. ``--breakdown`` also
+config's first task; compile time (the first call) is reported separately. ``iter_cpu_s`` is the
+process's CPU time (all threads) per iteration: on a shared machine it varies far less with the
+load than the wall time, so compare code versions by it when the cores are not idle. ``--breakdown`` also
 times the parts of the iteration as separately jitted functions on the same inputs: the rollout
 of the ``R * G`` episodes (physics + rendering + policy sampling), reward + group advantages, and
 the PPO update epochs on the ``P * G`` buffer. Peak memory: the process's max RSS (CPU) or the
@@ -60,11 +62,12 @@ def main() -> None:
     t0 = time.perf_counter()
     state, _ = it(state, key)  # compiles collect + update
     compile_s = time.perf_counter() - t0
-    times, parts, rounds = [], [], []
+    times, cpu_times, parts, rounds = [], [], [], []
     for i in range(args.iters):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         state, metrics = it(state, jax.random.fold_in(key, i + 1))
         times.append(time.perf_counter() - t0)
+        cpu_times.append(time.process_time() - c0)
         parts.append(dict(it.last_times))
         rounds.append(metrics["rounds"])
     n_roll = it.rollout_prompts * int(g.group_size)
@@ -75,6 +78,7 @@ def main() -> None:
            "env_steps_per_round": steps, "image_size": vcfg.image_size,
            "compile_s": round(compile_s, 1), "iter_s": [round(t, 2) for t in times],
            "mean_iter_s": round(float(np.mean(times)), 2),
+           "iter_cpu_s": [round(t, 2) for t in cpu_times],
            "iteration_parts_s": {k: round(float(np.mean([p[k] for p in parts])), 2)
                                  for k in parts[0]},
            "backend": jax.default_backend(), "devices": jax.device_count()}
