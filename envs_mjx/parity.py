@@ -83,8 +83,8 @@ def c_mujoco_rollout(env: LiberoEnv, init_index: int, actions: np.ndarray,
     return (out, rots) if return_rot else out
 
 
-def c_mujoco_expert_rollout(env: LiberoEnv, init_index: int,
-                            max_steps: int | None = None) -> tuple[bool, int, int]:
+def c_mujoco_expert_rollout(env: LiberoEnv, init_index: int, max_steps: int | None = None,
+                            return_path: bool = False):
     """The scripted expert (:class:`envs_mjx.expert.ScriptedExpert`) driving C MuJoCo from
     initial state ``init_index`` until the task's goal holds (checked after every step, as
     ``env.step`` does) or ``max_steps`` (default: the env's limit). A compile-free twin of
@@ -92,7 +92,8 @@ def c_mujoco_expert_rollout(env: LiberoEnv, init_index: int,
     minutes an MJX scene under full contacts takes to compile).
 
     Returns ``(success, steps, stage)``: whether the goal held, the steps taken, the expert's
-    stage at the end.
+    stage at the end; with ``return_path`` also the TCP path ``[steps + 1, 3]`` (row 0 at the
+    initial state, row t after step t).
     """
     from mujoco import mjx
 
@@ -113,12 +114,17 @@ def c_mujoco_expert_rollout(env: LiberoEnv, init_index: int,
     goal = jax.jit(lambda data: jnp.all(env._goal(data)))
     es = jax.jit(expert.init_inputs)(inputs())
     limit = max_steps or env.max_steps
+    path = [d.site_xpos[env.tcp_site].copy()]
+    success, steps = False, limit
     for t in range(limit):
         a, es = act(es, inputs())
         sim.step(np.asarray(a))
+        path.append(d.site_xpos[env.tcp_site].copy())
         if bool(goal(mjx.put_data(sim.m, d))):
-            return True, t + 1, int(es.stage)
-    return False, limit, int(es.stage)
+            success, steps = True, t + 1
+            break
+    out = (success, steps, int(es.stage))
+    return (*out, np.stack(path)) if return_path else out
 
 
 def mjx_rollout(env: LiberoEnv, init_index: int, actions: np.ndarray) -> np.ndarray:
