@@ -12,7 +12,9 @@ Runs in the project's environment; real LIBERO runs in the reference venv built 
   (``tests/data/libero_osc_reference.json``; ``--record-osc`` re-records it) vs the port's;
 * ``poses``: object/fixture poses after reset at initial state i in both (``--pose-inits``);
 * ``expert``: the port's scripted expert (``envs_mjx/expert.py``) closed loop in both
-  (``--expert-inits``); success and EE-path jerk;
+  (``--expert-inits``); success and EE-path jerk; the port side in MJX or, with ``--port-sim=c``,
+  in C MuJoCo (``envs_mjx.parity.c_mujoco_expert_rollout``: the same MJCF and controller, no XLA
+  compile per scene);
 * ``images``: agentview and wrist images at reset, side by side (one figure per suite);
 * ``transfer``: an exported policy (``--policy``) evaluated in real LIBERO and in the port.
 
@@ -275,11 +277,23 @@ def port_commit() -> str:
     return (h or "unknown") + ("+dirty" if dirty else "")
 
 
+PORT_SIMS = {"mjx": "MJX", "c": "C MuJoCo"}  # --port-sim -> how the report names it
+
+
+def port_sim_of(result: dict) -> str:
+    """The simulator of a cached port-side result (``"mjx"`` for results written before the harness
+    recorded it: the port side was always MJX then)."""
+    return result.get("port_sim", "mjx")
+
+
 def merge_episodes(old: dict | None, new: dict, side: str) -> dict:
     """``new`` expert result with the ``side`` ("libero"/"port") episodes of ``old`` whose initial
-    states ``new`` did not run added back, when both come from the same port dynamics and commit
-    (a run on states 1,2 after one on state 0 keeps state 0); otherwise ``new`` alone."""
+    states ``new`` did not run added back, when both come from the same port dynamics, commit and,
+    for the port side, simulator (a run on states 1,2 after one on state 0 keeps state 0);
+    otherwise ``new`` alone."""
     same = old is not None and all(old.get(k) == new.get(k) for k in ("port_dynamics", "port_commit"))
+    if side == "port" and old is not None:
+        same = same and port_sim_of(old) == port_sim_of(new)
     if not same or side not in old:
         return new
     ran = {e["init"] for e in new.get(side, [])}
@@ -631,8 +645,14 @@ def section_expert(args, ref: Reference, tasks) -> None:
             res = {
                 "inits": list(args.expert_inits),
                 **provenance(args),
+                "port_sim": args.port_sim,
                 "port_libero_states": bool(env.task.libero_states),
             }
+            path = args.work / result_name("expert_port", args.port_dynamics) / f"{stem}.json"
+            if args.port_sim == "c":
+                res["port"] = [port_expert_episode_c(env, i) for i in args.expert_inits]
+                _save(path, merge_episodes(_read(path), res, "port"))
+                continue
             run = jax.jit(jax.vmap(lambda i: rollout_expert(env, i, env.max_steps)[1]))
             reset = jax.jit(jax.vmap(lambda i: env.reset(jax.random.PRNGKey(0), i).ee_pos))
             idx = np.asarray(args.expert_inits, np.int32)
@@ -650,8 +670,16 @@ def section_expert(args, ref: Reference, tasks) -> None:
                         **_path_metrics(path_k, n),
                     }
                 )
-            path = args.work / result_name("expert_port", args.port_dynamics) / f"{stem}.json"
             _save(path, merge_episodes(_read(path), res, "port"))
+
+
+def port_expert_episode_c(env, init: int) -> dict:
+    """One port-side expert episode from initial state ``init`` in C MuJoCo
+    (:func:`envs_mjx.parity.c_mujoco_expert_rollout`), as a cached episode record."""
+    from envs_mjx.parity import c_mujoco_expert_rollout
+
+    success, steps, _, path = c_mujoco_expert_rollout(env, init, env.max_steps, return_path=True)
+    return {"init": init, "success": success, "done_at": steps if success else -1, **_path_metrics(path, steps)}
 
 
 # ================================================================== section: images
@@ -859,6 +887,13 @@ def main(argv=None) -> int:
     ap.add_argument("--pose-inits", type=lambda s: [int(x) for x in s.split(",")], default=[0, 1, 2])
     ap.add_argument("--expert-inits", type=lambda s: [int(x) for x in s.split(",")], default=[0, 1])
     ap.add_argument("--expert-sims", default="libero,port", help="which sides of the expert section to run")
+    ap.add_argument(
+        "--port-sim",
+        choices=tuple(PORT_SIMS),
+        default="mjx",
+        help="simulator of the expert's port side: 'mjx' (env.step; one XLA compile per scene) or 'c' "
+        "(C MuJoCo with the same MJCF and controller, envs_mjx.parity; no compile)",
+    )
     ap.add_argument(
         "--port-images",
         choices=("render", "docs"),

@@ -83,7 +83,8 @@ def provenance_md(sections: dict[str, dict[str, dict]]) -> list[str]:
             inits = r.get("inits")
             if inits is None:
                 inits = sorted({c["init"] for c in r.get("cases", {}).values()})
-            key = (_dyn(r), r.get("port_commit", "not recorded"), _ranges(inits))
+            sim = {"mjx": ", in MJX", "c": ", in C MuJoCo"}.get(r.get("port_sim", ""), "")
+            key = (_dyn(r) + sim, r.get("port_commit", "not recorded"), _ranges(inits))
             groups.setdefault(key, []).append(task)
         for (dyn, commit, inits), tasks in groups.items():
             where = _tasks_text(tasks) if all("/" in t for t in tasks) else ", ".join(tasks)
@@ -338,9 +339,11 @@ def expert_md(expert: dict) -> tuple[list[str], dict]:
         "",
         f"Tasks run in both simulators: {len(both)}; from the initial states run in both, the expert "
         f"succeeds in {sum(paired['libero'])}/{len(paired['libero'])} LIBERO episodes and "
-        f"{sum(paired['port'])}/{len(paired['port'])} port episodes. Port-side episodes need one XLA compile per scene "
-        "(several CPU-minutes under `EnvConfig.libero()` on the shared 2-core machine this page was "
-        "generated on), so not every task has one here. The port's own, larger expert tables are made by "
+        f"{sum(paired['port'])}/{len(paired['port'])} port episodes. The port side runs in MJX (`env.step`, one "
+        "XLA compile per scene: several CPU-minutes under `EnvConfig.libero()` on a 2-core machine) or, "
+        "with `--port-sim=c`, in C MuJoCo on the same MJCF and controller functions "
+        "(`envs_mjx.parity.c_mujoco_expert_rollout`, no compile); the provenance table says which. "
+        "The port's own, larger expert tables are made by "
         "`scripts/expert_success.py`: docs/suites.md (the IK default, 50 states per task) and "
         "docs/controller.md (`EnvConfig.libero()`).",
         "",
@@ -532,7 +535,7 @@ def write(work: Path, docs: Path) -> dict:
             prov[f"expert, {side} side"] = results
         for task, r in results.items():
             expert.setdefault(task, {}).update(
-                {k: v for k, v in r.items() if k not in ("inits", "port_dynamics", "port_commit")}
+                {k: v for k, v in r.items() if k not in ("inits", "port_dynamics", "port_commit", "port_sim")}
             )
     expert = dict(
         sorted(expert.items(), key=lambda kv: (SUITES.index(kv[0].split("/")[0]), int(kv[0].split("/")[1])))

@@ -268,6 +268,13 @@ def test_merge_episodes_keeps_other_states_of_the_same_port_version_only():
     for other in ({**old, "port_commit": "def"}, {**old, "port_dynamics": "ik"}, None):
         assert par.merge_episodes(other, new, "port") == new
     assert par.merge_episodes(old, new, "libero") == new  # old has no LIBERO side
+    # port episodes of another simulator are not merged (results from before port_sim was recorded
+    # are MJX's); LIBERO-side episodes do not depend on it
+    assert par.merge_episodes(old, {**new, "port_sim": "mjx"}, "port")["inits"] == [0, 1, 2]
+    assert par.merge_episodes(old, {**new, "port_sim": "c"}, "port") == {**new, "port_sim": "c"}
+    lib_old = {**prov, "port_sim": "mjx", "libero": [{"init": 0, "success": True}]}
+    lib_new = {**prov, "port_sim": "c", "libero": [{"init": 1, "success": True}]}
+    assert par.merge_episodes(lib_old, lib_new, "libero")["inits"] == [0, 1]
 
 
 def _report_module():
@@ -335,6 +342,7 @@ def test_report_headline_and_provenance_from_cached_results(tmp_path):
         "expert_port/libero_spatial_0.json": {
             "inits": [0, 1],
             **libero,
+            "port_sim": "c",
             "port": [ep(0, True, 20.0), ep(1, True, 40.0), ep(2, False, 500.0)],  # state 2: port only
         },
         "expert_libero/libero_goal_3.json": {"inits": [0], **libero, "libero": [ep(0, True, 99.0)]},
@@ -369,6 +377,7 @@ def test_report_headline_and_provenance_from_cached_results(tmp_path):
     # the same port version but different initial states: one row each
     assert f"| expert, libero side | {osc} | abc1234 | libero_spatial 0 | 0-1 |" in text
     assert f"| expert, libero side | {osc} | abc1234 | libero_goal 3 | 0 |" in text
+    assert f"| expert, port side | {osc}, in C MuJoCo | abc1234 | libero_spatial 0 | 0-1 |" in text
     # hand-written text outside the markers survives a regeneration
     (docs / "fidelity.md").write_text("# Title\n\nmine\n\n" + text.split("\n", 1)[1] + "\nafter\n")
     rep.write(work, docs)
