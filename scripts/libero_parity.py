@@ -768,53 +768,112 @@ def serve_policy(path: str, instruction: str) -> int:
     return 0
 
 
+def policy_record(path: str) -> dict:
+    """What the transfer section records about the policy: where it is, its step and stage, the port
+    dynamics and tasks it was trained on (from its checkpoint metadata)."""
+    from smoothvla_jax import checkpoints
+
+    pol = checkpoints.load_policy(path)
+    return {
+        "policy": str(path),
+        "policy_step": int(pol.step),
+        "policy_stage": pol.meta.get("stage", "sft"),
+        "policy_dynamics": pol.dynamics,
+        "policy_tasks": list(pol.meta.get("tasks", [])),
+        "policy_image_size": int(pol.vla_config.image_size),
+    }
+
+
+def port_policy_episodes(path: str, task: str, inits, max_steps: int) -> list[dict]:
+    """The policy greedy in the port from initial states ``inits`` of ``task``, batched
+    (:func:`smoothvla_jax.evaluation.rollout_episodes`: the env runs the dynamics the policy was
+    trained under), as cached episode records."""
+    from smoothvla_jax import checkpoints
+    from smoothvla_jax.evaluation import rollout_episodes
+
+    ep = rollout_episodes(
+        checkpoints.load_policy(path), task, 0, max_steps, 0.0, len(inits), init_indices=list(inits)
+    )
+    return [
+        {"init": int(i), "success": bool(s), "steps": int(n)}
+        for i, s, n in zip(ep["init_index"], ep["success"], ep["episode_length"])
+    ]
+
+
+TRANSFER_PROTOCOL = ("policy", "policy_step", "max_steps", "libero_camera_size", "port_commit")
+
+
+def merge_transfer(old: dict | None, new: dict, side: str, eps: list[dict]) -> dict:
+    """``new`` transfer result with ``eps`` as its ``side`` ("libero"/"port") episodes, plus, when
+    ``old`` has the same policy and protocol (:data:`TRANSFER_PROTOCOL`), ``old``'s episodes of the
+    states ``eps`` did not run and its other side where ``new`` has none; ``inits`` = every state
+    either side has."""
+    same = old is not None and all(old.get(k) == new.get(k) for k in TRANSFER_PROTOCOL)
+    out = dict(new)
+    for s in ("libero", "port"):
+        prev = old.get(s, []) if same else []
+        if s == side:
+            ran = {e["init"] for e in eps}
+            out[s] = sorted([e for e in prev if e["init"] not in ran] + list(eps), key=lambda e: e["init"])
+        elif s not in out:
+            out[s] = prev
+    out["inits"] = sorted({e["init"] for s in ("libero", "port") for e in out[s]})
+    return out
+
+
 def section_transfer(args, ref: Reference, tasks) -> None:
-    import jax
+    """The exported policy (``--policy``) greedy in real LIBERO (through the runner's policy
+    subprocess, LIBERO cameras at ``--transfer-size`` pixels) and in the port (under the dynamics it
+    was trained under), from the same initial states and with the same episode cap; each side is
+    cached per task (``--transfer-sims`` chooses which to run)."""
     from smoothvla_jax import fidelity as fid
-    from smoothvla_jax import load_policy
 
     if not args.policy:
         raise SystemExit("section transfer needs --policy <export or run dir> (smoothvla_jax.load_policy)")
-    pol = load_policy(args.policy)
+    sims = set(args.transfer_sims.split(","))
+    prec = policy_record(args.policy)
+    size = args.transfer_size or prec["policy_image_size"]
     for task in tasks:
         print(f"transfer: {task}", flush=True)
-        env = port_env(task, render=pol.image_size, dynamics=args.port_dynamics)
-        instr = env.instruction
-        d = args.work / "runs" / "transfer" / task.replace("/", "_")
-        cmd = _serve_command("--serve-policy", args.policy, "--instruction", instr)
+        env = port_env(task, dynamics=args.port_dynamics)
         max_steps = args.transfer_max_steps or env.max_steps
-        ref.episodes(
-            task,
-            args.transfer_inits,
-            d / "init{init}.npz",
-            policy=cmd,
-            images=True,
-            max_steps=max_steps,
-            size=args.transfer_size,
-        )
+        path = args.work / "transfer" / f"{task.replace('/', '_')}.json"
         res = {
-            "policy": str(args.policy),
+            **prec,
             "inits": list(args.transfer_inits),
-            "libero": [],
-            "port": [],
             "max_steps": max_steps,
-            "libero_camera_size": args.transfer_size,
-            **provenance(args),
+            "libero_camera_size": size,
+            "temperature": 0.0,
+            "port_dynamics": prec["policy_dynamics"],
+            "port_commit": args.port_commit,
+            "port_libero_states": bool(env.task.libero_states),
         }
-        for i in args.transfer_inits:
-            lr = fid.load_run(d / f"init{i}.npz")
-            res["libero"].append({"init": i, "success": bool(int(lr["done_at"]) > 0)})
-            st = env.jit_reset(jax.random.PRNGKey(0), i)
-            t = 0
-            while not bool(st.done) and t < max_steps:
-                obs = {k: np.asarray(st.obs[k]) for k in ("agentview", "wrist", "proprio")}
-                for a in np.asarray(pol(obs, instr)):
-                    st = env.jit_step(st, a)
-                    t += 1
-                    if bool(st.done):
-                        break
-            res["port"].append({"init": i, "success": bool(st.success), "steps": t})
-        _save(args.work / "transfer" / f"{task.replace('/', '_')}.json", res)
+
+        def save(sim: str, eps: list[dict]) -> None:
+            res.update(merge_transfer(_read(path), res, sim, eps))
+            _save(path, res)
+
+        if "libero" in sims:
+            d = args.work / "runs" / "transfer" / task.replace("/", "_")
+            cmd = _serve_command("--serve-policy", args.policy, "--instruction", env.instruction)
+            ref.episodes(
+                task,
+                args.transfer_inits,
+                d / "init{init}.npz",
+                policy=cmd,
+                images=True,
+                max_steps=max_steps,
+                size=size,
+            )
+            eps = []
+            for i in args.transfer_inits:
+                lr = fid.load_run(d / f"init{i}.npz")
+                done = int(lr["done_at"])
+                steps = done if done > 0 else len(lr["ee_pos"]) - 1
+                eps.append({"init": i, "success": done > 0, "steps": steps})
+            save("libero", eps)
+        if "port" in sims:
+            save("port", port_policy_episodes(args.policy, task, args.transfer_inits, max_steps))
 
 
 # ================================================================== report
@@ -903,7 +962,15 @@ def main(argv=None) -> int:
     ap.add_argument("--transfer-inits", type=lambda s: [int(x) for x in s.split(",")], default=[0, 1])
     ap.add_argument("--transfer-tasks", default="libero_10/9,libero_10/2,libero_spatial/0")
     ap.add_argument("--transfer-max-steps", type=int, default=0, help="episode cap (0: LIBERO's limit)")
-    ap.add_argument("--transfer-size", type=int, default=128, help="LIBERO camera size for the policy")
+    ap.add_argument(
+        "--transfer-size",
+        type=int,
+        default=0,
+        help="LIBERO camera size for the policy (0: the policy's input size)",
+    )
+    ap.add_argument(
+        "--transfer-sims", default="libero,port", help="which sides of the transfer section to run"
+    )
     ap.add_argument("--policy", default="", help="exported policy / run dir for the transfer section")
     ap.add_argument("--image-size", type=int, default=128)
     ap.add_argument("--gl", default="egl", help="MUJOCO_GL for the reference (egl or osmesa)")

@@ -403,32 +403,50 @@ def images_md(work: Path, figdir: Path) -> list[str]:
 
 
 def transfer_md(transfer: dict) -> tuple[list[str], dict]:
+    """Section 5 from the cached transfer results ({task: result}; see
+    ``libero_parity.section_transfer``) and its headline numbers."""
     lines = [
         "## 5. Sim-to-sim transfer of a trained policy",
         "",
-        "A policy trained in the port (`smoothvla_jax.load_policy`) run closed loop in real LIBERO (LIBERO's "
-        "cameras rendered at the size in the table, resized to the policy's input if different; proprio built "
-        "in the port's convention from LIBERO's grip site and finger joints) and in the port, from the same "
-        "initial-state indices and with the same episode cap.",
+        "A policy trained in the port (`smoothvla_jax.load_policy`), greedy (T = 0), run closed loop in real "
+        "LIBERO (LIBERO's cameras rendered at the size in the table, resized to the policy's input if "
+        "different; proprio built in the port's convention from LIBERO's grip site and finger joints; "
+        "LIBERO's 10 no-op settle steps first) and in the port under the dynamics the policy was trained "
+        "under (`smoothvla_jax.evaluation.rollout_episodes`), from the same initial-state indices and with "
+        "the same episode cap. Which data and dynamics the policy saw is in the table: a policy trained on "
+        "the port's IK dynamics meets LIBERO's OSC controller here for the first time.",
         "",
-        "| task | policy | LIBERO success | port success | episode cap | LIBERO camera |",
-        "|---|---|---|---|---|---|",
+        "| task | policy | trained on | LIBERO success | port success | states | states won LIBERO / port "
+        "| episode cap | LIBERO camera |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     tot = {"libero": [0, 0], "port": [0, 0]}
     for task, r in transfer.items():
-        cells = []
+        cells, won = [], []
         for sim in ("libero", "port"):
-            s = sum(e["success"] for e in r[sim])
+            eps = r.get(sim, [])
+            s = sum(e["success"] for e in eps)
             tot[sim][0] += s
-            tot[sim][1] += len(r[sim])
-            cells.append(f"{s}/{len(r[sim])}")
+            tot[sim][1] += len(eps)
+            cells.append(f"{s}/{len(eps)}" if eps else "not run")
+            won.append(_ranges(e["init"] for e in eps if e["success"]) or "none")
+        pol = f"`{Path(r['policy']).name}`"
+        if "policy_step" in r:
+            pol += f" step {r['policy_step']} ({r.get('policy_stage', 'sft')})"
+        trained = (
+            f"{', '.join(r['policy_tasks']) or 'n/a'} under `{r['policy_dynamics']}`"
+            if "policy_dynamics" in r
+            else "not recorded"
+        )
+        states = _ranges(r.get("inits", []))
         lines.append(
-            f"| {task} | `{Path(r['policy']).name}` | {cells[0]} | {cells[1]} | {r.get('max_steps', 'limit')} "
-            f"| {r.get('libero_camera_size', 128)}² |"
+            f"| {task}{_own(r)} | {pol} | {trained} | {cells[0]} | {cells[1]} | {states} | {won[0]} / {won[1]} "
+            f"| {r.get('max_steps', 'limit')} | {r.get('libero_camera_size', 128)}² |"
         )
     lines.append("")
     head = {f"transfer_{k}": (v[0] / v[1] if v[1] else float("nan")) for k, v in tot.items()}
     head["transfer_episodes"] = tot["libero"][1]
+    head["transfer_counts"] = {k: list(v) for k, v in tot.items()}
     return lines, head
 
 
@@ -491,9 +509,10 @@ def headline_md(head: dict, ctrl: dict | None, ctrl_other: dict[str, dict]) -> l
             f"{100 * g('expert_libero'):.0f}% |"
         )
     if "transfer_libero" in head:
+        (ls, ln), (ps, pn) = g("transfer_counts")["libero"], g("transfer_counts")["port"]
         summary += [
-            f"| policy transfer success, LIBERO / port ({g('transfer_episodes')} episodes) | "
-            f"{100 * g('transfer_libero'):.0f}% / {100 * g('transfer_port'):.0f}% |"
+            f"| policy transfer (section 5), success in LIBERO / in the port, same states | "
+            f"{ls}/{ln} / {ps}/{pn} |"
         ]
     return summary
 

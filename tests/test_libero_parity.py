@@ -386,6 +386,53 @@ def test_report_headline_and_provenance_from_cached_results(tmp_path):
     assert again.count(rep.BEGIN) == 1 and again.count(rep.END) == 1
 
 
+def test_merge_transfer_keeps_other_states_and_sides_of_the_same_protocol_only():
+    par = _parity_module()
+    proto = {"policy": "p", "policy_step": 6, "max_steps": 180, "libero_camera_size": 64, "port_commit": "c"}
+    ep = lambda i, s: {"init": i, "success": s, "steps": 9}  # noqa: E731
+    old = {**proto, "libero": [ep(0, True), ep(1, True)], "port": [ep(0, False)]}
+    m = par.merge_transfer(old, dict(proto), "libero", [ep(1, False), ep(2, True)])
+    assert [(e["init"], e["success"]) for e in m["libero"]] == [(0, True), (1, False), (2, True)]
+    assert m["port"] == [ep(0, False)] and m["inits"] == [0, 1, 2]
+    m2 = par.merge_transfer(old, m, "port", [ep(1, True)])  # the libero side just run is kept
+    assert m2["libero"] == m["libero"] and [e["init"] for e in m2["port"]] == [0, 1]
+    for k, v in (("policy_step", 7), ("max_steps", 520), ("port_commit", "d")):
+        fresh = par.merge_transfer(old, {**proto, k: v}, "libero", [ep(3, False)])
+        assert fresh["libero"] == [ep(3, False)] and fresh["port"] == [] and fresh["inits"] == [3]
+
+
+def test_transfer_section_from_cached_results(tmp_path):
+    """Section 5 and its headline line from a hand-made transfer result: per-side success counts,
+    the states each side won, what the policy was trained on; a side not run reads "not run"."""
+    rep = _report_module()
+    eps = lambda ok: [{"init": i, "success": s, "steps": 9} for i, s in enumerate(ok)]  # noqa: E731
+    res = {
+        "policy": "/runs/cpu",
+        "policy_step": 6000,
+        "policy_stage": "sft",
+        "policy_dynamics": "ik",
+        "policy_tasks": ["libero_10/2", "libero_10/9"],
+        "inits": [0, 1, 2],
+        "max_steps": 180,
+        "libero_camera_size": 64,
+        "port_dynamics": "ik",
+        "port_commit": "abc1234",
+        "libero": eps([False, True, False]),
+        "port": eps([True, True, False]),
+    }
+    lines, head = rep.transfer_md({"libero_10/2": res, "libero_10/9": {**res, "port": []}})
+    text = "\n".join(lines)
+    assert (
+        "| libero_10/2 | `cpu` step 6000 (sft) | libero_10/2, libero_10/9 under `ik` | 1/3 | 2/3 | 0-2 "
+        "| 1 / 0-1 | 180 | 64² |" in text
+    )
+    assert "| libero_10/9 |" in text and "| 1/3 | not run | 0-2 | 1 / none |" in text
+    assert head["transfer_counts"] == {"libero": [2, 6], "port": [2, 3]}
+    assert head["transfer_libero"] == pytest.approx(1 / 3) and head["transfer_port"] == pytest.approx(2 / 3)
+    summary = "\n".join(rep.headline_md(head, None, {}))
+    assert "success in LIBERO / in the port, same states | 2/6 / 2/3 |" in summary
+
+
 def test_ranges_text():
     rep = _report_module()
     assert rep._ranges([5, 0, 1, 2, 7, 8]) == "0-2, 5, 7-8"
