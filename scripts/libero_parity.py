@@ -548,7 +548,7 @@ def serve_expert(task: str, dynamics: str = "libero") -> int:
 def expert_ref_map(ref_names, obj_names, bodies, sites, explicit=None) -> dict[str, tuple[str, str]]:
     """Port plan reference -> (kind, LIBERO name): "world"; "object" (a BDDL object/fixture, by
     :func:`name_map`); "extra" for a fixture part ``F/<level>_drawer`` (LIBERO body
-    ``<F>_cabinet_<level>``) or a region ``R`` (the LIBERO site ending in ``_R``)."""
+    ``<F>_cabinet_<level>``) or a region ``R`` (the LIBERO site named ``R`` or ending in ``_R``)."""
     out: dict[str, tuple[str, str]] = {}
     plain = [n for n in ref_names if n != "world" and "/" not in n and not n.endswith("_region")]
     nm = name_map(plain, obj_names, explicit=explicit)
@@ -565,7 +565,7 @@ def expert_ref_map(ref_names, obj_names, bodies, sites, explicit=None) -> dict[s
                 if cand in bodies:
                     out[n] = ("extra", cand)
         elif n.endswith("_region"):
-            cands = [s for s in sites if s.endswith("_" + n)]
+            cands = [s for s in sites if s == n or s.endswith("_" + n)]
             if len(cands) == 1:
                 out[n] = ("extra", cands[0])
     return out

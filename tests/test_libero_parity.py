@@ -505,3 +505,6 @@ def test_expert_ref_map_resolves_drawers_and_regions():
     assert m == {
         "plate_right_region": ("extra", "living_room_table_plate_right_region")
     }  # no middle drawer body
+    # the port's plan names the region by its full BDDL name (libero_10 on LIBERO's task data)
+    m = par.expert_ref_map(("living_room_table_plate_right_region",), objs, bodies, sites)
+    assert m == {"living_room_table_plate_right_region": ("extra", "living_room_table_plate_right_region")}
