@@ -571,6 +571,16 @@ def expert_ref_map(ref_names, obj_names, bodies, sites, explicit=None) -> dict[s
     return out
 
 
+def unmet_predicates(run: dict) -> list[str]:
+    """Names of the goal predicates (``run["predicate_names"] [P]``) false at the last recorded step
+    of a reference run (``run["predicates"] [T + 1, P]``)."""
+    names = [str(n) for n in np.asarray(run["predicate_names"]).reshape(-1)]
+    last = np.asarray(run["predicates"])[-1].reshape(-1)
+    if len(last) != len(names):
+        raise ValueError(f"run has {len(last)} predicate values but {len(names)} predicate names")
+    return [n for n, v in zip(names, last) if not bool(v)]
+
+
 def _quat_to_mat(q):
     from smoothvla_jax import fidelity as fid
 
@@ -621,10 +631,12 @@ def section_expert(args, ref: Reference, tasks) -> None:
             cmd = _serve_command("--serve-expert", task, "--port-dynamics", args.port_dynamics)
             res["libero"] = []
             res.pop("libero_error", None)
+            have = all((d / f"init{i}.npz").exists() for i in args.expert_inits)
             try:
-                ref.episodes(
-                    task, args.expert_inits, d / "init{init}.npz", policy=cmd, max_steps=env.max_steps
-                )
+                if not (args.reuse_runs and have):
+                    ref.episodes(
+                        task, args.expert_inits, d / "init{init}.npz", policy=cmd, max_steps=env.max_steps
+                    )
                 for i in args.expert_inits:
                     lr = fid.load_run(d / f"init{i}.npz")
                     done = int(lr["done_at"])
@@ -634,6 +646,7 @@ def section_expert(args, ref: Reference, tasks) -> None:
                             "init": i,
                             "success": bool(done > 0),
                             "done_at": done,
+                            "unmet": unmet_predicates(lr),
                             **_path_metrics(lr["ee_pos"], n),
                         }
                     )
@@ -679,7 +692,8 @@ def port_expert_episode_c(env, init: int) -> dict:
     from envs_mjx.parity import c_mujoco_expert_rollout
 
     success, steps, _, path = c_mujoco_expert_rollout(env, init, env.max_steps, return_path=True)
-    return {"init": init, "success": success, "done_at": steps if success else -1, **_path_metrics(path, steps)}
+    done_at = steps if success else -1
+    return {"init": init, "success": success, "done_at": done_at, **_path_metrics(path, steps)}
 
 
 # ================================================================== section: images
@@ -977,7 +991,8 @@ def main(argv=None) -> int:
     ap.add_argument(
         "--reuse-runs",
         action="store_true",
-        help="poses: reuse recorded LIBERO runs under --work instead of re-running LIBERO",
+        help="poses and the expert's LIBERO side: reuse the LIBERO runs recorded under --work (when every "
+        "requested state has one) instead of re-running LIBERO; they must come from the same port version",
     )
     ap.add_argument(
         "--port-dynamics",

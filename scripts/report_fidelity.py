@@ -274,6 +274,20 @@ def poses_md(poses: dict) -> tuple[list[str], dict]:
 # ------------------------------------------------------------------ expert
 
 
+def unmet_note(episodes: list[dict]) -> str:
+    """The goal predicates LIBERO still found false at the end of its failed episodes (with how many
+    episodes, when more than one): "LIBERO, false at the end: turnon(flat_stove_1) (2)"."""
+    count: dict[str, int] = {}
+    for e in episodes:
+        if not e["success"]:
+            for n in e.get("unmet", []):
+                count[n] = count.get(n, 0) + 1
+    if not count:
+        return ""
+    items = [f"`{n}`" + (f" ({c})" if c > 1 else "") for n, c in count.items()]
+    return "LIBERO, false at the end: " + ", ".join(items)
+
+
 def expert_md(expert: dict) -> tuple[list[str], dict]:
     import sys
 
@@ -310,6 +324,7 @@ def expert_md(expert: dict) -> tuple[list[str], dict]:
         s = lambda sim: f"{cell[sim][0]}/{cell[sim][1]}" if sim in cell else "n/a"  # noqa: E731
         med = lambda es, k: float(np.median([e[k] for e in es])) if es else None  # noqa: E731
         note = "LIBERO run failed: " + r["libero_error"].splitlines()[-1][:80] if "libero_error" in r else ""
+        note = "; ".join(x for x in (note, unmet_note(lib)) if x)
         states = f"{_ranges(e['init'] for e in lib) or '-'} / {_ranges(e['init'] for e in port) or '-'}"
         lines.append(
             f"| {task}{_own(r)} | {states} | {s('libero')} | {s('port')} | "
@@ -339,8 +354,9 @@ def expert_md(expert: dict) -> tuple[list[str], dict]:
         "",
         f"Tasks run in both simulators: {len(both)}; from the initial states run in both, the expert "
         f"succeeds in {sum(paired['libero'])}/{len(paired['libero'])} LIBERO episodes and "
-        f"{sum(paired['port'])}/{len(paired['port'])} port episodes. The port side runs in MJX (`env.step`, one "
-        "XLA compile per scene: several CPU-minutes under `EnvConfig.libero()` on a 2-core machine) or, "
+        f"{sum(paired['port'])}/{len(paired['port'])} port episodes. The port side runs in MJX "
+        "(`env.step`, one XLA compile per scene: several CPU-minutes under `EnvConfig.libero()` on a "
+        "2-core machine) or, "
         "with `--port-sim=c`, in C MuJoCo on the same MJCF and controller functions "
         "(`envs_mjx.parity.c_mujoco_expert_rollout`, no compile); the provenance table says which. "
         "The port's own, larger expert tables are made by "
@@ -440,7 +456,8 @@ def transfer_md(transfer: dict) -> tuple[list[str], dict]:
         )
         states = _ranges(r.get("inits", []))
         lines.append(
-            f"| {task}{_own(r)} | {pol} | {trained} | {cells[0]} | {cells[1]} | {states} | {won[0]} / {won[1]} "
+            f"| {task}{_own(r)} | {pol} | {trained} | {cells[0]} | {cells[1]} | {states} "
+            f"| {won[0]} / {won[1]} "
             f"| {r.get('max_steps', 'limit')} | {r.get('libero_camera_size', 128)}² |"
         )
     lines.append("")

@@ -386,6 +386,25 @@ def test_report_headline_and_provenance_from_cached_results(tmp_path):
     assert again.count(rep.BEGIN) == 1 and again.count(rep.END) == 1
 
 
+def test_unmet_predicates_at_the_last_step_and_the_report_note():
+    par, rep = _parity_module(), _report_module()
+    run = {
+        "predicate_names": np.array(["turnon(flat_stove_1)", "on(moka_pot_1,flat_stove_1_cook_region)"]),
+        "predicates": np.array([[False, False], [True, True], [True, False]]),  # [T + 1, P]
+    }
+    assert par.unmet_predicates(run) == ["on(moka_pot_1,flat_stove_1_cook_region)"]
+    with pytest.raises(ValueError, match="predicate"):
+        par.unmet_predicates({**run, "predicates": np.zeros((3, 3), bool)})
+    eps = [
+        {"success": False, "unmet": ["a", "b"]},
+        {"success": False, "unmet": ["a"]},
+        {"success": True, "unmet": ["c"]},  # a success's leftovers are not reported
+        {"success": False},  # recorded before the harness kept them
+    ]
+    assert rep.unmet_note(eps) == "LIBERO, false at the end: `a` (2), `b`"
+    assert rep.unmet_note([{"success": True}]) == ""
+
+
 def test_merge_transfer_keeps_other_states_and_sides_of_the_same_protocol_only():
     par = _parity_module()
     proto = {"policy": "p", "policy_step": 6, "max_steps": 180, "libero_camera_size": 64, "port_commit": "c"}
