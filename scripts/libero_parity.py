@@ -798,6 +798,9 @@ def policy_record(path: str) -> dict:
     }
 
 
+PORT_POLICY_BATCH = 10  # port-side transfer episodes per jit(vmap) call (rendered: memory grows with it)
+
+
 def port_policy_episodes(path: str, task: str, inits, max_steps: int) -> list[dict]:
     """The policy greedy in the port from initial states ``inits`` of ``task``, batched
     (:func:`smoothvla_jax.evaluation.rollout_episodes`: the env runs the dynamics the policy was
@@ -805,9 +808,9 @@ def port_policy_episodes(path: str, task: str, inits, max_steps: int) -> list[di
     from smoothvla_jax import checkpoints
     from smoothvla_jax.evaluation import rollout_episodes
 
-    ep = rollout_episodes(
-        checkpoints.load_policy(path), task, 0, max_steps, 0.0, len(inits), init_indices=list(inits)
-    )
+    batch = min(len(inits), PORT_POLICY_BATCH)
+    pol = checkpoints.load_policy(path)
+    ep = rollout_episodes(pol, task, 0, max_steps, 0.0, batch, init_indices=list(inits))
     return [
         {"init": int(i), "success": bool(s), "steps": int(n)}
         for i, s, n in zip(ep["init_index"], ep["success"], ep["episode_length"])
