@@ -811,9 +811,16 @@ def port_policy_episodes(path: str, task: str, inits, max_steps: int) -> list[di
     batch = min(len(inits), PORT_POLICY_BATCH)
     pol = checkpoints.load_policy(path)
     ep = rollout_episodes(pol, task, 0, max_steps, 0.0, batch, init_indices=list(inits))
+    from smoothvla_jax import metrics
+
     return [
-        {"init": int(i), "success": bool(s), "steps": int(n)}
-        for i, s, n in zip(ep["init_index"], ep["success"], ep["episode_length"])
+        {
+            "init": int(i),
+            "success": bool(s),
+            "steps": int(n),
+            "path_m": float(metrics.path_length(np.asarray(x[: max(int(n), 1)], np.float32))),
+        }
+        for i, s, n, x in zip(ep["init_index"], ep["success"], ep["episode_length"], ep["ee_pos"])
     ]
 
 
@@ -842,8 +849,10 @@ def section_transfer(args, ref: Reference, tasks) -> None:
     """The exported policy (``--policy``) greedy in real LIBERO (through the runner's policy
     subprocess, LIBERO cameras at ``--transfer-size`` pixels) and in the port (under the dynamics it
     was trained under), from the same initial states and with the same episode cap; each side is
-    cached per task (``--transfer-sims`` chooses which to run)."""
+    cached per task (``--transfer-sims`` chooses which to run; ``--reuse-runs`` reuses recorded LIBERO
+    runs of the same policy and protocol)."""
     from smoothvla_jax import fidelity as fid
+    from smoothvla_jax import metrics
 
     if not args.policy:
         raise SystemExit("section transfer needs --policy <export or run dir> (smoothvla_jax.load_policy)")
@@ -873,21 +882,24 @@ def section_transfer(args, ref: Reference, tasks) -> None:
         if "libero" in sims:
             d = args.work / "runs" / "transfer" / task.replace("/", "_")
             cmd = _serve_command("--serve-policy", args.policy, "--instruction", env.instruction)
-            ref.episodes(
-                task,
-                args.transfer_inits,
-                d / "init{init}.npz",
-                policy=cmd,
-                images=True,
-                max_steps=max_steps,
-                size=size,
-            )
+            have = all((d / f"init{i}.npz").exists() for i in args.transfer_inits)
+            if not (args.reuse_runs and have):
+                ref.episodes(
+                    task,
+                    args.transfer_inits,
+                    d / "init{init}.npz",
+                    policy=cmd,
+                    images=True,
+                    max_steps=max_steps,
+                    size=size,
+                )
             eps = []
             for i in args.transfer_inits:
                 lr = fid.load_run(d / f"init{i}.npz")
                 done = int(lr["done_at"])
                 steps = done if done > 0 else len(lr["ee_pos"]) - 1
-                eps.append({"init": i, "success": done > 0, "steps": steps})
+                path_m = float(metrics.path_length(np.asarray(lr["ee_pos"][: steps + 1], np.float32)))
+                eps.append({"init": i, "success": done > 0, "steps": steps, "path_m": path_m})
             save("libero", eps)
         if "port" in sims:
             save("port", port_policy_episodes(args.policy, task, args.transfer_inits, max_steps))
@@ -994,8 +1006,9 @@ def main(argv=None) -> int:
     ap.add_argument(
         "--reuse-runs",
         action="store_true",
-        help="poses and the expert's LIBERO side: reuse the LIBERO runs recorded under --work (when every "
-        "requested state has one) instead of re-running LIBERO; they must come from the same port version",
+        help="poses, the expert's and the transfer's LIBERO side: reuse the LIBERO runs recorded under "
+        "--work (when every requested state has one) instead of re-running LIBERO; they must come from the same "
+        "port version (and policy)",
     )
     ap.add_argument(
         "--port-dynamics",

@@ -433,12 +433,12 @@ def transfer_md(transfer: dict) -> tuple[list[str], dict]:
         "the port's IK dynamics meets LIBERO's OSC controller here for the first time.",
         "",
         "| task | policy | trained on | LIBERO success | port success | states | states won LIBERO / port "
-        "| episode cap | LIBERO camera |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| EE path, median LIBERO / port (m) | episode cap | LIBERO camera |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     tot = {"libero": [0, 0], "port": [0, 0]}
     for task, r in transfer.items():
-        cells, won = [], []
+        cells, won, path = [], [], []
         for sim in ("libero", "port"):
             eps = r.get(sim, [])
             s = sum(e["success"] for e in eps)
@@ -446,6 +446,8 @@ def transfer_md(transfer: dict) -> tuple[list[str], dict]:
             tot[sim][1] += len(eps)
             cells.append(f"{s}/{len(eps)}" if eps else "not run")
             won.append(_ranges(e["init"] for e in eps if e["success"]) or "none")
+            paths = [e["path_m"] for e in eps if "path_m" in e]
+            path.append(_f(float(np.median(paths))) if paths else "n/a")
         pol = f"`{Path(r['policy']).name}`"
         if "policy_step" in r:
             pol += f" step {r['policy_step']} ({r.get('policy_stage', 'sft')})"
@@ -457,7 +459,7 @@ def transfer_md(transfer: dict) -> tuple[list[str], dict]:
         states = _ranges(r.get("inits", []))
         lines.append(
             f"| {task}{_own(r)} | {pol} | {trained} | {cells[0]} | {cells[1]} | {states} "
-            f"| {won[0]} / {won[1]} "
+            f"| {won[0]} / {won[1]} | {path[0]} / {path[1]} "
             f"| {r.get('max_steps', 'limit')} | {r.get('libero_camera_size', 128)}² |"
         )
     lines.append("")

@@ -424,7 +424,7 @@ def test_transfer_section_from_cached_results(tmp_path):
     """Section 5 and its headline line from a hand-made transfer result: per-side success counts,
     the states each side won, what the policy was trained on; a side not run reads "not run"."""
     rep = _report_module()
-    eps = lambda ok: [{"init": i, "success": s, "steps": 9} for i, s in enumerate(ok)]  # noqa: E731
+    eps = lambda ok: [{"init": i, "success": s, "steps": 9, "path_m": 0.1 * i} for i, s in enumerate(ok)]  # noqa: E731
     res = {
         "policy": "/runs/cpu",
         "policy_step": 6000,
@@ -443,9 +443,9 @@ def test_transfer_section_from_cached_results(tmp_path):
     text = "\n".join(lines)
     assert (
         "| libero_10/2 | `cpu` step 6000 (sft) | libero_10/2, libero_10/9 under `ik` | 1/3 | 2/3 | 0-2 "
-        "| 1 / 0-1 | 180 | 64² |" in text
+        "| 1 / 0-1 | 0.10 / 0.10 | 180 | 64² |" in text
     )
-    assert "| libero_10/9 |" in text and "| 1/3 | not run | 0-2 | 1 / none |" in text
+    assert "| libero_10/9 |" in text and "| 1/3 | not run | 0-2 | 1 / none | 0.10 / n/a |" in text
     assert head["transfer_counts"] == {"libero": [2, 6], "port": [2, 3]}
     assert head["transfer_libero"] == pytest.approx(1 / 3) and head["transfer_port"] == pytest.approx(2 / 3)
     summary = "\n".join(rep.headline_md(head, None, {}))
