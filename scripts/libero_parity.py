@@ -1007,8 +1007,8 @@ def main(argv=None) -> int:
         "--reuse-runs",
         action="store_true",
         help="poses, the expert's and the transfer's LIBERO side: reuse the LIBERO runs recorded under "
-        "--work (when every requested state has one) instead of re-running LIBERO; they must come from the same "
-        "port version (and policy)",
+        "--work (when every requested state has one) instead of re-running LIBERO; they must come from "
+        "the same port version (and policy)",
     )
     ap.add_argument(
         "--port-dynamics",
