@@ -493,6 +493,7 @@ def serve_expert(task: str, dynamics: str = "libero") -> int:
     init = jax.jit(expert.init_inputs)
     es = None
     refs: dict[str, tuple[str, str]] = {}
+    conv: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # per reference: LIBERO -> port body frame
     for line in sys.stdin:
         cmd, _, rest = line.strip().partition(" ")
         if cmd == "hello":
@@ -511,20 +512,26 @@ def serve_expert(task: str, dynamics: str = "libero") -> int:
                 obs = {k: z[k] for k in z.files}
             names = [str(n) for n in obs["obj_names"]]
             extra = [str(n) for n in obs["extra_names"]] if "extra_names" in obs else []
+            if int(obs["step"]) == 0:  # a new episode: the frame conversions at its initial state
+                if int(obs.get("init_index", -1)) < 0:
+                    print("expert: the runner sent no init_index; update libero_runner.py", file=sys.stderr)
+                    return 2
+                conv = reference_frame_conversions(env, expert.ref_names, refs, obs)
             pos, rot = [], []
             for n in expert.ref_names:
                 kind, ln = refs[n]
                 if kind == "world":
-                    pos.append(np.zeros(3))
-                    rot.append(np.eye(3))
+                    p, r = np.zeros(3), np.eye(3)
                 elif kind == "object":  # BDDL object/fixture: its bottom centre (the port's body origin)
                     k = names.index(ln)
-                    pos.append(obs["obj_bottom"][k])
-                    rot.append(_quat_to_mat(obs["obj_pose"][k, 3:]))
+                    p, r = obs["obj_bottom"][k], _quat_to_mat(obs["obj_pose"][k, 3:])
                 else:  # a fixture part (drawer) or a region site
                     k = extra.index(ln)
-                    pos.append(obs["extra_pose"][k, :3])
-                    rot.append(_quat_to_mat(obs["extra_pose"][k, 3:]))
+                    p, r = obs["extra_pose"][k, :3], _quat_to_mat(obs["extra_pose"][k, 3:])
+                if n in conv:
+                    p, r = to_port_frame(p, r, *conv[n])
+                pos.append(p)
+                rot.append(r)
             inp = ExpertInputs(
                 tcp_pos=jnp.asarray(obs["ee_pos"], jnp.float32),
                 tcp_rot=jnp.asarray(obs["ee_rot"] @ SITE_TO_TCP, jnp.float32),
@@ -543,6 +550,61 @@ def serve_expert(task: str, dynamics: str = "libero") -> int:
         elif cmd == "done":
             break
     return 0
+
+
+def frame_conversion(
+    category: str, rot_libero: np.ndarray, rot_port: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(shift [3], turn [3, 3])`` taking a LIBERO body pose of a ``category`` object to the port's
+    model frame of the same object: ``port_pos = pos + rot @ shift``, ``port_rot = rot @ turn``.
+
+    ``shift``: where the port model's origin stands in LIBERO's body frame, as
+    ``envs_mjx.families`` places LIBERO's fixtures (``LIBERO_ORIGIN_SHIFT``; the flat stove's burner
+    ``LIBERO_STOVE_BURNER_X`` from its knob-end origin), else 0. ``turn``: the rotation between the
+    two frames of the same object at the same initial state (``rot_libero.T @ rot_port``); the
+    models' axes differ by 90 or 180 degrees of yaw for most categories (section 2's yaw column).
+    """
+    from envs_mjx import families
+
+    sx, sy = families.LIBERO_ORIGIN_SHIFT.get(category, (0.0, 0.0))
+    if category == "flat_stove":
+        sx += families.LIBERO_STOVE_BURNER_X
+    return np.array([sx, sy, 0.0]), np.asarray(rot_libero).T @ np.asarray(rot_port)
+
+
+def to_port_frame(pos, rot, shift, turn) -> tuple[np.ndarray, np.ndarray]:
+    """A LIBERO body pose (``pos [3]``, ``rot [3, 3]``) in the port model's frame
+    (:func:`frame_conversion`)."""
+    rot = np.asarray(rot)
+    return np.asarray(pos) + rot @ shift, rot @ turn
+
+
+def reference_frame_conversions(env, ref_names, refs, obs) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per plan reference, :func:`frame_conversion` from the first observation of an episode
+    (``obs``: the runner's npz at step 0, with ``init_index``) and the port's reset poses at the same
+    initial state: BDDL objects/fixtures get their shift and turn; a fixture part (``F/part``,
+    LIBERO's drawer body) gets its fixture's turn (the shift of a part is not known)."""
+    init = int(obs["init_index"])
+    port0 = port_reset_poses(env, [init])[init]
+    names = [str(n) for n in obs["obj_names"]]
+
+    def of(port_name: str, libero_name: str):
+        k = names.index(libero_name)
+        return frame_conversion(
+            _category(libero_name), _quat_to_mat(obs["obj_pose"][k, 3:]), _quat_to_mat(port0[port_name][3:])
+        )
+
+    out = {}
+    for n in ref_names:
+        kind, ln = refs[n]
+        if kind == "object" and n in port0:
+            out[n] = of(n, ln)
+        elif kind == "extra" and "/" in n:
+            parent = n.split("/", 1)[0]
+            lp = name_map([parent], names).get(parent)
+            if lp is not None and parent in port0:
+                out[n] = (np.zeros(3), of(parent, lp[0])[1])
+    return out
 
 
 def expert_ref_map(ref_names, obj_names, bodies, sites, explicit=None) -> dict[str, tuple[str, str]]:

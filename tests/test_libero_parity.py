@@ -386,6 +386,26 @@ def test_report_headline_and_provenance_from_cached_results(tmp_path):
     assert again.count(rep.BEGIN) == 1 and again.count(rep.END) == 1
 
 
+def test_frame_conversion_moves_the_stove_to_its_burner_and_turns_the_cabinet():
+    """LIBERO's flat stove origin is its knob end, the port's its burner 0.15 m along LIBERO's +x;
+    a cabinet whose port frame is LIBERO's turned by +90 deg gets that turn, at any LIBERO yaw."""
+    par = _parity_module()
+    r = _rz(0.3)
+    shift, turn = par.frame_conversion("flat_stove", r, r)
+    pos, rot = par.to_port_frame(np.array([1.0, 2.0, 0.9]), r, shift, turn)
+    np.testing.assert_allclose(pos, [1.0 + 0.15 * np.cos(0.3), 2.0 + 0.15 * np.sin(0.3), 0.9], atol=1e-12)
+    np.testing.assert_allclose(rot, r, atol=1e-12)
+    shift, turn = par.frame_conversion("wooden_cabinet", r, r @ _rz(np.pi / 2))
+    np.testing.assert_allclose(shift, 0.0)
+    np.testing.assert_allclose(turn, _rz(np.pi / 2), atol=1e-12)
+    # later in the episode the object has turned by another 0.2 rad in LIBERO: the port frame follows
+    _, rot = par.to_port_frame(np.zeros(3), _rz(0.5), shift, turn)
+    np.testing.assert_allclose(rot, _rz(0.5 + np.pi / 2), atol=1e-12)
+    # the white cabinet's shell is centred 1.6 cm behind LIBERO's origin (envs_mjx.families)
+    shift, _ = par.frame_conversion("white_cabinet", np.eye(3), np.eye(3))
+    np.testing.assert_allclose(shift, [0.0, 0.016, 0.0])
+
+
 def test_unmet_predicates_at_the_last_step_and_the_report_note():
     par, rep = _parity_module(), _report_module()
     run = {

@@ -306,7 +306,8 @@ class PolicyProcess:
     """A policy subprocess: runner writes ``obs <npz path>``, policy answers ``act <json [[7 floats], ...]>``.
 
     The npz holds ``ee_pos [3]``, ``ee_rot [3,3]``, ``gripper_qpos [2]``, ``joint_qpos [7]``, ``obj_pose [n,7]``,
-    ``obj_bottom [n,3]``, ``obj_names [n]``, ``fixture_qpos [m]``, ``fixture_joint_names [m]``, ``step``, and with ``--images``
+    ``obj_bottom [n,3]``, ``obj_names [n]``, ``fixture_qpos [m]``, ``fixture_joint_names [m]``, ``step``,
+    ``init_index`` (the initial state's index), and with ``--images``
     ``agentview``/``wrist`` [H, W, 3] uint8 (upright).  An answer may hold several actions (a chunk); they are
     executed in order before the next observation; ``stop`` ends the episode.  At the end the runner writes
     ``done``.
@@ -368,7 +369,7 @@ class PolicyProcess:
         self.proc.wait(timeout=30)
 
 
-def policy_obs(env, obs: dict, step: int, images: bool) -> dict:
+def policy_obs(env, obs: dict, step: int, images: bool, init: int = -1) -> dict:
     pos, rot = ee_pose(env)
     jn, jv = fixture_joints(env)
     out = dict(
@@ -382,6 +383,7 @@ def policy_obs(env, obs: dict, step: int, images: bool) -> dict:
         fixture_qpos=jv,
         fixture_joint_names=np.asarray(jn),
         step=np.int64(step),
+        init_index=np.int64(init),
     )
     if images:
         ims = images_of(obs)
@@ -421,14 +423,16 @@ def run_policy(
     settle: int = 10,
     images: bool = False,
     stop_on_success: bool = True,
+    init: int = -1,
 ) -> dict[str, np.ndarray]:
-    """Closed loop: the policy sees each observation and answers one action or a chunk."""
+    """Closed loop: the policy sees each observation (with ``init_index`` = ``init``, the initial-state
+    index) and answers one action or a chunk."""
     obs = reset_to(env, state, settle)
     rec = Recorder(env, images)
     rec.record(obs)
     actions, done_at, t = [], -1, 0
     while t < max_steps:
-        chunk = policy.act(policy_obs(env, obs, t, images))
+        chunk = policy.act(policy_obs(env, obs, t, images, init))
         if len(chunk) == 0:
             break
         for a in chunk:
@@ -561,7 +565,7 @@ def main(argv=None) -> int:
         if policy is None:
             out = run_actions(env, states[i], load_actions(args.actions), args.settle, args.images)
         else:
-            out = run_policy(env, states[i], policy, max_steps, args.settle, args.images)
+            out = run_policy(env, states[i], policy, max_steps, args.settle, args.images, init=i)
         out.update(meta_arrays(args.suite, args.task, name, i, args.settle))
         path = Path(str(args.out).replace("{init}", str(i)))
         path.parent.mkdir(parents=True, exist_ok=True)
