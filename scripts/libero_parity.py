@@ -292,6 +292,8 @@ def merge_episodes(old: dict | None, new: dict, side: str) -> dict:
     for the port side, simulator (a run on states 1,2 after one on state 0 keeps state 0);
     otherwise ``new`` alone."""
     same = old is not None and all(old.get(k) == new.get(k) for k in ("port_dynamics", "port_commit"))
+    if side == "libero" and old is not None:  # the harness's frame conversion (absent: none)
+        same = same and old.get("libero_frames") == new.get("libero_frames")
     if side == "port" and old is not None:
         same = same and port_sim_of(old) == port_sim_of(new)
     if not same or side not in old:
@@ -688,7 +690,8 @@ def section_expert(args, ref: Reference, tasks) -> None:
             continue
         stem = task.replace("/", "_")
         if "libero" in sims:
-            res = {"inits": list(args.expert_inits), **provenance(args)}
+            # LIBERO's body poses reach the expert in the port's model frames (reference_frame_conversions)
+            res = {"inits": list(args.expert_inits), **provenance(args), "libero_frames": "port"}
             d = args.work / "runs" / result_name("expert", args.port_dynamics) / task.replace("/", "_")
             cmd = _serve_command("--serve-expert", task, "--port-dynamics", args.port_dynamics)
             res["libero"] = []

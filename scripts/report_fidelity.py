@@ -84,6 +84,8 @@ def provenance_md(sections: dict[str, dict[str, dict]]) -> list[str]:
             if inits is None:
                 inits = sorted({c["init"] for c in r.get("cases", {}).values()})
             sim = {"mjx": ", in MJX", "c": ", in C MuJoCo"}.get(r.get("port_sim", ""), "")
+            if "libero" in r:  # an expert's LIBERO side: did it see LIBERO's poses in the port's frames?
+                sim += ", LIBERO poses in the port's frames" if r.get("libero_frames") == "port" else ""
             key = (_dyn(r) + sim, r.get("port_commit", "not recorded"), _ranges(inits))
             groups.setdefault(key, []).append(task)
         for (dyn, commit, inits), tasks in groups.items():

@@ -275,6 +275,10 @@ def test_merge_episodes_keeps_other_states_of_the_same_port_version_only():
     lib_old = {**prov, "port_sim": "mjx", "libero": [{"init": 0, "success": True}]}
     lib_new = {**prov, "port_sim": "c", "libero": [{"init": 1, "success": True}]}
     assert par.merge_episodes(lib_old, lib_new, "libero")["inits"] == [0, 1]
+    # LIBERO episodes run with and without the frame conversion are not merged
+    conv = {**lib_new, "libero_frames": "port"}
+    assert par.merge_episodes(lib_old, conv, "libero") == conv
+    assert par.merge_episodes({**lib_old, "libero_frames": "port"}, conv, "libero")["inits"] == [0, 1]
 
 
 def _report_module():
@@ -345,7 +349,12 @@ def test_report_headline_and_provenance_from_cached_results(tmp_path):
             "port_sim": "c",
             "port": [ep(0, True, 20.0), ep(1, True, 40.0), ep(2, False, 500.0)],  # state 2: port only
         },
-        "expert_libero/libero_goal_3.json": {"inits": [0], **libero, "libero": [ep(0, True, 99.0)]},
+        "expert_libero/libero_goal_3.json": {
+            "inits": [0],
+            **libero,
+            "libero_frames": "port",
+            "libero": [ep(0, True, 99.0)],
+        },
     }
     for name, obj_ in files.items():
         (work / name).parent.mkdir(parents=True, exist_ok=True)
@@ -376,7 +385,8 @@ def test_report_headline_and_provenance_from_cached_results(tmp_path):
     assert "reset poses, libero_spatial:" in text
     # the same port version but different initial states: one row each
     assert f"| expert, libero side | {osc} | abc1234 | libero_spatial 0 | 0-1 |" in text
-    assert f"| expert, libero side | {osc} | abc1234 | libero_goal 3 | 0 |" in text
+    conv = "LIBERO poses in the port's frames"
+    assert f"| expert, libero side | {osc}, {conv} | abc1234 | libero_goal 3 | 0 |" in text
     assert f"| expert, port side | {osc}, in C MuJoCo | abc1234 | libero_spatial 0 | 0-1 |" in text
     # hand-written text outside the markers survives a regeneration
     (docs / "fidelity.md").write_text("# Title\n\nmine\n\n" + text.split("\n", 1)[1] + "\nafter\n")
