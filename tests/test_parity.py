@@ -8,6 +8,7 @@ up to ``CONTACT_TOLERANCE_M``.
 """
 
 import envs_mjx  # noqa: F401
+import mujoco
 import numpy as np
 import pytest
 
@@ -51,3 +52,19 @@ def test_contact_motion_stays_close_to_c_mujoco():
     assert ee_c[19, 2] < tz + 0.03 and ee_x[19, 2] < tz + 0.03   # both really touch the table
     err = np.linalg.norm(ee_c - ee_x, axis=-1)
     assert err.max() < CONTACT_TOLERANCE_M, f"max EE deviation {err.max() * 1000:.1f} mm"
+
+
+def test_c_mujoco_expert_rollout_returns_the_tcp_path():
+    """``return_path``: the TCP path [steps + 1, 3], row 0 at the initial state (C MuJoCo forward
+    of ``init_qpos``), the same episode as without it (a 5-step cap: seconds, no MJX compile)."""
+    from envs_mjx.parity import c_mujoco_expert_rollout
+
+    env = LiberoEnv("libero_object/1", EnvConfig.libero())
+    ok, steps, stage, path = c_mujoco_expert_rollout(env, 0, 5, return_path=True)
+    assert (ok, steps, stage) == c_mujoco_expert_rollout(env, 0, 5)
+    assert not ok and steps == 5 and path.shape == (6, 3)
+    d = mujoco.MjData(env.mj_model)
+    d.qpos[:] = env.init_qpos[0]
+    mujoco.mj_forward(env.mj_model, d)
+    np.testing.assert_allclose(path[0], d.site_xpos[env.tcp_site])
+    assert np.linalg.norm(np.diff(path, axis=0), axis=1).max() > 1e-4  # the expert moves the hand
