@@ -276,6 +276,16 @@ def poses_md(poses: dict) -> tuple[list[str], dict]:
 # ------------------------------------------------------------------ expert
 
 
+def _counts(table: dict, suite: str, sim: str) -> str:
+    """"s/n (p%)" of ``sim``'s episodes in ``suite`` ("all": every suite) of a
+    ``fidelity.success_table``; "not run" when it has none."""
+    s = n = 0
+    for task, cell in table["tasks"].items():
+        if (suite == "all" or task.split("/")[0] == suite) and sim in cell:
+            s, n = s + cell[sim][0], n + cell[sim][1]
+    return f"{s}/{n} ({100 * s / n:.0f}%)" if n else "not run"
+
+
 def unmet_note(episodes: list[dict]) -> str:
     """The goal predicates LIBERO still found false at the end of its failed episodes (with how many
     episodes, when more than one): "LIBERO, false at the end: turnon(flat_stove_1) (2)"."""
@@ -311,10 +321,16 @@ def expert_md(expert: dict) -> tuple[list[str], dict]:
         "simulators alike. In LIBERO its inputs come from the observation: the grip site as TCP (its "
         "frame turned into the port's TCP convention by a constant Rz(90°)), the BDDL objects' bottom "
         "sites for the reference bodies (name map as in section 2); its actions go through LIBERO's OSC. "
+        "Where an episode says so (provenance table: \"LIBERO poses in the port's frames\"), the "
+        "harness converts LIBERO's body poses into the port's model frames first (`frame_conversion` in "
+        "`scripts/libero_parity.py`: the origin shifts the port places LIBERO's fixtures with, e.g. the "
+        "flat stove's knob end to its burner, and the turn between the two models of each reference at "
+        "the same initial state). "
         "Episode limits are LIBERO's; success is LIBERO's own `_check_success` / the port's goal "
-        "predicates. Jerk metrics (`smoothvla_jax.metrics`, dt = 0.05 s) are of the EE path up to success "
-        "or the limit, medians over episodes. Both sides start from the same LIBERO initial state index "
-        "(the port's `reset(i)` is LIBERO's state i on libero_spatial, libero_object and libero_goal).",
+        "predicates. Jerk metrics (`smoothvla_jax.metrics`, dt = 0.05 s) are of the EE path up to success, "
+        "or for a failed episode to its end (the limit in the port; in LIBERO 20 steps after the plan's "
+        "last stage), medians over episodes. Both sides start from the same LIBERO initial state index "
+        "(the port's `reset(i)` is LIBERO's state i wherever a task is not marked otherwise).",
         "",
         "| task | initial states LIBERO / port | LIBERO success | port success | MSJ LIBERO / port (m²/s⁶) "
         "| LDLJ LIBERO / port | path LIBERO / port (m) | note |",
@@ -336,17 +352,28 @@ def expert_md(expert: dict) -> tuple[list[str], dict]:
         )
     if any(_own(r) for r in expert.values()):
         lines += ["", OWN_LAYOUTS_NOTE]
-    lines += ["", "| suite | LIBERO success | port success |", "|---|---|---|"]
-    pct = lambda d, k: f"{100 * d[k]:.0f}%" if k in d else "not run"  # noqa: E731
-    for su, v in table["suites"].items():
-        lines.append(f"| {su} | {pct(v, 'libero')} | {pct(v, 'port')} |")
-    ov = table["overall"]
-    lines.append(f"| all | {pct(ov, 'libero')} | {pct(ov, 'port')} |")
     # episodes from the same (task, initial state) in both simulators
     common = {
         t: {e["init"] for e in r.get("libero", [])} & {e["init"] for e in r.get("port", [])}
         for t, r in expert.items()
     }
+    same = fid.success_table(
+        {"task": t, "sim": sim, "success": e["success"]}
+        for t, r in expert.items()
+        for sim in ("libero", "port")
+        for e in r.get(sim, [])
+        if e["init"] in common[t]
+    )
+    lines += [
+        "",
+        "| suite | same tasks and states: LIBERO | same tasks and states: port | every episode run: LIBERO "
+        "| every episode run: port |",
+        "|---|---|---|---|---|",
+    ]
+    for su in sorted({t.split("/")[0] for t in expert}, key=SUITES.index) + ["all"]:
+        cells = [_counts(tab, su, sim) for tab in (same, table) for sim in ("libero", "port")]
+        lines.append(f"| {su} | " + " | ".join(cells) + " |")
+    ov = table["overall"]
     both = [t for t in expert if common[t]]
     pairs = {
         sim: [e for t in both for e in expert[t][sim] if e["init"] in common[t]] for sim in ("libero", "port")

@@ -369,6 +369,9 @@ def test_report_headline_and_provenance_from_cached_results(tmp_path):
     assert head["expert_libero_episodes"] == 3 and head["expert_port_episodes"] == 3
     text = (docs / "fidelity.md").read_text()
     assert "| libero_spatial/0 | 0-1 / 0-2 | 1/2 | 2/3 |" in text
+    # per suite: on the states both simulators ran, and over every episode
+    assert "| libero_spatial | 1/2 (50%) | 2/2 (100%) | 1/2 (50%) | 2/3 (67%) |" in text
+    assert "| libero_goal | not run | not run | 1/1 (100%) | not run |" in text
     assert "| 0.3 / 1.5 cm |" in text and "| 1.25× |" in text
     assert (
         "controller under `EnvConfig()` (the first port's IK controller" in text
