@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 
 import envs_mjx  # noqa: F401  (XLA CPU flag before JAX starts)
@@ -44,6 +45,9 @@ def main() -> None:
     ap.add_argument("--simulator", default="mjx", choices=("mjx", "c"),
                     help="mjx (batched, jitted) or c (C MuJoCo, episode by episode)")
     ap.add_argument("--first-init", type=int, default=0, help="first initial state index")
+    ap.add_argument("--out-dir", default="",
+                    help="resumable sweep: one JSON per task written here as it finishes; "
+                         "tasks whose file exists are read back instead of re-run")
     args = ap.parse_args()
     dynamics = "libero" if args.libero_dynamics else args.dynamics
     tasks = suite_tasks(args.suite)
@@ -51,11 +55,20 @@ def main() -> None:
         wanted = args.tasks.split(",")
         tasks = [t for t in tasks if t.key in wanted]
     rows = []
+    if args.out_dir:
+        os.makedirs(args.out_dir, exist_ok=True)
     for t in tasks:
+        inits = np.arange(args.first_init, args.first_init + args.num_init)
+        task_file = os.path.join(args.out_dir, f"{t.key.replace('/', '_')}_{dynamics}_"
+                                 f"{args.simulator}_{inits[0]}-{inits[-1]}.json")
+        if args.out_dir and os.path.exists(task_file):
+            with open(task_file) as f:
+                rows.append(json.load(f))
+            print(f"{t.key:14s} (done: {task_file})", flush=True)
+            continue
         env = LiberoEnv(t, EnvConfig.for_dynamics(dynamics))
         steps = args.steps or env.max_steps
         t0 = time.time()
-        inits = np.arange(args.first_init, args.first_init + args.num_init)
         if args.simulator == "c":
             runs = [c_mujoco_expert_rollout(env, int(i), steps) for i in inits]
             ok = np.array([r[0] for r in runs])
@@ -71,6 +84,10 @@ def main() -> None:
                    n=int(ok.size), mean_steps=float(lengths[ok].mean()) if ok.any() else None,
                    failed_init_states=inits[~ok].tolist(), seconds=time.time() - t0)
         rows.append(row)
+        if args.out_dir:
+            with open(task_file + ".tmp", "w") as f:
+                json.dump(row, f, indent=1)
+            os.replace(task_file + ".tmp", task_file)
         print(f"{t.key:14s} {row['success_rate']*100:5.1f}%  n={row['n']}  steps~{row['mean_steps']}"
               f"  failed={row['failed_init_states'][:10]}  ({row['seconds']:.0f}s)", flush=True)
     if args.out:
