@@ -155,6 +155,7 @@ class ScriptedExpert:
         self.yaw = jnp.array([s.yaw for s in plan], jnp.float32)
         self.yaw_rel = jnp.array([s.yaw_rel for s in plan])
         self.tilt = jnp.array([s.tilt for s in plan], jnp.float32)
+        self.lean = jnp.array([s.lean for s in plan], jnp.float32)
         self.tol = jnp.array([s.tol for s in plan], jnp.float32)
         self.min_steps = jnp.array([s.min_steps for s in plan], jnp.int32)
         self.max_steps = jnp.array([s.max_steps for s in plan], jnp.int32)
@@ -217,10 +218,15 @@ class ScriptedExpert:
         rz = jnp.array([[c, -sn, 0.0], [sn, c, 0.0], [0.0, 0.0, 1.0]])
         # tilt about the gripper's x axis (across the closing direction); a yaw taken half a
         # turn from the stage's (symmetric gripper) swings the fingers the other way
-        tilt = jnp.where(jnp.cos(yaw_t - yaw) < 0, -self.tilt[s], self.tilt[s])
+        flip = jnp.cos(yaw_t - yaw) < 0
+        tilt = jnp.where(flip, -self.tilt[s], self.tilt[s])
         ct, st = jnp.cos(tilt), jnp.sin(tilt)
         rx = jnp.array([[1.0, 0.0, 0.0], [0.0, ct, -st], [0.0, st, ct]])
-        rot_err = ctrl_lib.matrix_to_axis_angle(rz @ rx @ _DOWN @ inp.tcp_rot.T)
+        # lean about the gripper's closing axis (world y before the yaw), flipped the same way
+        lean = jnp.where(flip, -self.lean[s], self.lean[s])
+        cl, sl = jnp.cos(lean), jnp.sin(lean)
+        ry = jnp.array([[cl, 0.0, sl], [0.0, 1.0, 0.0], [-sl, 0.0, cl]])
+        rot_err = ctrl_lib.matrix_to_axis_angle(rz @ rx @ ry @ _DOWN @ inp.tcp_rot.T)
         drot = jnp.clip(self.rot_gain * rot_err / self.cfg.max_rot_delta, -1.0, 1.0)
         action = jnp.concatenate([dpos, drot, grip[None]])
         if key is not None and self.action_noise > 0:

@@ -102,10 +102,11 @@ def _scene(key: str, fixtures: tuple[Fixture, ...], active: tuple[str, ...]) -> 
 
 def _task(index: int, fixtures: tuple[Fixture, ...], active: tuple[str, ...],
           goal: tuple[Pred, ...], plan: tuple[Stage, ...],
-          joint_inits: dict[str, tuple[float, float]] | None = None) -> Task:
+          joint_inits: dict[str, tuple[float, float]] | None = None,
+          osc_plan: tuple[Stage, ...] | None = None) -> Task:
     lt = libero_data.task_data(f"{SUITE}/{index}")
     return Task(SUITE, index, lt.name, lt.instruction, _scene(lt.key, fixtures, active), goal,
-                plan, MAX_STEPS, joint_inits or {}, libero_states=True)
+                plan, MAX_STEPS, joint_inits or {}, libero_states=True, osc_plan=osc_plan)
 
 
 def _stove(key: str, knob_init: float = 0.0) -> Fixture:
@@ -113,21 +114,41 @@ def _stove(key: str, knob_init: float = 0.0) -> Fixture:
     return dataclasses.replace(A.flat_stove(xy, knob_init=knob_init), yaw=yaw)
 
 
+# OSC + full contacts: the hand (19 cm along the closing direction, here world y) pinching a
+# flat box (cream cheese, butter; 4 cm across) that lies within ~18 cm of the basket's centre
+# lands on the basket's near wall 3 cm above the grasp (libero_10/1 state 2, C MuJoCo); the
+# basket stands on the boxes' +y side in LIBERO's layouts, so the TCP is set this far to -y of
+# the box's centre [m] (the +y finger still clears the box: 4 cm open, 2 cm half-width)
+_FLAT_BOX_OFFSET_OSC = 0.012
+
+
 def _basket_task(index: int, first: str, second: str) -> Task:
     """Two groceries into the basket (LIVING_ROOM_SCENE1/2), each released on its own side."""
     grasp = {"alphabet_soup": (0.025, 0.075), "tomato_sauce": (0.025, 0.075),
              "cream_cheese": (0.011, 0.05), "butter": (0.011, 0.05)}
-    plan: tuple[Stage, ...] = ()
-    for obj, side in ((first, -0.035), (second, 0.035)):
-        g, r = grasp[obj[:-2]]
-        plan += (pick(obj, g, speed=_CARRY_SPEED)
-                 + place("basket_1", r, (0.0, side), speed=_CARRY_SPEED, gain=0.5))
+
+    def plan(flat_offset: float) -> tuple[Stage, ...]:
+        out: tuple[Stage, ...] = ()
+        for obj, side in ((first, -0.035), (second, 0.035)):
+            g, r = grasp[obj[:-2]]
+            off = (0.0, -flat_offset if g < 0.02 else 0.0)
+            out += (pick(obj, g, off, speed=_CARRY_SPEED)
+                    + place("basket_1", r, (0.0, side), speed=_CARRY_SPEED, gain=0.5))
+        return out
+
+    osc = plan(_FLAT_BOX_OFFSET_OSC)
     return _task(index, (), (first, second, "basket_1"),
                  (Pred("in", first, "basket_1_contain_region"),
-                  Pred("in", second, "basket_1_contain_region")), plan)
+                  Pred("in", second, "basket_1_contain_region")), plan(0.0),
+                 osc_plan=None if osc == plan(0.0) else osc)
 
 
 # --- KITCHEN_SCENE4: the bowl into the bottom drawer of the white cabinet, then close it -------
+
+# OSC + full contacts: closing the bottom drawer with the fingers pointing down, the wrist
+# (link7) lands on the top drawer's handle tab and the drawer stays 7 mm open (C MuJoCo,
+# state 0); leaning the fingers toward the cabinet [rad] keeps the wrist back
+_DRAWER_PUSH_LEAN_OSC = -0.5
 
 def _drawer_task() -> Task:
     key = f"{SUITE}/3"
@@ -143,20 +164,24 @@ def _drawer_task() -> Task:
     # closing along that axis; set 3 cm in front of the drawer's centre (clear of the shell)
     wall = r(-0.0495, 0.0, 0.0)
     yaw, push = _wrap(cab_yaw + math.pi / 2), _wrap(cab_yaw)
-    plan = (pick("akita_black_bowl_1", 0.02, wall[:2], yaw=yaw, yaw_rel=False)
-            + place("cabinet/bottom_drawer", 0.05, r(-0.03 - 0.0495, 0.0, 0.0)[:2], yaw=yaw)
-            # closed fingers (across the push) in front of the drawer, pushed in along the
-            # cabinet's +x
-            + (Stage("cabinet", r(-0.32, 0.0, 0.15), 1.0, z_abs=True, yaw=push, tol=0.02,
-                     max_steps=60),)
-            + path("cabinet", (r(-0.32, 0.0, 0.04), r(-0.2, 0.0, 0.04), r(-0.105, 0.0, 0.04)),
-                   tol=0.008, max_steps=40, yaw=push)
-            + (Stage("cabinet", r(-0.3, 0.0, 0.2), -1.0, z_abs=True, yaw=push, tol=0.03,
-                     max_steps=30),))
+
+    def plan(lean: float) -> tuple[Stage, ...]:
+        return (pick("akita_black_bowl_1", 0.02, wall[:2], yaw=yaw, yaw_rel=False)
+                + place("cabinet/bottom_drawer", 0.05, r(-0.03 - 0.0495, 0.0, 0.0)[:2], yaw=yaw)
+                # closed fingers (across the push) in front of the drawer, pushed in along the
+                # cabinet's +x, leaning ``lean`` about the closing axis
+                + (Stage("cabinet", r(-0.32, 0.0, 0.15), 1.0, z_abs=True, yaw=push, tol=0.02,
+                         max_steps=60, lean=lean),)
+                + tuple(Stage("cabinet", p, 1.0, z_abs=True, yaw=push, tol=0.008,
+                              max_steps=40, lean=lean)
+                        for p in (r(-0.32, 0.0, 0.04), r(-0.2, 0.0, 0.04), r(-0.105, 0.0, 0.04)))
+                + (Stage("cabinet", r(-0.3, 0.0, 0.2), -1.0, z_abs=True, yaw=push, tol=0.03,
+                         max_steps=30),))
+
     return _task(3, (cabinet, rack), ("akita_black_bowl_1",),
                  (Pred("in", "akita_black_bowl_1", "bottom_drawer_region"),
-                  Pred("close", "bottom_drawer_slide")), plan,
-                 {"bottom_drawer_slide": (-0.15, 0.005)})
+                  Pred("close", "bottom_drawer_slide")), plan(0.0),
+                 {"bottom_drawer_slide": (-0.15, 0.005)}, osc_plan=plan(_DRAWER_PUSH_LEAN_OSC))
 
 
 # --- KITCHEN_SCENE6: the mug into the microwave, then close its door -------------------------

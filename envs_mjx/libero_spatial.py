@@ -109,9 +109,17 @@ def layout_scene(index: int) -> SceneSpec:
                       contacts=tuple(contacts))
 
 
-def _plan(lt: libero_data.LiberoTask) -> tuple[Stage, ...]:
+# OSC: TCP height [m] above the table to lift a bowl out of the open top drawer and carry it;
+# the drawer's front panel stands ~0.24 m up and the slower OSC hand must clear it before
+# the carry starts (at CARRY_Z the bowl caught on the panel and dropped; C MuJoCo, state 0)
+_DRAWER_LIFT_OSC = 0.32
+
+
+def _plan(lt: libero_data.LiberoTask, osc: bool = False) -> tuple[Stage, ...]:
+    """The expert's plan (``osc``: the OSC plan, which differs only for the drawer layout)."""
     support = next(p[2] for p in lt.init if p[1] == "akita_black_bowl_1")
     approach = lift = 0.42 if support.endswith("top_side") else CARRY_Z
+    carry = CARRY_Z
     wall = None
     if support.endswith("top_region"):  # in the drawer: pinch the wall along the drawer's
         # width on the robot's side, so the hand's width lies along the front panel
@@ -119,16 +127,19 @@ def _plan(lt: libero_data.LiberoTask) -> tuple[Stage, ...]:
         dx, dy = drawer_direction(yaw)
         wall = math.atan2(dx, -dy) if dy > 0 else math.atan2(-dx, dy)
         approach = 0.32
+        if osc:
+            lift = carry = _DRAWER_LIFT_OSC
     return (pick_bowl("akita_black_bowl_1", approach_z=approach, lift_z=lift, wall=wall)
-            + place_bowl("plate_1", PLATE_TOP, wall=wall))
+            + place_bowl("plate_1", PLATE_TOP, wall=wall, carry_z=carry))
 
 
 def _tasks() -> list[Task]:
     out = []
     for lt in libero_data.suite_data(SUITE):
+        plan, osc_plan = _plan(lt), _plan(lt, osc=True)
         out.append(Task(SUITE, lt.index, lt.name, lt.instruction, layout_scene(lt.index),
-                        (Pred("on", "akita_black_bowl_1", "plate_1"),), _plan(lt), MAX_STEPS,
-                        libero_states=True))
+                        (Pred("on", "akita_black_bowl_1", "plate_1"),), plan, MAX_STEPS,
+                        libero_states=True, osc_plan=None if osc_plan == plan else osc_plan))
     return out
 
 

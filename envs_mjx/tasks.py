@@ -45,7 +45,9 @@ class Stage:
     fingers from pointing down about the gripper's horizontal axis across the closing
     direction, toward the closing direction (at yaw 0: +tilt points them toward +y; pi/2:
     horizontal), e.g. to pinch a drawer's handle bar from the front (LIBERO-Goal's middle
-    drawer, whose bar leaves no room for a hand pointing down).
+    drawer, whose bar leaves no room for a hand pointing down). ``lean`` [rad] swings them
+    about the closing direction instead (at yaw 0: +lean points them toward -x), e.g. to lead
+    a push with the finger tips while the wrist trails clear of what stands above.
     """
 
     ref: str
@@ -60,6 +62,7 @@ class Stage:
     gain: float = 0.7
     speed: float = 1.0
     tilt: float = 0.0
+    lean: float = 0.0
 
 
 @dataclasses.dataclass(frozen=True)
