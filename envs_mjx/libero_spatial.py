@@ -28,7 +28,7 @@ from envs_mjx import assets as A
 from envs_mjx import libero_data
 from envs_mjx.families import TABLETOP, bddl_layout, bddl_object, make_scene, port_fixture_pose
 from envs_mjx.scene import Fixture, ObjectSpec, SceneSpec
-from envs_mjx.tasks import CARRY_Z, Pred, Stage, Task, pick_bowl, place_bowl
+from envs_mjx.tasks import BOWL_SPEED, CARRY_Z, Pred, Stage, Task, pick_bowl, place_bowl
 
 SUITE = "libero_spatial"
 MAX_STEPS = 220
@@ -111,15 +111,22 @@ def layout_scene(index: int) -> SceneSpec:
 
 # OSC: TCP height [m] above the table to lift a bowl out of the open top drawer and carry it;
 # the drawer's front panel stands ~0.24 m up and the slower OSC hand must clear it before
-# the carry starts (at CARRY_Z the bowl caught on the panel and dropped; C MuJoCo, state 0)
+# the carry starts (at CARRY_Z the bowl caught on the panel and dropped; C MuJoCo, state 0);
+# carried at this speed (x the stage speed cap), as the bowl, pinched by one wall after the
+# drawer nudged it in the grasp, slid out of the fingers at BOWL_SPEED (states 3 and 5)
 _DRAWER_LIFT_OSC = 0.32
+_DRAWER_CARRY_SPEED_OSC = 0.3
+# gripper command while descending onto the bowl's wall in the drawer (OSC): half open, each
+# finger 2 cm off the TCP, so the outer finger fits between the bowl's wall and the drawer's
+# (fully open, it landed on the drawer and the pinch stayed 1 cm off the wall: states 3, 5)
+_DRAWER_DESCENT_GRIP_OSC = 0.0
 
 
 def _plan(lt: libero_data.LiberoTask, osc: bool = False) -> tuple[Stage, ...]:
     """The expert's plan (``osc``: the OSC plan, which differs only for the drawer layout)."""
     support = next(p[2] for p in lt.init if p[1] == "akita_black_bowl_1")
     approach = lift = 0.42 if support.endswith("top_side") else CARRY_Z
-    carry = CARRY_Z
+    carry, speed = CARRY_Z, BOWL_SPEED
     wall = None
     if support.endswith("top_region"):  # in the drawer: pinch the wall along the drawer's
         # width on the robot's side, so the hand's width lies along the front panel
@@ -129,8 +136,13 @@ def _plan(lt: libero_data.LiberoTask, osc: bool = False) -> tuple[Stage, ...]:
         approach = 0.32
         if osc:
             lift = carry = _DRAWER_LIFT_OSC
-    return (pick_bowl("akita_black_bowl_1", approach_z=approach, lift_z=lift, wall=wall)
-            + place_bowl("plate_1", PLATE_TOP, wall=wall, carry_z=carry))
+            speed = _DRAWER_CARRY_SPEED_OSC
+    grasp = pick_bowl("akita_black_bowl_1", approach_z=approach, lift_z=lift, wall=wall)
+    if osc and wall is not None:  # the two descent stages half open
+        grasp = (grasp[0],) + tuple(dataclasses.replace(g, gripper=_DRAWER_DESCENT_GRIP_OSC)
+                                    for g in grasp[1:3]) + grasp[3:]
+    return (grasp
+            + place_bowl("plate_1", PLATE_TOP, wall=wall, carry_z=carry, speed=speed))
 
 
 def _tasks() -> list[Task]:

@@ -201,11 +201,11 @@ def pick_bowl(obj: str, lateral: bool = False, approach_z: float = CARRY_Z,
 
 def place_bowl(dest: str, surface_z: float, lateral: bool = False,
                carry_z: float = CARRY_Z, offset_xy: tuple[float, float] = (0.0, 0.0),
-               wall: float | None = None) -> tuple[Stage, ...]:
+               wall: float | None = None, speed: float = BOWL_SPEED) -> tuple[Stage, ...]:
     """Puts a bowl held by :func:`pick_bowl` (same ``lateral`` / ``wall``) with its centre over
     ``dest`` (+ ``offset_xy``), releasing 1.2 cm above ``surface_z`` (height of the support
-    above ``dest``'s origin)."""
+    above ``dest``'s origin), carried at ``speed``."""
     off, yaw = _bowl_grasp(lateral, wall)
     return place(dest, surface_z + BOWL_GRASP_Z + 0.012,
                  (off[0] + offset_xy[0], off[1] + offset_xy[1]), yaw=yaw, carry_z=carry_z,
-                 speed=BOWL_SPEED, gain=BOWL_GAIN)
+                 speed=speed, gain=BOWL_GAIN)
