@@ -256,6 +256,7 @@ WOODEN_CABINET_HALF = (0.10, 0.12, 0.12)  # shell half extents (x depth, y width
 WOODEN_CABINET_SLAB = 0.01  # wall / top / divider thickness
 WOODEN_DRAWERS = ("bottom_drawer", "middle_drawer", "top_drawer")
 WOODEN_DRAWER_HANDLE_X = 0.04  # handle bar centre in front of the drawer box [m]
+WOODEN_DRAWER_HANDLE_HALF = 0.04  # handle bar half length along the drawer's width [m]
 
 
 def wooden_cabinet_drawer_z(name: str) -> float:
@@ -293,7 +294,8 @@ def wooden_cabinet(pos: tuple[float, ...], yaw: float = 0.0,
     parts, regions = [Part("shell", (0, 0, 0), tuple(shell)), top], []
     for name in WOODEN_DRAWERS:
         handle = (
-            Geom("box", (0.005, 0.04, 0.006), (-dx - hb, 0, front_h), METAL, role="handle"),
+            Geom("box", (0.005, WOODEN_DRAWER_HANDLE_HALF, 0.006), (-dx - hb, 0, front_h), METAL,
+                 role="handle"),
             Geom("box", (0.012, 0.004, 0.004), (-dx - 0.024, 0.036, front_h), METAL,
                  role="visual"),
             Geom("box", (0.012, 0.004, 0.004), (-dx - 0.024, -0.036, front_h), METAL,

@@ -179,6 +179,50 @@ def push_plate() -> tuple[Stage, ...]:
     )
 
 
+# OSC + full contacts: LIBERO's plate lies with its rim 1 cm in front of the cabinet's handle
+# bars, so a push from behind it must start in the 4.3 cm gap between the plate and the drawer
+# fronts, under the bottom bar. The fingers lean back toward the cabinet by this much [rad]
+# about their closing axis (across the push), which keeps the hand (from 4.3 cm above the TCP)
+# in front of the bars and over the plate's top (C MuJoCo, libero_goal/5). The fingers go
+# down beside the bars (this far [m] past a bar's end, across the drawers' width): on the
+# plate's side of the cabinet's centre line, as the bottom bar would catch the fingers (they
+# landed on it and pulled the drawer out with the plate)
+_PUSH_LEAN_OSC = 0.7
+_PUSH_PAST_BAR_OSC = 0.032
+
+
+def push_plate_osc() -> tuple[Stage, ...]:
+    """:func:`push_plate` for OSC + full contacts: the closed fingers, leaning back toward
+    the cabinet, go down beside the drawers' handle bars, slide under
+    the bottom bar to behind the plate, push it straight to the front region's centre, up."""
+    px, py = libero_data.task_data(_KEY).placement(PLATE).world_center
+    (fx, fy), _ = _front_region()
+    dist = math.hypot(fx - px, fy - py)
+    ux, uy = (fx - px) / dist, (fy - py) / dist
+    behind = 0.069 / max(abs(ux), abs(uy)) + 0.008  # plate half width + closed pad
+    low = 0.012
+    # the fingers close along the drawers' width (the hand parallel to the cabinet's front,
+    # clear of it) and lean toward the cabinet
+    dx, dy = drawer_direction()
+    st = dict(z_abs=True, yaw=math.remainder(math.atan2(dy, dx), math.pi), lean=_PUSH_LEAN_OSC)
+    start = (-(behind + 0.012) * ux, -(behind + 0.012) * uy)
+    # beside the bars: across the drawers' width (lx, ly), on the plate's side of the
+    # cabinet's centre line, _PUSH_PAST_BAR_OSC past a bar's end
+    lx, ly = -dy, dx
+    lat = (px + start[0] - CABINET_XY[0]) * lx + (py + start[1] - CABINET_XY[1]) * ly
+    side = math.copysign(A.WOODEN_DRAWER_HANDLE_HALF + _PUSH_PAST_BAR_OSC, lat) - lat
+    down = (start[0] + side * lx, start[1] + side * ly)
+    return (
+        Stage(PLATE, (*down, 0.15), 1.0, tol=0.015, max_steps=80, **st),
+        Stage(PLATE, (*down, low), 1.0, tol=0.006, max_steps=40, **st),
+        Stage(PLATE, (*start, low), 1.0, tol=0.008, max_steps=40, **st),
+        Stage(FRONT_REGION, (-behind * ux, -behind * uy, low), 1.0, tol=0.01, max_steps=100,
+              gain=0.5, speed=0.4, **st),
+        Stage(FRONT_REGION, (-(behind + 0.04) * ux, -(behind + 0.04) * uy, 0.15), 1.0,
+              tol=0.03, max_steps=30, **st),
+    )
+
+
 def _bottle_pick(lift_z: float) -> tuple[Stage, ...]:
     return pick(BOTTLE, _BOTTLE_GRASP_Z, lift_z=lift_z, speed=_BOTTLE_SPEED)
 
@@ -210,7 +254,7 @@ def _bowl_in_drawer() -> tuple[Stage, ...]:
 
 def _tasks() -> list[Task]:
     # OSC plans where the IK plan does not carry over (full contacts block it)
-    osc_plans = {0: pinch_drawer_front("middle_drawer")}
+    osc_plans = {0: pinch_drawer_front("middle_drawer"), 5: push_plate_osc()}
     specs: list[tuple[tuple[Pred, ...], tuple[Stage, ...], tuple[tuple[str, str], ...]]] = [
         ((Pred("open", "middle_drawer_slide"),), open_drawer("middle_drawer", True), ()),
         ((Pred("on", BOWL, "stove_cook_region"),),
