@@ -131,7 +131,7 @@ def _basket_task(index: int, first: str, second: str) -> Task:
         out: tuple[Stage, ...] = ()
         for obj, side in ((first, -0.035), (second, 0.035)):
             g, r = grasp[obj[:-2]]
-            off = (0.0, -flat_offset if g < 0.02 else 0.0)
+            off = (0.0, -flat_offset) if flat_offset and g < 0.02 else (0.0, 0.0)
             out += (pick(obj, g, off, speed=_CARRY_SPEED)
                     + place("basket_1", r, (0.0, side), speed=_CARRY_SPEED, gain=0.5))
         return out

@@ -111,13 +111,52 @@ def test_tilted_stage_points_fingers_at_the_cabinet():
     assert np.abs(rot_action(-u)).max() > 0.5
 
 
-@pytest.mark.parametrize("key,init", [("libero_goal/0", 0), ("libero_spatial/1", 4)])
+@pytest.mark.parametrize("key,init", [
+    ("libero_goal/0", 0), ("libero_spatial/1", 4), ("libero_spatial/4", 3),
+    ("libero_goal/5", 0),
+    pytest.param("libero_goal/3", 0, marks=pytest.mark.slow),
+    pytest.param("libero_10/1", 2, marks=pytest.mark.slow),
+    pytest.param("libero_10/3", 0, marks=pytest.mark.slow)])
 def test_osc_expert_succeeds_in_c_mujoco(key, init):
-    """Under LIBERO's dynamics (OSC + full contacts) the expert opens the middle drawer
-    (libero_goal/0; 0/10 with the IK plan, whose hand pointing down lands on the cabinet) and
-    places the bowl of libero_spatial/1 from state 4 (failed before the wrist-room yaw bias:
-    joint 7 at its limit) within LIBERO's limits, in C MuJoCo (no MJX compile)."""
+    """Under LIBERO's dynamics (OSC + full contacts) the expert succeeds within LIBERO's
+    limits, in C MuJoCo (no MJX compile), from states where an earlier plan failed:
+    libero_goal/0 opens the middle drawer (0/10 with the IK plan, whose hand pointing down
+    lands on the cabinet); libero_spatial/1 state 4 (joint 7 at its limit before the yaw
+    bias); libero_spatial/4 state 3 (the bowl in the open drawer: the open fingers landed on
+    the drawer and the pinch slipped); libero_goal/5 (the plate's push from behind, under the
+    cabinet's handle bars: 0/10 before); libero_goal/3 (out of steps during the carry: 0/10);
+    libero_10/1 state 2 (the hand landed on the basket's wall above the butter); libero_10/3
+    (the wrist on the top drawer's tab kept the bottom drawer from closing: 0/3)."""
     from envs_mjx.parity import c_mujoco_expert_rollout
     env = LiberoEnv(key, EnvConfig.libero())
     ok, steps, _ = c_mujoco_expert_rollout(env, init)
     assert ok and steps < env.max_steps, (ok, steps)
+
+
+def test_leaning_stage_points_fingers_back_at_the_cabinet():
+    """libero_goal/5 under OSC pushes the plate with the closed fingers leaning 0.7 rad from
+    pointing down about their closing axis (horizontal, along the cabinet's front), the tips
+    toward the cabinet: the rotation action vanishes at that hand rotation (built here from
+    the geometry) and not at the mirror lean (tips away from it)."""
+    from envs_mjx.libero_goal import _PUSH_LEAN_OSC, drawer_direction
+    env = LiberoEnv("libero_goal/5", EnvConfig.libero())
+    ex = ScriptedExpert(env)
+    stage = env.task.osc_plan[0]
+    assert stage.lean == _PUSH_LEAN_OSC > 0 and stage.tilt == 0.0
+    d = np.array([*drawer_direction(), 0.0])  # horizontal, away from the cabinet
+    c = np.array([-np.sin(stage.yaw), np.cos(stage.yaw), 0.0])  # the closing axis
+    assert abs(c @ d) < 1e-6  # along the cabinet's front
+    n = len(ex.ref_names)
+    body = dict(body_pos=jnp.tile(jnp.array([0.1, 0.0, 0.9]), (n, 1)),
+                body_rot=jnp.tile(jnp.eye(3), (n, 1, 1)))
+
+    def rot_action(toward: np.ndarray) -> np.ndarray:
+        z = np.sin(stage.lean) * toward + np.cos(stage.lean) * np.array([0.0, 0.0, -1.0])
+        rot = jnp.asarray(np.stack([np.cross(c, z), c, z], axis=1), jnp.float32)
+        inp = ExpertInputs(tcp_pos=jnp.zeros(3), tcp_rot=rot, **body)
+        es = ex.init_inputs(inp)
+        inp = inp.replace(tcp_pos=ex.target(es)[0])
+        return np.asarray(jax.jit(ex.act_inputs)(es, inp)[0][3:6])
+
+    np.testing.assert_allclose(rot_action(-d), 0.0, atol=1e-4)
+    assert np.abs(rot_action(d)).max() > 0.5
