@@ -189,6 +189,7 @@ def push_plate() -> tuple[Stage, ...]:
 # landed on it and pulled the drawer out with the plate)
 _PUSH_LEAN_OSC = 0.7
 _PUSH_PAST_BAR_OSC = 0.032
+_PUSH_LEAN_UNTIL_OSC = 0.06  # [m] of the push done leaning; the rest with the fingers upright
 
 
 def push_plate_osc() -> tuple[Stage, ...]:
@@ -205,7 +206,9 @@ def push_plate_osc() -> tuple[Stage, ...]:
     # clear of it) and lean toward the cabinet
     dx, dy = drawer_direction()
     st = dict(z_abs=True, yaw=math.remainder(math.atan2(dy, dx), math.pi), lean=_PUSH_LEAN_OSC)
+    upright = dict(st, lean=0.0)
     start = (-(behind + 0.012) * ux, -(behind + 0.012) * uy)
+    lean_end = (start[0] + _PUSH_LEAN_UNTIL_OSC * ux, start[1] + _PUSH_LEAN_UNTIL_OSC * uy, low)
     # beside the bars: across the drawers' width (lx, ly), on the plate's side of the
     # cabinet's centre line, _PUSH_PAST_BAR_OSC past a bar's end
     lx, ly = -dy, dx
@@ -216,10 +219,15 @@ def push_plate_osc() -> tuple[Stage, ...]:
         Stage(PLATE, (*down, 0.15), 1.0, tol=0.015, max_steps=80, **st),
         Stage(PLATE, (*down, low), 1.0, tol=0.006, max_steps=40, **st),
         Stage(PLATE, (*start, low), 1.0, tol=0.008, max_steps=40, **st),
+        # leaning only until the hand is clear of the bars: a leaning finger rides up over
+        # the plate's rim once the plate meets the cream cheese (states 1, 3, 5-9)
+        Stage(PLATE, lean_end, 1.0, tol=0.01, max_steps=30, gain=0.5, speed=0.4, **st),
+        # straightened up in place (turning while advancing lifted the fingers onto the plate)
+        Stage(PLATE, lean_end, 1.0, tol=0.006, min_steps=10, max_steps=20, **upright),
         Stage(FRONT_REGION, (-behind * ux, -behind * uy, low), 1.0, tol=0.01, max_steps=100,
-              gain=0.5, speed=0.4, **st),
+              gain=0.5, speed=0.4, **upright),
         Stage(FRONT_REGION, (-(behind + 0.04) * ux, -(behind + 0.04) * uy, 0.15), 1.0,
-              tol=0.03, max_steps=30, **st),
+              tol=0.03, max_steps=30, **upright),
     )
 
 
