@@ -28,7 +28,7 @@ from envs_mjx import assets as A
 from envs_mjx import libero_data
 from envs_mjx.families import TABLETOP, bddl_layout, bddl_object, make_scene, port_fixture_pose
 from envs_mjx.scene import Fixture, ObjectSpec, SceneSpec
-from envs_mjx.tasks import BOWL_SPEED, CARRY_Z, Pred, Stage, Task, pick_bowl, place_bowl
+from envs_mjx.tasks import BOWL_GRASP_Z, BOWL_SPEED, CARRY_Z, Pred, Stage, Task, pick_bowl, place_bowl
 
 SUITE = "libero_spatial"
 MAX_STEPS = 220
@@ -120,6 +120,7 @@ _DRAWER_CARRY_SPEED_OSC = 0.3
 # finger 2 cm off the TCP, so the outer finger fits between the bowl's wall and the drawer's
 # (fully open, it landed on the drawer and the pinch stayed 1 cm off the wall: states 3, 5)
 _DRAWER_DESCENT_GRIP_OSC = 0.0
+_DRAWER_SLIDE_OSC = 0.04  # [m] the pinched bowl slides out along the drawer before the lift
 
 
 def _plan(lt: libero_data.LiberoTask, osc: bool = False) -> tuple[Stage, ...]:
@@ -141,6 +142,12 @@ def _plan(lt: libero_data.LiberoTask, osc: bool = False) -> tuple[Stage, ...]:
     if osc and wall is not None:  # the two descent stages half open
         grasp = (grasp[0],) + tuple(dataclasses.replace(g, gripper=_DRAWER_DESCENT_GRIP_OSC)
                                     for g in grasp[1:3]) + grasp[3:]
+        # then slid out along the drawer before the lift: a bowl lying far back in the
+        # drawer has its back wall under the cabinet's top slab and caught on it (state 5)
+        ox, oy, _ = grasp[-1].offset
+        out = (ox + _DRAWER_SLIDE_OSC * dx, oy + _DRAWER_SLIDE_OSC * dy, BOWL_GRASP_Z + 0.01)
+        grasp = grasp[:-1] + (dataclasses.replace(grasp[-1], offset=out, z_abs=False, tol=0.01,
+                                                  max_steps=30), grasp[-1])
     return (grasp
             + place_bowl("plate_1", PLATE_TOP, wall=wall, carry_z=carry, speed=speed))
 
