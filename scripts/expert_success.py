@@ -4,6 +4,7 @@
     python scripts/expert_success.py --num-init 50 [--tasks libero_10/0,libero_10/3]
     python scripts/expert_success.py --dynamics libero ...   # OSC controller + full contacts
     python scripts/expert_success.py --simulator c ...       # C MuJoCo, one episode at a time
+    python scripts/expert_success.py ... --out-dir runs/sweep  # resumable: one JSON per task
 
 Suites: libero_10 (default), libero_spatial, libero_object, libero_goal. Each task is one jitted
 ``lax.while_loop`` over ``vmap``-ed env steps (state-only, no pixels) that stops when every
