@@ -160,3 +160,28 @@ def test_leaning_stage_points_fingers_back_at_the_cabinet():
 
     np.testing.assert_allclose(rot_action(-d), 0.0, atol=1e-4)
     assert np.abs(rot_action(d)).max() > 0.5
+
+
+def test_expert_success_sweep_resumes_from_out_dir(tmp_path, monkeypatch):
+    """``scripts/expert_success.py --out-dir``: a task's episodes run once (C MuJoCo, one
+    episode of libero_goal/7) and its JSON is written; a second call reads that file back
+    instead of re-running (a marker put into it reaches the combined ``--out`` table)."""
+    import importlib.util
+    import json
+    import sys
+    from pathlib import Path
+    spec = importlib.util.spec_from_file_location(
+        "expert_success", Path(__file__).parents[1] / "scripts" / "expert_success.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    args = ["expert_success.py", "--dynamics", "libero", "--simulator", "c", "--suite",
+            "libero_goal", "--tasks", "libero_goal/7", "--num-init", "1",
+            "--out-dir", str(tmp_path / "sweep"), "--out", str(tmp_path / "all.json")]
+    monkeypatch.setattr(sys, "argv", args)
+    script.main()
+    task_file = tmp_path / "sweep" / "libero_goal_7_libero_c_0-0.json"
+    row = json.loads(task_file.read_text())
+    assert row["task"] == "libero_goal/7" and row["n"] == 1 and row["success_rate"] == 1.0
+    task_file.write_text(json.dumps(dict(row, seconds=-1.0)))
+    script.main()
+    assert json.loads((tmp_path / "all.json").read_text())[0]["seconds"] == -1.0
