@@ -82,7 +82,10 @@ def generate(task: Task, num: int = NUM_INIT_STATES, start: int = 0,
         rng = np.random.default_rng(_seed(task, start + i))
         mujoco.mj_resetData(m, d)
         from_libero = lib is not None and start + i < NUM_INIT_STATES
-        arm_q = lib.robot_qpos[start + i, :7] if from_libero else panda.INIT_QPOS
+        # a fresh layout's arm: INIT_QPOS + robosuite's initialization noise, from its own stream
+        # (the object and fixture draws below stay those of the same index without it)
+        arm_q = lib.robot_qpos[start + i, :7] if from_libero else panda.INIT_QPOS + \
+            np.random.default_rng([_seed(task, start + i), 1]).normal(0.0, panda.ARM_INIT_NOISE, 7)
         d.qpos[arm] = arm_q
         d.qpos[fingers] = panda.FINGER_OPEN
         placed: list[tuple[float, float, float]] = []

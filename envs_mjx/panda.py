@@ -33,6 +33,11 @@ JOINT_LOWER = np.array([-2.8973, -1.7628, -2.8973, -3.0718, -2.8973, -0.0175, -2
 JOINT_UPPER = np.array([2.8973, 1.7628, 2.8973, -0.0698, 2.8973, 3.7525, 2.8973])
 # LIBERO's initial joint configuration (gripper pointing down in front of the robot).
 INIT_QPOS = np.array([0.0, -0.161, 0.0, -2.4446, 0.0, 2.2268, math.pi / 4])
+# robosuite perturbs the Panda's initial joints at every reset (``initialization_noise``:
+# Gaussian, 0.02 rad std per joint), so LIBERO's 50 saved states start the arm within a few
+# hundredths of a radian of INIT_QPOS (per-joint std 0.018-0.022 across a task's states); the
+# port's fresh training layouts draw the same noise.
+ARM_INIT_NOISE = 0.02  # [rad] std per joint
 FINGER_OPEN = 0.04  # [m] per finger
 HAND_TO_TCP = 0.1034  # [m] along the hand z axis
 FLANGE = 0.107  # [m] link7 -> hand

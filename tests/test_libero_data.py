@@ -21,7 +21,7 @@ import mujoco
 import numpy as np
 import pytest
 
-from envs_mjx import bddl, libero_data, libero_import
+from envs_mjx import bddl, libero_data, libero_import, panda
 from envs_mjx.init_states import generate, load_init_states
 from envs_mjx.libero_names import libero_joint, port_fixtures, port_goal, port_objects, to_bddl
 from envs_mjx.predicates import GoalInputs, make_goal_fn, numpy_contacts
@@ -334,6 +334,21 @@ def test_reset_states_are_liberos_initial_states(task):
         mujoco.mj_forward(m, d)
         goal = goal_fn(GoalInputs(d.xpos, d.xmat, d.qpos, *numpy_contacts(d)))
         assert not np.all(np.asarray(goal)), f"{task.key}: goal holds at an initial state"
+
+
+def test_training_layouts_perturb_the_arm_like_liberos_states():
+    """LIBERO's 50 states start the arm at robosuite's initial joints plus its Gaussian
+    initialization noise; the port's fresh training layouts (index 50 on) must too, or a policy
+    trained on them never sees the arm start anywhere but INIT_QPOS."""
+    t = get_task("libero_10/2")
+    m = _compiled(t)
+    arm = [m.jnt_qposadr[m.joint(f"joint{i + 1}").id] for i in range(7)]
+    lib = libero_data.init_states(t.key).robot_qpos[:, :7]              # [50, 7] LIBERO's
+    fresh = generate(t, 50, start=50, settle_steps=0)[:, arm]           # [50, 7] the port's
+    for q in (lib, fresh):
+        np.testing.assert_allclose(q.mean(0), panda.INIT_QPOS, atol=0.012)
+        assert np.all((q.std(0) > 0.012) & (q.std(0) < 0.03)), q.std(0)
+    np.testing.assert_allclose(fresh, generate(t, 50, start=50, settle_steps=0)[:, arm])  # seeded
 
 
 @pytest.mark.parametrize("key", ["libero_object/3", "libero_spatial/4", "libero_10/5"])
