@@ -24,8 +24,8 @@ from envs_mjx import assets as A
 from envs_mjx import libero_data
 from envs_mjx.families import TABLETOP, bddl_layout, bddl_object, make_scene, port_fixture_pose
 from envs_mjx.scene import SceneSpec
-from envs_mjx.tasks import (BOWL_GRASP_Z, CARRY_Z, Pred, Stage, Task, pick, pick_bowl, place,
-                            place_bowl, stove_knob_push)
+from envs_mjx.tasks import (BOWL_GAIN, BOWL_GRASP_Z, BOWL_SPEED, BOWL_WALL_OFFSET, CARRY_Z, Pred,
+                            Stage, Task, pick, pick_bowl, place, place_bowl, stove_knob_push)
 
 SUITE = "libero_goal"
 MAX_STEPS = 300
@@ -254,7 +254,8 @@ def _bowl_in_drawer(osc: bool = False) -> tuple[Stage, ...]:
     """Opens the top drawer (reaching its handle bar from the side, like the middle drawer's;
     ``osc``: see :data:`_TOP_DRAWER_DESCENT_STEPS_OSC`), pinches the bowl's wall on the
     robot's side with the fingers across the drawer's width (the hand clear of the front
-    panel) and sets it 1 cm in front of the drawer's centre."""
+    panel) and sets it 1 cm in front of the drawer's centre; ``osc``: the bowl as
+    :func:`_bowl_into_open_drawer_osc`."""
     side = _rot((0.0, 1.0, 0.0))[:2]
     if side[0] > 0:  # the wall on the robot's side (-x)
         side = (-side[0], -side[1])
@@ -271,9 +272,50 @@ def _bowl_in_drawer(osc: bool = False) -> tuple[Stage, ...]:
         steps = {1: _TOP_DRAWER_DESCENT_STEPS_OSC, 4: _TOP_DRAWER_PULL_STEPS_OSC}
         opening = tuple(dataclasses.replace(s, max_steps=steps[i]) if i in steps else s
                         for i, s in enumerate(opening))
+        return opening + _bowl_into_open_drawer_osc()
     return (opening + grasp[:-1] + (slide, grasp[-1])
             + place_bowl("wooden_cabinet/top_drawer", 0.008, carry_z=0.32, offset_xy=front,
                          wall=wall))
+
+
+# OSC + full contacts: the bowl stands under the open top drawer's front corner (LIBERO's
+# layout), and the IK plan's pinch of the wall on the robot's side (the 19 cm hand across the
+# drawer's front) hit the open drawer's front panel on the way down (C MuJoCo, state 2). Under
+# OSC the hand pinches the wall facing away from the cabinet, its TCP this far off the wall's
+# middle toward the robot (the bowl is square, the wall straight), so the hand comes down in
+# front of the drawer and beside its side wall
+_TOP_DRAWER_BOWL_OFF_OSC = 0.03
+# then drags the bowl this far toward the robot (out from under the drawer, whose side wall
+# is ~1.1 cm from the bowl's edge in state 0), lifts it above the drawer's front panel
+# (_TOP_DRAWER_BOWL_LIFT_OSC above the table: at CARRY_Z the hanging bowl caught the panel and
+# pushed the drawer shut, state 1) and sets its centre this far in front of the drawer's
+# centre, midway between the cabinet's front and the open drawer's front panel (the 10.7 cm
+# bowl has ~2 cm to spare between them)
+_TOP_DRAWER_BOWL_DRAG_OSC = 0.05
+_TOP_DRAWER_BOWL_LIFT_OSC = 0.32
+_TOP_DRAWER_BOWL_FRONT_OSC = 0.027
+
+
+def _bowl_into_open_drawer_osc() -> tuple[Stage, ...]:
+    """OSC: pinches the bowl's wall facing the way the drawers open, off its middle toward the
+    robot (-x), drags it toward the robot, lifts it and sets it into the open top drawer (see
+    :data:`_TOP_DRAWER_BOWL_OFF_OSC`)."""
+    dx, dy = drawer_direction()
+    yaw = math.atan2(dy, dx) - math.pi / 2  # fingers closing across that wall
+    # along the wall, the direction with -x (toward the robot)
+    ax, ay = (-dy, dx) if dy > 0 else (dy, -dx)
+    off = _TOP_DRAWER_BOWL_OFF_OSC
+    gx, gy = BOWL_WALL_OFFSET * dx + off * ax, BOWL_WALL_OFFSET * dy + off * ay
+    grasp = pick(BOWL, BOWL_GRASP_Z, (gx, gy), yaw=yaw, yaw_rel=False,
+                 lift_z=_TOP_DRAWER_BOWL_LIFT_OSC, approach_z=0.3, speed=BOWL_SPEED)
+    drag = dataclasses.replace(grasp[-1], offset=(gx - _TOP_DRAWER_BOWL_DRAG_OSC, gy,
+                                                  BOWL_GRASP_Z + 0.03),
+                               z_abs=False, tol=0.01, max_steps=40)
+    front = _TOP_DRAWER_BOWL_FRONT_OSC
+    return (grasp[:-1] + (drag, grasp[-1])
+            + place("wooden_cabinet/top_drawer", 0.008 + BOWL_GRASP_Z + 0.012,
+                    (gx + front * dx, gy + front * dy), yaw=yaw,
+                    carry_z=_TOP_DRAWER_BOWL_LIFT_OSC, speed=BOWL_SPEED, gain=BOWL_GAIN))
 
 
 def _tasks() -> list[Task]:

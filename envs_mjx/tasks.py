@@ -172,7 +172,7 @@ def stove_knob_push(z: float = 0.032) -> tuple[Stage, ...]:
 
 
 BOWL_GRASP_Z = 0.02  # TCP height above a bowl's origin when pinching its wall [m]
-_BOWL_WALL_OFFSET = AKITA_BOWL_HALF - AKITA_BOWL_WALL / 2
+BOWL_WALL_OFFSET = AKITA_BOWL_HALF - AKITA_BOWL_WALL / 2
 
 
 def _bowl_grasp(lateral: bool, wall: float | None = None) -> tuple[tuple[float, float], float]:
@@ -180,11 +180,11 @@ def _bowl_grasp(lateral: bool, wall: float | None = None) -> tuple[tuple[float, 
     ``wall``: world direction [rad] of the wall from the centre (fingers close along it);
     otherwise ``lateral`` picks the +y wall, else the wall facing the robot."""
     if wall is not None:
-        return ((_BOWL_WALL_OFFSET * math.cos(wall), _BOWL_WALL_OFFSET * math.sin(wall)),
+        return ((BOWL_WALL_OFFSET * math.cos(wall), BOWL_WALL_OFFSET * math.sin(wall)),
                 wall - math.pi / 2)
     if lateral:  # the +y wall, fingers closing along y (e.g. reaching into a drawer)
-        return (0.0, _BOWL_WALL_OFFSET), 0.0
-    return (-_BOWL_WALL_OFFSET, 0.0), math.pi / 2  # the wall facing the robot, fingers along x
+        return (0.0, BOWL_WALL_OFFSET), 0.0
+    return (-BOWL_WALL_OFFSET, 0.0), math.pi / 2  # the wall facing the robot, fingers along x
 
 
 BOWL_SPEED, BOWL_GAIN = 0.5, 0.3  # a bowl held by one wall swings: move it gently
