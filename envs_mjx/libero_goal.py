@@ -248,6 +248,11 @@ def _bottle_place(dest: str, surface_z: float, carry_z: float) -> tuple[Stage, .
 # the pull (the drawer is out after ~25 of its 50 steps; the hand then presses on the slab)
 # to the second number
 _TOP_DRAWER_DESCENT_STEPS_OSC, _TOP_DRAWER_PULL_STEPS_OSC = 20, 35
+# and the hand reaches for and closes on the bar this far further out from the cabinet [m]:
+# at the IK plan's point both fingers closed on nothing in states 15 and 17 (the pads stop
+# 1 cm above the bar's top, the hand standing on the cabinet) and the drawer stayed shut;
+# with 5 mm out (or in) both opened, and states 0-29 all succeed (C MuJoCo)
+_TOP_DRAWER_HOOK_OUT_OSC = 0.005
 
 
 def _bowl_in_drawer(osc: bool = False) -> tuple[Stage, ...]:
@@ -272,6 +277,11 @@ def _bowl_in_drawer(osc: bool = False) -> tuple[Stage, ...]:
         steps = {1: _TOP_DRAWER_DESCENT_STEPS_OSC, 4: _TOP_DRAWER_PULL_STEPS_OSC}
         opening = tuple(dataclasses.replace(s, max_steps=steps[i]) if i in steps else s
                         for i, s in enumerate(opening))
+        dx, dy = drawer_direction()
+        out = _TOP_DRAWER_HOOK_OUT_OSC
+        opening = tuple(dataclasses.replace(s, offset=(s.offset[0] + out * dx,
+                                                       s.offset[1] + out * dy, s.offset[2]))
+                        if i <= 3 else s for i, s in enumerate(opening))
         return opening + _bowl_into_open_drawer_osc()
     return (opening + grasp[:-1] + (slide, grasp[-1])
             + place_bowl("wooden_cabinet/top_drawer", 0.008, carry_z=0.32, offset_xy=front,
