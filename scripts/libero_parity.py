@@ -126,7 +126,13 @@ class Reference:
         images: bool = False,
         max_steps: int = 0,
         size: int = 128,
-    ):
+        reuse: bool = False,
+    ) -> bool:
+        """Runs ``inits`` of ``task`` in LIBERO, one file per state (``out_pattern`` with
+        ``{init}``); with ``reuse`` nothing runs when every state's file is already there
+        (``--reuse-runs``). Returns whether the runner ran."""
+        if reuse and all(Path(str(out_pattern).format(init=i)).exists() for i in inits):
+            return False
         suite, idx = task.split("/")
         args = [
             "--suite",
@@ -147,6 +153,7 @@ class Reference:
         if images:
             args += ["--images", "--size", str(size)]
         self.run(args, log=out_pattern.parent / "runner.log")
+        return True
 
 
 def _serve_command(*args: str) -> str:
@@ -235,7 +242,8 @@ def _port_dynamics() -> dict[str, str]:
     """The port's named dynamics (``envs_mjx.dynamics.DYNAMICS``, the one map) with a description."""
     from envs_mjx.dynamics import DYNAMICS
 
-    return {name: f"controller {kind!r} + {contacts!r} contacts" for name, (kind, contacts) in DYNAMICS.items()}
+    return {name: f"controller {kind!r} + {contacts!r} contacts"
+            for name, (kind, contacts) in DYNAMICS.items()}
 
 
 PORT_DYNAMICS = _port_dynamics()
@@ -423,16 +431,15 @@ def section_poses(args, ref: Reference, tasks) -> None:
         print(f"poses: {task}", flush=True)
         d = args.work / "runs" / "poses" / task.replace("/", "_")
         # with the images section, one rendered run serves both (an env build costs more than a render)
-        have = all((d / f"init{i}.npz").exists() for i in args.pose_inits)
-        if not (args.reuse_runs and have):
-            ref.episodes(
-                task,
-                args.pose_inits,
-                d / "init{init}.npz",
-                actions=_empty_actions(args.work),
-                settle=0,
-                images=args.images_with_poses,
-            )
+        ref.episodes(
+            task,
+            args.pose_inits,
+            d / "init{init}.npz",
+            actions=_empty_actions(args.work),
+            settle=0,
+            images=args.images_with_poses,
+            reuse=args.reuse_runs,
+        )
         env = port_env(task, dynamics=args.port_dynamics)
         port = port_reset_poses(env, args.pose_inits)
         res = {
@@ -696,12 +703,11 @@ def section_expert(args, ref: Reference, tasks) -> None:
             cmd = _serve_command("--serve-expert", task, "--port-dynamics", args.port_dynamics)
             res["libero"] = []
             res.pop("libero_error", None)
-            have = all((d / f"init{i}.npz").exists() for i in args.expert_inits)
             try:
-                if not (args.reuse_runs and have):
-                    ref.episodes(
-                        task, args.expert_inits, d / "init{init}.npz", policy=cmd, max_steps=env.max_steps
-                    )
+                ref.episodes(
+                    task, args.expert_inits, d / "init{init}.npz", policy=cmd, max_steps=env.max_steps,
+                    reuse=args.reuse_runs,
+                )
                 for i in args.expert_inits:
                     lr = fid.load_run(d / f"init{i}.npz")
                     done = int(lr["done_at"])
@@ -947,17 +953,16 @@ def section_transfer(args, ref: Reference, tasks) -> None:
         if "libero" in sims:
             d = args.work / "runs" / "transfer" / task.replace("/", "_")
             cmd = _serve_command("--serve-policy", args.policy, "--instruction", env.instruction)
-            have = all((d / f"init{i}.npz").exists() for i in args.transfer_inits)
-            if not (args.reuse_runs and have):
-                ref.episodes(
-                    task,
-                    args.transfer_inits,
-                    d / "init{init}.npz",
-                    policy=cmd,
-                    images=True,
-                    max_steps=max_steps,
-                    size=size,
-                )
+            ref.episodes(
+                task,
+                args.transfer_inits,
+                d / "init{init}.npz",
+                policy=cmd,
+                images=True,
+                max_steps=max_steps,
+                size=size,
+                reuse=args.reuse_runs,
+            )
             eps = []
             for i in args.transfer_inits:
                 lr = fid.load_run(d / f"init{i}.npz")

@@ -560,3 +560,21 @@ def test_expert_ref_map_resolves_drawers_and_regions():
     # the port's plan names the region by its full BDDL name (libero_10 on LIBERO's task data)
     m = par.expert_ref_map(("living_room_table_plate_right_region",), objs, bodies, sites)
     assert m == {"living_room_table_plate_right_region": ("extra", "living_room_table_plate_right_region")}
+
+
+def test_reference_episodes_reuse_skips_only_when_every_state_is_recorded(tmp_path):
+    """``--reuse-runs`` (``Reference.episodes(reuse=True)``): the LIBERO runner is skipped only if
+    every requested state's file exists; a missing state or ``reuse=False`` runs it."""
+    par = _parity_module()
+    ref = object.__new__(par.Reference)  # no reference venv needed: the runner call is recorded
+    calls = []
+    ref.run = lambda args, log=None: calls.append(args)
+    pattern = tmp_path / "init{init}.npz"
+    for i in (0, 1):
+        (tmp_path / f"init{i}.npz").write_bytes(b"")
+    empty = tmp_path / "a.npy"
+    assert ref.episodes("libero_10/2", [0, 1], pattern, actions=empty, reuse=True) is False
+    assert calls == []
+    assert ref.episodes("libero_10/2", [0, 1, 2], pattern, actions=empty, reuse=True) is True
+    assert ref.episodes("libero_10/2", [0, 1], pattern, actions=empty) is True
+    assert len(calls) == 2 and calls[0][calls[0].index("--init") + 1:][:3] == ["0", "1", "2"]
