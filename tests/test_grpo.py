@@ -5,6 +5,8 @@ from __future__ import annotations  # noqa: I001  (smoothvla_jax must import bef
 
 import smoothvla_jax  # noqa: F401  (sets the XLA CPU flag before JAX initialises)
 
+import functools
+
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
@@ -360,6 +362,98 @@ def make_train_step(cfg: grpo.GRPOConfig, lr: float = 1e-2):
         return state, m
 
     return init, train_step
+
+
+# ----------------------------------------------------------------------------- compaction
+
+
+def test_bucket_ladder_and_size():
+    # grpo_cpu: 16 episodes x 23 decisions, 2 minibatches -> multiples of 46
+    assert grpo.bucket_ladder(368, 2) == tuple(46 * i for i in range(1, 9))
+    # ceil(12 / 8) = 2 -> rounded up to the quantum 4 -> 4, 8, 12 (capped)
+    assert grpo.bucket_ladder(12, 4) == (4, 8, 12)
+    assert grpo.bucket_size(5, (4, 8, 12)) == 8 and grpo.bucket_size(4, (4, 8, 12)) == 4
+    with pytest.raises(ValueError, match="exceed"):
+        grpo.bucket_size(13, (4, 8, 12))
+    with pytest.raises(ValueError, match="multiple"):
+        grpo.bucket_ladder(10, 4)
+
+
+@functools.lru_cache(maxsize=1)
+def _early_end_batch(agg_seed: int = 0):
+    """6 episodes of the toy policy (C = 2 chunks of K = 2 steps), 4 of them ending early:
+    9 of the 12 decisions have an executed step. ``logp_old`` comes from perturbed params
+    (ratio != 1), ``logp_ref`` from others."""
+    model = ToyPolicy()
+    _, obs, _ = _toy_problem()
+    prompt = jnp.array([0, 1, 2, 3, 0, 1])
+    obs_e = obs[prompt]                                                   # [6, C, P + C]
+    k = jax.random.split(jax.random.PRNGKey(agg_seed), 5)
+    params = model.init(k[0], obs[0, 0])
+    shift = lambda p, key, s: jax.tree.map(
+        lambda x: x + s * jax.random.normal(key, x.shape), p)
+    old, ref = shift(params, k[1], 0.05), shift(params, k[2], 0.1)
+    tokens = jax.random.categorical(k[3], model.apply(old, obs_e))      # [6, C, K, D]
+    logp = lambda p: grpo.token_logprobs(model.apply(p, obs_e), tokens)
+    mask = jnp.array([[[1, 1], [1, 1]], [[1, 0], [0, 0]], [[1, 1], [1, 0]],
+                      [[1, 1], [0, 0]], [[1, 1], [1, 1]], [[1, 0], [0, 0]]], jnp.float32)
+    batch = {"obs": obs_e, "tokens": tokens, "logp_old": logp(old), "logp_ref": logp(ref),
+             "advantages": jax.random.normal(k[4], (6,)), "mask": mask}
+    apply_logp = lambda p, mb: grpo.token_logprobs(model.apply(p, mb["obs"]), mb["tokens"])
+    return params, batch, apply_logp
+
+
+def test_compact_decisions_layout_and_weights():
+    _, batch, _ = _early_end_batch()
+    cb = grpo.compact_decisions(batch, 10, "seq_mean")
+    assert cb["mask"].shape == (10, 1, K) and cb["obs"].shape == (10, 1, P + C)
+    # valid decisions first, episode-major: (ep, chunk) = 00 01 10 20 21 30 40 41 50, then a pad
+    np.testing.assert_array_equal(cb["obs"][:9, 0], batch["obs"][[0, 0, 1, 2, 2, 3, 4, 4, 5],
+                                                                  [0, 1, 0, 0, 1, 0, 0, 1, 0]])
+    np.testing.assert_array_equal(cb["advantages"][:9],
+                                  batch["advantages"][jnp.array([0, 0, 1, 2, 2, 3, 4, 4, 5])])
+    assert float(cb["mask"][9].sum()) == 0.0 and float(cb["weight"][9].sum()) == 0.0
+    # seq_mean: every episode's weights sum to 1 (ep 2: 2 of its 3 executed steps in chunk 0)
+    w = cb["weight"].sum(axis=(1, 2, 3))
+    np.testing.assert_allclose(w[:9], [0.5, 0.5, 1, 2 / 3, 1 / 3, 1, 0.5, 0.5, 1], rtol=1e-6)
+    # token_mean: weight = mask (D tokens per executed step, 4+1+3+2+4+1 = 15 steps)
+    tm = grpo.compact_decisions(batch, 9, "token_mean")
+    assert float(tm["weight"].sum()) == 15 * D
+    with pytest.raises(ValueError, match="size"):
+        grpo.compact_decisions(batch, 13, "seq_mean")
+
+
+@pytest.mark.parametrize("agg", ["token_mean", "seq_mean"])
+def test_compacted_update_equals_episode_update(agg):
+    """One epoch, one minibatch: the update on the 9 valid decisions (+ 1 pad) gives the same
+    loss, metrics and new parameters as the update on the 6 episodes (with KL in the loss)."""
+    params, batch, apply_logp = _early_end_batch()
+    cfg = grpo.GRPOConfig(update_epochs=1, num_minibatches=1, loss_agg=agg, kl_coef=0.1,
+                          temperature=1.0, clip_low=0.02, clip_high=0.02)
+    opt = optax.adam(1e-2)
+    update = jax.jit(grpo.make_update_fn(apply_logp, opt, cfg))
+    key = jax.random.PRNGKey(0)
+    p_ep, _, m_ep = update(params, opt.init(params), batch, key)
+    p_dec, _, m_dec = update(params, opt.init(params), grpo.compact_decisions(batch, 10, agg),
+                             key)
+    assert set(m_ep) == set(m_dec)
+    assert 0.0 < float(m_ep["clip_frac"]) < 1.0 and float(m_ep["kl"]) > 0
+    for k in m_ep:
+        np.testing.assert_allclose(m_dec[k], m_ep[k], rtol=1e-5, atol=1e-7, err_msg=k)
+    for a, b in zip(jax.tree.leaves(p_ep), jax.tree.leaves(p_dec)):
+        np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-7)
+    moved = max(float(jnp.abs(a - b).max()) for a, b in
+                zip(jax.tree.leaves(p_ep), jax.tree.leaves(params)))
+    assert moved > 1e-3
+    if agg == "seq_mean":  # weighting each decision as its own episode would be wrong
+        per_decision = grpo.compact_decisions(batch, 10, agg)
+        per_decision["weight"] = grpo.token_weights(
+            jnp.broadcast_to(per_decision["mask"][..., None], per_decision["logp_old"].shape),
+            agg)
+        _, _, m_bad = update(params, opt.init(params), per_decision, key)
+        assert abs(float(m_bad["pg_loss"]) - float(m_ep["pg_loss"])) > 1e-3
+
+
 
 
 def _run_toy(iters: int, seed: int = 0):

@@ -71,8 +71,8 @@ SCRIPT = textwrap.dedent('''
             state = par.put(state)
         it = make_grpo_iteration(env, vcfg, ActionTokenizer(), ids[0], mask[0], gcfg, rcfg, opt,
                                  num_chunks=2, prompts_per_iteration=2, parallel=par)
-        hlo = it.update.lower(state, it.init_buffer(), jnp.int32(2),
-                              jax.random.PRNGKey(5)).compile().as_text()
+        hlo = it.update.lower(state, it.init_buffer(), jnp.int32(2), jax.random.PRNGKey(5),
+                              it.ladder[-1]).compile().as_text()
         metrics = []
         for i in range(2):
             state, m = it(state, jax.random.PRNGKey(10 + i))

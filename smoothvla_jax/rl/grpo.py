@@ -220,21 +220,38 @@ def _token_mask(mask: Array, like: Array) -> Array:
                      f"(per chunk) for log-probs {like.shape} [..., C, K, D]")
 
 
+def token_weights(tmask: Array, agg: str) -> Array:
+    """Per-token loss weights ``[..., C, K, D]`` of a token mask ``[..., C, K, D]`` (the
+    leading dims are episodes) under ``agg``.
+
+    ``token_mean``: the mask itself. ``seq_mean``: the mask divided by the episode's number of
+    valid tokens, so each episode's weights sum to 1. For any set of whole episodes,
+    ``weighted_mean(x, w)`` over that set is the ``agg`` mean over it; since the weights are
+    fixed per token, they also carry the episode-level weighting into a batch of single chunk
+    decisions gathered from many episodes (see :func:`compact_decisions`).
+    """
+    if agg == "token_mean":
+        return tmask
+    if agg == "seq_mean":
+        n_tok = tmask.sum(axis=(-3, -2, -1), keepdims=True)
+        return tmask / jnp.maximum(n_tok, 1.0)
+    raise ValueError(f"loss_agg={agg!r}: must be one of {_LOSS_AGGS}")
+
+
+def weighted_mean(x: Array, w: Array) -> Array:
+    """``sum(w * x) / sum(w)`` (0 when every weight is 0); ``w`` broadcasts to ``x``."""
+    w = jnp.broadcast_to(w, x.shape)
+    total = w.sum()
+    return (x * w).sum() / jnp.where(total > 0, total, 1.0)
+
+
 def _aggregate(x: Array, tmask: Array, agg: str) -> Array:
     """Masked mean of token values ``x [..., C, K, D]``.
 
     ``token_mean``: over all valid tokens. ``seq_mean``: per-episode token mean, then mean over
     episodes that have at least one valid token.
     """
-    if agg == "token_mean":
-        return (x * tmask).sum() / jnp.maximum(tmask.sum(), 1.0)
-    if agg == "seq_mean":
-        axes = (-3, -2, -1)
-        n_tok = tmask.sum(axis=axes)
-        per_seq = (x * tmask).sum(axis=axes) / jnp.maximum(n_tok, 1.0)
-        has = (n_tok > 0).astype(jnp.float32)
-        return (per_seq * has).sum() / jnp.maximum(has.sum(), 1.0)
-    raise ValueError(f"loss_agg={agg!r}: must be one of {_LOSS_AGGS}")
+    return weighted_mean(x, token_weights(tmask, agg))
 
 
 def clipped_surrogate(
@@ -245,6 +262,7 @@ def clipped_surrogate(
     clip_low: float = 0.2,
     clip_high: float = 0.28,
     agg: str = "token_mean",
+    weights: Array | None = None,
 ) -> tuple[Array, Metrics]:
     """PPO clipped surrogate loss with asymmetric clipping.
 
@@ -256,6 +274,10 @@ def clipped_surrogate(
             over the ``D`` tokens of each step.
         clip_low, clip_high: ratio clipped to ``[1 - clip_low, 1 + clip_high]``.
         agg: ``"token_mean"`` or ``"seq_mean"``.
+        weights: optional precomputed loss weights ``[..., C, K, D]``
+            (:func:`token_weights` of the whole batch's episodes); when given, ``agg`` is not
+            used and the loss is ``weighted_mean`` with them (a minibatch of decisions gathered
+            from several episodes keeps the episode-level weighting).
 
     Returns:
         ``(loss, metrics)``: loss = -mean(min(r * A, clip(r) * A)) over valid tokens, with
@@ -270,7 +292,10 @@ def clipped_surrogate(
     unclipped = ratio * adv
     clipped = jnp.clip(ratio, 1.0 - clip_low, 1.0 + clip_high) * adv
     objective = jnp.minimum(unclipped, clipped)
-    loss = -_aggregate(objective, tmask, agg)
+    if weights is None:
+        loss = -_aggregate(objective, tmask, agg)
+    else:
+        loss = -weighted_mean(objective, jax.lax.stop_gradient(weights))
 
     lr = jax.lax.stop_gradient(log_ratio)
     r = jnp.exp(lr)
@@ -300,29 +325,111 @@ def kl_penalty(logp_new: Array, logp_ref: Array, mask: Array) -> Array:
 def grpo_loss(
     logp_new: Array,
     logp_old: Array,
-    logp_ref: Array,
+    logp_ref: Array | None,
     advantages: Array,
     mask: Array,
     cfg: GRPOConfig,
+    weights: Array | None = None,
 ) -> tuple[Array, Metrics]:
     """Clipped surrogate + ``cfg.kl_coef`` * k3 KL to the reference policy.
 
-    Shapes as in ``clipped_surrogate``; ``logp_ref [..., C, K, D]``. The KL term is always
-    reported (metric ``kl``) but only enters the loss when ``cfg.kl_coef > 0``.
+    Shapes as in ``clipped_surrogate``; ``logp_ref [..., C, K, D]``. The KL term is reported
+    (metric ``kl``) whenever ``logp_ref`` is given, but only enters the loss when
+    ``cfg.kl_coef > 0`` (then ``logp_ref`` is required). ``weights``: as in
+    ``clipped_surrogate`` (the loss aggregation; metrics are token means either way).
 
     Returns:
-        ``(loss, metrics)`` with ``loss, pg_loss, kl, clip_frac, approx_kl, ratio_mean``.
+        ``(loss, metrics)`` with ``loss, pg_loss, clip_frac, approx_kl, ratio_mean`` and ``kl``
+        (when ``logp_ref`` is given).
     """
     pg_loss, metrics = clipped_surrogate(
-        logp_new, logp_old, advantages, mask, cfg.clip_low, cfg.clip_high, cfg.loss_agg
+        logp_new, logp_old, advantages, mask, cfg.clip_low, cfg.clip_high, cfg.loss_agg,
+        weights,
     )
-    kl = kl_penalty(logp_new, logp_ref, mask)
-    loss = pg_loss + cfg.kl_coef * kl if cfg.kl_coef > 0 else pg_loss
-    metrics = dict(metrics, loss=loss, pg_loss=pg_loss, kl=kl)
+    metrics = dict(metrics, pg_loss=pg_loss)
+    loss = pg_loss
+    if logp_ref is not None:
+        kl = kl_penalty(logp_new, logp_ref, mask)
+        metrics["kl"] = kl
+        if cfg.kl_coef > 0:
+            loss = pg_loss + cfg.kl_coef * kl
+    elif cfg.kl_coef > 0:
+        raise ValueError(f"grpo_loss: kl_coef={cfg.kl_coef} > 0 needs the reference log-probs "
+                         f"logp_ref")
+    metrics["loss"] = loss
     return loss, jax.tree.map(jax.lax.stop_gradient, metrics)
 
 
 # ----------------------------------------------------------------------------- update
+
+
+def decision_valid(mask: Array) -> Array:
+    """``[N, C, K]`` step mask (or ``[N, C]`` chunk mask) -> ``[N, C]`` bool: the chunk
+    decisions with at least one executed step (the others carry no loss)."""
+    m = mask > 0
+    return m.any(axis=-1) if m.ndim == 3 else m
+
+
+def compact_decisions(batch: dict[str, Array], size: int, loss_agg: str) -> dict[str, Array]:
+    """Episode batch -> a fixed-size batch of the chunk decisions that carry loss.
+
+    Args:
+        batch: ``advantages [N]`` and the other per-episode entries ``[N]``, ``mask [N, C, K]``
+            (or ``[N, C]``), ``logp_old [N, C, K, D]`` and every other entry ``[N, C, ...]``
+            (per decision: observations, tokens, ``logp_ref``).
+        size: S decisions kept, static; must be >= the number of valid decisions
+            (:func:`decision_valid`), else valid ones are dropped (the caller checks on the
+            host, see :func:`bucket_size`).
+        loss_agg: the loss aggregation whose episode-level weighting the batch keeps.
+
+    Returns:
+        ``{name: [S, 1, ...]}``: every valid decision (episode-major order) first, then
+        decisions with no executed step (mask 0, weight 0) as padding. A leading ``C = 1``
+        keeps the ``[n, C, K, D]`` convention of the loss and of ``apply_logp_fn``.
+        Per-episode entries (``advantages``) are repeated onto their decisions (``[S]``), and
+        ``weight [S, 1, K, D]`` holds the :func:`token_weights` of the full episode batch, so
+        the loss on the whole compacted batch equals the episode batch's (up to float order).
+    """
+    n, c = batch["mask"].shape[:2]
+    if size < 1 or size > n * c:
+        raise ValueError(f"compact_decisions: size={size} must be in [1, N * C = {n * c}]")
+    tmask = _token_mask(batch["mask"], batch["logp_old"])
+    batch = dict(batch, weight=token_weights(tmask, loss_agg))
+    valid = decision_valid(batch["mask"]).reshape(n * c)
+    order = jnp.argsort(~valid, stable=True)[:size]                      # valid ones first
+
+    def gather(x: Array) -> Array:
+        if x.shape[:1] != (n,):
+            raise ValueError(f"compact_decisions: leading dim {x.shape[:1]} != N={n}")
+        if x.ndim == 1:  # per episode [N] -> per decision [S]
+            return jnp.take(jnp.repeat(x, c), order, axis=0)
+        if x.shape[1] != c:
+            raise ValueError(f"compact_decisions: entry of shape {x.shape} is neither per "
+                             f"episode [N] nor per decision [N, C={c}, ...]")
+        flat = x.reshape((n * c,) + x.shape[2:])
+        return jnp.take(flat, order, axis=0)[:, None]
+
+    return {k: gather(x) for k, x in batch.items()}
+
+
+def bucket_ladder(n_decisions: int, quantum: int = 1, steps: int = 8) -> tuple[int, ...]:
+    """Compacted batch sizes: multiples of ``ceil(n_decisions / steps)`` rounded up to a
+    multiple of ``quantum`` (the minibatch count, times the device count), capped at
+    ``n_decisions`` (which must itself be a multiple of ``quantum``)."""
+    if n_decisions % quantum:
+        raise ValueError(f"bucket_ladder: {n_decisions} decisions not a multiple of {quantum}")
+    per_step = -(-n_decisions // steps)                   # ceil(n_decisions / steps)
+    unit = -(-per_step // quantum) * quantum              # rounded up to a multiple of quantum
+    return tuple(sorted({min(i * unit, n_decisions) for i in range(1, steps + 1)}))
+
+
+def bucket_size(n_valid: int, ladder: tuple[int, ...]) -> int:
+    """The smallest size of ``ladder`` that holds ``n_valid`` decisions."""
+    for b in ladder:
+        if b >= n_valid:
+            return b
+    raise ValueError(f"bucket_size: {n_valid} valid decisions exceed the largest bucket "
+                     f"{ladder[-1]}")
 
 
 def make_update_fn(
@@ -334,27 +441,36 @@ def make_update_fn(
 
     Args:
         apply_logp_fn: ``(params, minibatch) -> logp_new [n, C, K, D]`` for a minibatch of n
-            episodes (computed at ``cfg.temperature`` to match the rollout log-probs).
+            units (computed at ``cfg.temperature`` to match the rollout log-probs).
         optimizer: any optax transformation (gradients are additionally clipped to
             ``cfg.max_grad_norm`` global norm before it, unless None).
         cfg: GRPO hyper-parameters.
 
     Returns:
         ``update(params, opt_state, batch, key) -> (params, opt_state, metrics)``. ``batch`` holds
-        ``logp_old [N, C, K, D]``, ``logp_ref [N, C, K, D]``, ``advantages [N]``,
-        ``mask [N, C, K]``
-        and whatever ``apply_logp_fn`` reads, all with leading dim N (N % num_minibatches == 0).
-        Runs ``update_epochs`` x ``num_minibatches`` optimiser steps with ``lax.scan``, shuffling
-        episodes each epoch with ``key``. Metrics are scalar means over all steps, plus
-        ``grad_norm`` (pre-clip) and ``ratio_first`` (ratio mean of the first step, ~1 on-policy).
+        ``logp_old [N, C, K, D]``, ``advantages [N]``, ``mask [N, C, K]``, ``logp_ref
+        [N, C, K, D]`` (required when ``kl_coef > 0``; without it no ``kl`` metric), optionally
+        ``weight [N, C, K, D]`` (the loss weights, see below) and whatever ``apply_logp_fn``
+        reads, all with leading dim N (N % num_minibatches == 0). Runs ``update_epochs`` x
+        ``num_minibatches`` optimiser steps with ``lax.scan``, shuffling the N units each
+        epoch with ``key``. Metrics are scalar means over all steps, plus ``grad_norm``
+        (pre-clip) and ``ratio_first`` (ratio mean of the first step, ~1 on-policy).
+
+    The N units are episodes, or chunk decisions (:func:`compact_decisions`: ``C = 1``,
+    ``advantages`` repeated per decision, ``weight`` given). The loss of a minibatch is
+    ``weighted_mean(objective, weight)`` over its units, with ``weight`` =
+    :func:`token_weights` of the whole episode batch (computed here from ``mask`` when not
+    given). On whole episodes that is exactly the ``loss_agg`` mean over the minibatch's
+    episodes; a minibatch of decisions gets each token's episode-level weight, normalised
+    over the minibatch, so with ``num_minibatches = 1`` the compacted and the episode batch
+    give the same loss, gradient and update.
     """
     n_mb, n_ep = cfg.num_minibatches, cfg.update_epochs
 
     def loss_fn(params: PyTree, mb: dict[str, Array]) -> tuple[Array, Metrics]:
         logp_new = apply_logp_fn(params, mb)
-        return grpo_loss(
-            logp_new, mb["logp_old"], mb["logp_ref"], mb["advantages"], mb["mask"], cfg
-        )
+        return grpo_loss(logp_new, mb["logp_old"], mb.get("logp_ref"), mb["advantages"],
+                         mb["mask"], cfg, mb["weight"])
 
     grad_fn = jax.grad(loss_fn, has_aux=True)
 
@@ -370,10 +486,15 @@ def make_update_fn(
         return (params, opt_state), dict(metrics, grad_norm=gnorm)
 
     def update(params: PyTree, opt_state: PyTree, batch: dict[str, Array], key: Array):
-        for name in ("logp_old", "logp_ref", "advantages", "mask"):
+        required = ("logp_old", "advantages", "mask") + (("logp_ref",) if cfg.kl_coef > 0
+                                                          else ())
+        for name in required:
             if name not in batch:
                 raise ValueError(f"make_update_fn: batch is missing required key {name!r}")
         n = batch["advantages"].shape[0]
+        if batch["advantages"].ndim != 1:
+            raise ValueError(f"make_update_fn: advantages must be [N] (one per unit), got "
+                             f"shape {batch['advantages'].shape}")
         for name, x in batch.items():
             if x.shape[:1] != (n,):
                 raise ValueError(
@@ -382,9 +503,12 @@ def make_update_fn(
                 )
         if n % n_mb:
             raise ValueError(
-                f"make_update_fn: N={n} episodes is not divisible by "
+                f"make_update_fn: N={n} units is not divisible by "
                 f"GRPOConfig.num_minibatches={n_mb}"
             )
+        if "weight" not in batch:
+            tmask = _token_mask(batch["mask"], batch["logp_old"])
+            batch = dict(batch, weight=token_weights(tmask, cfg.loss_agg))
 
         def epoch(carry, k):
             data = batch

@@ -17,11 +17,20 @@ two jitted programs:
    fixed-size buffer of ``P`` groups. Python repeats rounds while the buffer is not full (at
    most ``max_rounds``);
 2. ``update``: ``update_epochs x num_minibatches`` PPO-clipped steps
-   (:func:`smoothvla_jax.rl.grpo.make_update_fn`) on the buffer's ``P * G`` kept episodes only,
-   token log-probs recomputed by ``apply_policy`` on the stored decision observations, the loss
-   masked per executed control step; k3 KL to the frozen SFT reference is always measured and
-   enters the loss only if ``kl_coef > 0``. With fewer than ``min_groups`` kept groups the
-   update is skipped and parameters and optimiser state stay untouched.
+   (:func:`smoothvla_jax.rl.grpo.make_update_fn`) on the chunk decisions of the buffer's kept
+   episodes that have an executed step, token log-probs recomputed by ``apply_policy`` on the
+   stored decision observations, the loss masked per executed control step. Decisions after
+   an episode's ``done`` carry no loss and are not computed: the host reads how many decisions
+   are valid (one small read), picks the smallest size of a ladder of 8 (multiples of
+   ``P * G * C / 8``, :func:`smoothvla_jax.rl.grpo.bucket_ladder`; each size used compiles
+   its own update once) and the update gathers the valid decisions first
+   (:func:`smoothvla_jax.rl.grpo.compact_decisions`); the loss keeps the episode-level
+   ``loss_agg`` weighting, and minibatches are minibatches of decisions. k3 KL to the frozen
+   SFT reference is always measured: with ``kl_coef > 0`` exactly (a reference forward on
+   every update decision) and in the loss; with ``kl_coef == 0`` only logged, on a stratified
+   sample of ``P * G * C / 8`` valid decisions (KL of the rollout policy to the reference).
+   With fewer than ``min_groups`` kept groups the update is skipped and parameters and
+   optimiser state stay untouched.
 
 Multi-task: every iteration trains on ONE task, chosen round robin (``tasks[step % n]``), with
 one compiled iteration per task. Different tasks are different MJCF scenes: different numbers of
@@ -38,6 +47,7 @@ episode, ``K`` chunk length, ``T = C * K`` control steps, ``D = 7`` action dims.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -67,9 +77,14 @@ from smoothvla_jax.model import (
 from smoothvla_jax.rl.grpo import (
     GRPOConfig,
     apply_group_mask,
+    bucket_ladder,
+    bucket_size,
+    compact_decisions,
+    decision_valid,
     fill_buffer,
     group_advantages,
     informative_groups,
+    kl_penalty,
     make_update_fn,
 )
 from smoothvla_jax.rl.rewards import RewardConfig, compute_reward, jerk_cost
@@ -159,8 +174,10 @@ class GRPOIteration:
     group advantages, and appends the informative groups to a fixed-size buffer of
     ``prompts`` groups (:func:`smoothvla_jax.rl.grpo.fill_buffer`). Python repeats rounds only
     while the buffer is not full, at most ``max_rounds``. ``update`` (one jitted program) then
-    runs the PPO epochs on the buffer's ``prompts * G`` kept episodes only; slots left empty are
-    masked. With fewer than ``min_groups`` kept groups the update is skipped: parameters and
+    runs the PPO epochs on the valid chunk decisions of the buffer's kept episodes, compacted
+    into the smallest batch size of ``ladder`` that holds them (``update`` is static in that
+    size: one compiled variant per size used); empty slots and decisions after ``done`` are
+    left out. With fewer than ``min_groups`` kept groups the update is skipped: parameters and
     optimiser state are returned untouched (only ``step`` advances).
 
     ``last_times`` holds the wall seconds of the last call's ``rollout`` (all rounds, rewards
@@ -175,7 +192,20 @@ class GRPOIteration:
     group_size: int
     max_rounds: int
     min_groups: int
+    ladder: tuple[int, ...] = ()
     last_times: dict[str, float] = dataclasses.field(default_factory=dict)
+
+    @property
+    def num_chunks(self) -> int:
+        """C decisions per episode."""
+        return int(self.buffer_shapes["mask"].shape[2])
+
+    @staticmethod
+    def valid_decisions(buffer: Any, kept: int) -> int:
+        """Host count of the decisions of the first ``kept`` buffer groups that have an
+        executed step (one small device-to-host read of the ``[P, G, C, K]`` mask)."""
+        mask = np.asarray(jax.device_get(buffer["mask"]))[:kept]
+        return int((mask > 0).any(axis=-1).sum())
 
     def init_buffer(self) -> Any:
         """Zeroed group buffer: PyTree of ``[P, G, ...]`` arrays."""
@@ -204,8 +234,12 @@ class GRPOIteration:
                        groups_used=float(kept))
         metrics.pop("groups_kept_round")
         if kept >= self.min_groups:
-            state, upd = self.update(state, buffer, filled, k_upd)
-            metrics.update({k: float(v) for k, v in jax.device_get(upd).items()}, updated=1.0)
+            n_valid = self.valid_decisions(buffer, kept)
+            size = bucket_size(n_valid, self.ladder)
+            state, upd = self.update(state, buffer, filled, k_upd, size)
+            metrics.update({k: float(v) for k, v in jax.device_get(upd).items()}, updated=1.0,
+                           valid_decisions=float(n_valid), update_decisions=float(size),
+                           used_decisions=float(kept * self.group_size * self.num_chunks))
         else:
             state = state.replace(step=state.step + 1)
             metrics["updated"] = 0.0
@@ -275,8 +309,10 @@ def make_grpo_iteration(
     ``rounds``, ``groups_drawn``, ``groups_kept`` (informative groups seen), ``groups_used``
     (in the update batch), ``updated``; when updated also ``loss``, ``pg_loss``, ``clip_frac``,
     ``approx_kl``, ``ratio_mean``, ``ratio_first`` (first minibatch, 1 up to float error),
-    ``grad_norm``, ``kl_ref`` (k3 KL to the SFT reference, also when ``kl_coef == 0``; 0 when
-    the state keeps no reference).
+    ``grad_norm``, ``kl_ref`` (k3 KL to the SFT reference, also when ``kl_coef == 0``: then of
+    the rollout policy, on a sample of valid decisions; 0 when the state keeps no reference),
+    ``valid_decisions`` (decisions with an executed step among the ``used_decisions`` =
+    groups_used * G * C) and ``update_decisions`` (the compacted batch size).
     """
     g, p = int(grpo_config.group_size), int(prompts_per_iteration)
     r_p = p if rollout_prompts is None else int(rollout_prompts)
@@ -318,12 +354,30 @@ def make_grpo_iteration(
     apply_logp = lambda params, mb: _policy_logp(params, vla_config, mb, temp)
     update = make_update_fn(apply_logp, optimizer, grpo_config)
     n_mb = grpo_config.num_minibatches
+    n_dev = parallel.num_devices if parallel is not None else 1
+    # compacted update batch sizes (decisions); the smallest is also the KL-log sample
+    ladder = bucket_ladder(n_eps * num_chunks, math.lcm(n_mb, n_dev))
 
     def reference_logp(ref_params: Params, batch: dict[str, jax.Array]) -> jax.Array:
-        """Reference log-probs ``[N, C, K, D]``, one minibatch-sized forward at a time."""
-        mbs = jax.tree.map(lambda x: x.reshape((n_mb, n_eps // n_mb) + x.shape[1:]), batch)
+        """Reference log-probs ``[S, 1, K, D]`` of a compacted batch, one minibatch-sized
+        forward at a time."""
+        s = batch["advantages"].shape[0]
+        mbs = jax.tree.map(lambda x: x.reshape((n_mb, s // n_mb) + x.shape[1:]), batch)
         out = jax.lax.map(lambda mb: apply_logp(ref_params, mb), mbs)
-        return out.reshape((n_eps,) + out.shape[2:])
+        return out.reshape((s,) + out.shape[2:])
+
+    def sampled_kl(ref_params: Params, batch: dict[str, jax.Array], key: jax.Array
+                   ) -> jax.Array:
+        """k3 KL(rollout policy || reference) on a stratified sample of ``ladder[0]`` valid
+        decisions of the compacted ``batch`` (valid ones first): the rollout's own tokens and
+        log-probs against one small reference forward (only logged, ``kl_coef == 0``)."""
+        s, m = batch["advantages"].shape[0], min(ladder[0], batch["advantages"].shape[0])
+        n_valid = jnp.sum(decision_valid(batch["mask"]))
+        u = (jnp.arange(m) + jax.random.uniform(key, (m,))) / m
+        idx = jnp.clip(jnp.floor(u * n_valid).astype(jnp.int32), 0, s - 1)
+        sub = constrain(jax.tree.map(lambda x: jnp.take(x, idx, axis=0), batch))
+        logp_ref = apply_logp(ref_params, sub)
+        return kl_penalty(sub["logp_old"], logp_ref, sub["mask"])
 
     def one_round(params: Params, key: jax.Array):
         """R groups -> (groups {name: [R, G, ...]}, keep [R] bool, metrics, episodes)."""
@@ -376,17 +430,24 @@ def make_grpo_iteration(
         return buffer, filled, metrics
 
     def update_fn(state: GRPOTrainState, buffer: dict[str, jax.Array], filled: jax.Array,
-                  key: jax.Array) -> tuple[GRPOTrainState, Metrics]:
+                  key: jax.Array, size: int) -> tuple[GRPOTrainState, Metrics]:
+        """PPO epochs on the ``size`` (static, from ``ladder``) decisions of the buffer's used
+        groups that have an executed step (:func:`smoothvla_jax.rl.grpo.compact_decisions`)."""
         used = jnp.arange(p) < filled                                                 # [P]
         buf = dict(buffer, mask=apply_group_mask(buffer["mask"], used))
-        batch = constrain(jax.tree.map(lambda x: x.reshape((n_eps,) + x.shape[2:]), buf))
+        episodes = jax.tree.map(lambda x: x.reshape((n_eps,) + x.shape[2:]), buf)
+        batch = constrain(compact_decisions(episodes, size, grpo_config.loss_agg))   # [S, 1, .]
+        k_upd, k_kl = jax.random.split(key)
+        kl_ref = jnp.zeros(())
         if state.ref_params is not None:
-            batch["logp_ref"] = jax.lax.stop_gradient(reference_logp(state.ref_params, batch))
-        else:  # no reference kept: KL reported as 0
-            batch["logp_ref"] = batch["logp_old"]
-        params, opt_state, upd = update(state.params, state.opt_state, batch, key)
+            if grpo_config.kl_coef > 0:  # exact: the reference on every update decision
+                batch["logp_ref"] = jax.lax.stop_gradient(
+                    reference_logp(state.ref_params, batch))
+            else:  # only logged: a small sample
+                kl_ref = jax.lax.stop_gradient(sampled_kl(state.ref_params, batch, k_kl))
+        params, opt_state, upd = update(state.params, state.opt_state, batch, k_upd)
         upd = dict(upd)
-        upd["kl_ref"] = upd.pop("kl")
+        upd["kl_ref"] = upd.pop("kl", kl_ref)
         return state.replace(step=state.step + 1, params=params, opt_state=opt_state), upd
 
     shapes = jax.eval_shape(one_round, _params_shape_hint(vla_config), jax.random.PRNGKey(0))[0]
@@ -394,13 +455,13 @@ def make_grpo_iteration(
                                  shapes)
     donate_argnums = (0,) if donate else ()
     if parallel is None:
-        upd_jit = jax.jit(update_fn, donate_argnums=donate_argnums)
+        upd_jit = jax.jit(update_fn, donate_argnums=donate_argnums, static_argnums=(4,))
     else:
-        upd_jit = jax.jit(update_fn, donate_argnums=donate_argnums,
+        upd_jit = jax.jit(update_fn, donate_argnums=donate_argnums, static_argnums=(4,),
                           out_shardings=(parallel.state, parallel.replicated))
     return GRPOIteration(collect=jax.jit(collect), update=upd_jit, buffer_shapes=buffer_shapes,
                          prompts=p, rollout_prompts=r_p, group_size=g,
-                         max_rounds=int(max_rounds), min_groups=min_groups)
+                         max_rounds=int(max_rounds), min_groups=min_groups, ladder=ladder)
 
 
 def _params_shape_hint(vla_config: VLAConfig) -> Any:
