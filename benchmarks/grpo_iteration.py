@@ -1,21 +1,23 @@
 """Seconds per GRPO iteration (rollout rounds + reward + update) for a GRPO config.
 
     python benchmarks/grpo_iteration.py --config configs/grpo_smoke.py [--iters 3] \\
-        [--breakdown] [--config.grpo.group_size=8 ...]
+        [--breakdown] [--checkpoint runs/cpu] [--config.grpo.group_size=8 ...]
 
 Uses a freshly initialised policy of the config's model size (no SFT checkpoint needed) on the
 config's first task, or with ``--checkpoint DIR`` a trained (SFT) policy: a random policy never
-succeeds, so every episode runs to the limit and no decision is left out of the update, while a
-policy that succeeds ends episodes early. Compile time (the first call) is reported separately. ``iter_cpu_s`` is the
-process's CPU time (all threads) per iteration: on a shared machine it varies far less with the
-load than the wall time, so compare code versions by it when the cores are not idle. ``--breakdown`` also
-times the parts of the iteration as separately jitted functions on the same inputs: the rollout
-of the ``R * G`` episodes (physics + rendering + policy sampling), reward + group advantages, and
-the PPO update epochs on the ``P * G`` buffer. ``parts_cpu_s`` splits each timed iteration's
-CPU time into its collect rounds and its update (each call waited for). Peak memory: the process's max RSS (CPU) or the
-device's ``peak_bytes_in_use`` (GPU/TPU). A random policy never succeeds, so time the update with
-``--config.grpo.dynamic_sampling=False`` (otherwise every group is dropped and it is skipped).
-Prints one JSON line; sweep ``--config.grpo.group_size`` / ``prompts_per_iteration`` for scaling.
+succeeds, so every episode runs to the limit and no decision is left out of the update, while
+a policy that succeeds ends episodes early. Compile time (the first call) is reported
+separately. ``iter_cpu_s`` is the process's CPU time (all threads) per iteration: on a shared
+machine it varies far less with the load than the wall time, so compare code versions by it
+when the cores are not idle; ``parts_cpu_s`` splits it into the collect rounds and the update
+(each call waited for), ``episodes`` gives each iteration's success rate and decision counts.
+``--breakdown`` also times the parts of the iteration as separately jitted functions on the
+same inputs: the rollout of the ``R * G`` episodes (physics + rendering + policy sampling),
+reward + group advantages, and the PPO update epochs on the ``P * G`` buffer. Peak memory: the
+process's max RSS (CPU) or the device's ``peak_bytes_in_use`` (GPU/TPU). A random policy
+never succeeds, so time the update with ``--config.grpo.dynamic_sampling=False`` (otherwise
+every group is dropped and it is skipped). Prints one JSON line; sweep
+``--config.grpo.group_size`` / ``prompts_per_iteration`` for scaling.
 """
 
 from __future__ import annotations  # noqa: I001  (smoothvla_jax must import before jax)

@@ -292,3 +292,50 @@ def test_paired_arms_share_first_iteration_episodes(setup):
     # another key samples other actions (the equality above is not vacuous)
     other = first_round(jax.random.split(jax.random.PRNGKey(11))[0])
     assert not np.array_equal(other["actions"], s["actions"])
+
+
+def test_update_leaves_out_decisions_after_done():
+    """The real trainer's update on a stand-in point env (no MJX): episodes end after 10 of
+    the 16 simulated steps, so the 4th chunk decision (steps 12-15) of every episode has no
+    executed step and only 3 of 4 decisions are computed. With one epoch and one minibatch,
+    the compacted update (12 decisions) gives the same loss, metrics and parameters as
+    the same update on all 16 decisions (the ladder's largest size, padding last); the gathered
+    decisions are on-policy (ratio 1)."""
+    from test_pipeline import PointEnv
+
+    from smoothvla_jax.model import ActionTokenizer, VLAConfig, default_tokenizer, init_params
+
+    vcfg = VLAConfig.tiny(image_size=16, chunk=4)
+    env = PointEnv(16, max_steps=10)
+    ids, mask = default_tokenizer().encode("put both moka pots on the stove",
+                                           max_len=vcfg.text_max_len)
+    gcfg = GRPOConfig(group_size=4, update_epochs=1, num_minibatches=1, dynamic_sampling=False,
+                      temperature=1.0)
+    rcfg = RewardConfig(kind="smooth", form="additive", lam=1.0)
+    opt = trainer.make_grpo_optimizer(1e-2)
+    it = trainer.make_grpo_iteration(env, vcfg, ActionTokenizer(), ids[0], mask[0], gcfg, rcfg,
+                                     opt, num_chunks=4, prompts_per_iteration=1, donate=False)
+    assert it.ladder == (2, 4, 6, 8, 10, 12, 14, 16)  # N * C = 4 * 4 decisions, steps of 16 / 8
+    params = init_params(jax.random.PRNGKey(0), vcfg)
+    state = trainer.init_train_state(params, opt, jax.random.PRNGKey(1), keep_reference=True)
+    state, m = it(state, jax.random.PRNGKey(2))
+    assert (m["used_decisions"], m["valid_decisions"], m["update_decisions"]) == (16, 12, 12)
+    assert abs(m["ratio_first"] - 1.0) < 1e-4, m["ratio_first"]
+    assert 0.0 <= m["kl_ref"] < 1e-6  # the reference is the rollout policy at step 0
+    # the same buffer through the update on all 16 decisions
+    state0 = trainer.init_train_state(params, opt, jax.random.PRNGKey(1), keep_reference=True)
+    k_roll, k_upd = jax.random.split(jax.random.PRNGKey(2))
+    buffer, filled, _ = it.collect(state0.params, jax.random.fold_in(k_roll, 0),
+                                   it.init_buffer(), jnp.int32(0))
+    s12, m12 = it.update(state0, buffer, filled, k_upd, 12)
+    s16, m16 = it.update(state0, buffer, filled, k_upd, 16)
+    assert it.update._cache_size() == 2
+    for k in ("loss", "pg_loss", "clip_frac", "approx_kl", "ratio_first", "grad_norm"):
+        np.testing.assert_allclose(float(m12[k]), float(m[k]), rtol=1e-6, atol=1e-8, err_msg=k)
+        np.testing.assert_allclose(float(m16[k]), float(m12[k]), rtol=1e-4, atol=1e-6,
+                                   err_msg=k)
+    for a, b in zip(jax.tree.leaves(s16.params), jax.tree.leaves(s12.params)):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-4, atol=1e-6)
+    moved = max(float(jnp.abs(a - b).max()) for a, b in
+                zip(jax.tree.leaves(s12.params), jax.tree.leaves(params)))
+    assert moved > 1e-4

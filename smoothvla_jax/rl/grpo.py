@@ -29,6 +29,12 @@ Dynamic sampling (DAPO / SimpleVLA-RL): groups whose outcome is constant carry n
 trainer rolls out prompt groups in rounds and keeps only the informative ones
 (``informative_groups``) in a fixed-size buffer (``fill_buffer``) until it holds the update's
 P groups; the update then sees only kept episodes.
+
+Compaction: a chunk decision whose steps all come after ``done`` carries no loss, so the
+trainer's update runs on the valid decisions only (``compact_decisions``: a fixed size ``S``
+from ``bucket_ladder``, valid decisions first, masked padding last). Every token keeps the
+loss weight it has in the full episode batch (``token_weights``), so the aggregation is still
+the episode-level ``loss_agg``; minibatches become minibatches of decisions.
 """
 
 from __future__ import annotations
@@ -432,10 +438,24 @@ def bucket_size(n_valid: int, ladder: tuple[int, ...]) -> int:
                      f"{ladder[-1]}")
 
 
+def unroll_loops(unroll: bool | None = None) -> bool:
+    """Whether the update's epoch/minibatch loops (and the reference forward's minibatch loop)
+    are unrolled into straight-line code: ``unroll`` if given, else on the CPU backend only.
+
+    On XLA:CPU a convolution inside a loop body (``lax.scan`` / ``lax.map``) can be far
+    slower than the same convolution outside one (jax-ml/jax#12868); the policy's image stem
+    is convolutional, and its backward pass inside the scanned PPO steps is where the update's
+    CPU time went (BENCHMARKS.md). Unrolling costs compile time (one copy of the forward and
+    backward pass per step), so accelerators keep the loops.
+    """
+    return jax.default_backend() == "cpu" if unroll is None else bool(unroll)
+
+
 def make_update_fn(
     apply_logp_fn: Callable[[PyTree, dict[str, Array]], Array],
     optimizer: optax.GradientTransformation,
     cfg: GRPOConfig,
+    unroll: bool | None = None,
 ) -> Callable[[PyTree, PyTree, dict[str, Array], Array], tuple[PyTree, PyTree, Metrics]]:
     """Builds the pure GRPO update step.
 
@@ -445,6 +465,8 @@ def make_update_fn(
         optimizer: any optax transformation (gradients are additionally clipped to
             ``cfg.max_grad_norm`` global norm before it, unless None).
         cfg: GRPO hyper-parameters.
+        unroll: run the ``update_epochs x num_minibatches`` steps as straight-line code instead
+            of ``lax.scan`` (same result; :func:`unroll_loops`: default on CPU only).
 
     Returns:
         ``update(params, opt_state, batch, key) -> (params, opt_state, metrics)``. ``batch`` holds
@@ -466,6 +488,7 @@ def make_update_fn(
     give the same loss, gradient and update.
     """
     n_mb, n_ep = cfg.num_minibatches, cfg.update_epochs
+    unroll = unroll_loops(unroll)
 
     def loss_fn(params: PyTree, mb: dict[str, Array]) -> tuple[Array, Metrics]:
         logp_new = apply_logp_fn(params, mb)
@@ -510,17 +533,27 @@ def make_update_fn(
             tmask = _token_mask(batch["mask"], batch["logp_old"])
             batch = dict(batch, weight=token_weights(tmask, cfg.loss_agg))
 
-        def epoch(carry, k):
+        def minibatches(k):
             data = batch
             if n_mb > 1:
                 perm = jax.random.permutation(k, n)
                 data = jax.tree.map(lambda x: jnp.take(x, perm, axis=0), batch)
-            mbs = jax.tree.map(lambda x: x.reshape((n_mb, n // n_mb) + x.shape[1:]), data)
-            return jax.lax.scan(sgd_step, carry, mbs)
+            return jax.tree.map(lambda x: x.reshape((n_mb, n // n_mb) + x.shape[1:]), data)
 
-        (params, opt_state), metrics = jax.lax.scan(
-            epoch, (params, opt_state), jax.random.split(key, n_ep)
-        )
+        keys = jax.random.split(key, n_ep)
+        if unroll:
+            carry, steps = (params, opt_state), []
+            for e in range(n_ep):
+                mbs = minibatches(keys[e])
+                for i in range(n_mb):
+                    carry, m = sgd_step(carry, jax.tree.map(lambda x, i=i: x[i], mbs))
+                    steps.append(m)
+            params, opt_state = carry
+            metrics = jax.tree.map(lambda *xs: jnp.stack(xs).reshape((n_ep, n_mb)), *steps)
+        else:
+            (params, opt_state), metrics = jax.lax.scan(
+                lambda carry, k: jax.lax.scan(sgd_step, carry, minibatches(k)),
+                (params, opt_state), keys)
         out = jax.tree.map(jnp.mean, metrics)
         out["ratio_first"] = metrics["ratio_mean"][0, 0]
         return params, opt_state, out

@@ -86,6 +86,7 @@ from smoothvla_jax.rl.grpo import (
     informative_groups,
     kl_penalty,
     make_update_fn,
+    unroll_loops,
 )
 from smoothvla_jax.rl.rewards import RewardConfig, compute_reward, jerk_cost
 from smoothvla_jax.rollout import Trajectory, make_rollout_fn
@@ -270,6 +271,7 @@ def make_grpo_iteration(
     max_rounds: int = 1,
     min_groups: int | None = None,
     ds_tol: float = 0.0,
+    unroll: bool | None = None,
 ) -> GRPOIteration:
     """Builds the :class:`GRPOIteration` of one task.
 
@@ -299,6 +301,8 @@ def make_grpo_iteration(
       max_rounds: at most this many rounds per iteration (refill while the buffer is not full).
       min_groups: fewest kept groups that still update (default ``ceil(P / 2)``: the update
         never runs on a batch that is mostly empty).
+      unroll: the update's loops as straight-line code (default: on CPU only,
+        :func:`smoothvla_jax.rl.grpo.unroll_loops`).
 
     Metrics (scalars; rollout ones are means over all drawn episodes): ``reward_mean``,
     ``reward_std``, ``success_rate``, ``episode_length``, ``entropy`` (of the sampled
@@ -352,7 +356,8 @@ def make_grpo_iteration(
     flat_rollout = jax.vmap(rollout, in_axes=(None, 0, 0))
 
     apply_logp = lambda params, mb: _policy_logp(params, vla_config, mb, temp)
-    update = make_update_fn(apply_logp, optimizer, grpo_config)
+    unroll = unroll_loops(unroll)
+    update = make_update_fn(apply_logp, optimizer, grpo_config, unroll)
     n_mb = grpo_config.num_minibatches
     n_dev = parallel.num_devices if parallel is not None else 1
     # compacted update batch sizes (decisions); the smallest is also the KL-log sample
@@ -360,10 +365,14 @@ def make_grpo_iteration(
 
     def reference_logp(ref_params: Params, batch: dict[str, jax.Array]) -> jax.Array:
         """Reference log-probs ``[S, 1, K, D]`` of a compacted batch, one minibatch-sized
-        forward at a time."""
+        forward at a time (a Python loop when ``unroll``)."""
         s = batch["advantages"].shape[0]
         mbs = jax.tree.map(lambda x: x.reshape((n_mb, s // n_mb) + x.shape[1:]), batch)
-        out = jax.lax.map(lambda mb: apply_logp(ref_params, mb), mbs)
+        if unroll:
+            out = jnp.stack([apply_logp(ref_params, jax.tree.map(lambda x, i=i: x[i], mbs))
+                             for i in range(n_mb)])
+        else:
+            out = jax.lax.map(lambda mb: apply_logp(ref_params, mb), mbs)
         return out.reshape((s,) + out.shape[2:])
 
     def sampled_kl(ref_params: Params, batch: dict[str, jax.Array], key: jax.Array
