@@ -454,6 +454,8 @@ def make_grpo_iteration(
                     reference_logp(state.ref_params, batch))
             else:  # only logged: a small sample
                 kl_ref = jax.lax.stop_gradient(sampled_kl(state.ref_params, batch, k_kl))
+        elif grpo_config.kl_coef > 0:  # no reference kept: the rollout policy stands in
+            batch["logp_ref"] = batch["logp_old"]
         params, opt_state, upd = update(state.params, state.opt_state, batch, k_upd)
         upd = dict(upd)
         upd["kl_ref"] = upd.pop("kl", kl_ref)
