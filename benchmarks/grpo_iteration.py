@@ -97,6 +97,8 @@ def main() -> None:
         parts.append(dict(it.last_times))
         rounds.append(metrics["rounds"])
         cpu_split.append({k: round(v, 2) for k, v in cpu_parts.items()})
+        if hasattr(setup.iteration.update, "_cache_size"):  # compiled update variants so far
+            cpu_split[-1]["update_variants"] = setup.iteration.update._cache_size()
         decisions.append({k: metrics.get(k) for k in (
             "success_rate", "episode_length", "valid_chunk_frac", "groups_used",
             "used_decisions", "valid_decisions", "update_decisions") if k in metrics})
