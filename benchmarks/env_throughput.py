@@ -6,7 +6,7 @@
 Reports control steps/s (20 Hz LIBERO steps) and physics steps/s for
 ``jit(vmap(scan(env.step)))`` at each batch size, with and without agentview+wrist pixels
 (64x64), for each env variant ``controller/contacts/substeps`` (``ik/fast/10`` is the first
-port's IK controller with finger-pad-only contacts; ``osc/full/10`` the default), each row's
+port's IK controller with finger-pad-only contacts; ``osc/full/10`` the default ``EnvConfig()``), each row's
 ratio to the first variant; all pixel settings and variants of a batch size are timed
 interleaved (round-robin, best round) in one run, so their ratios share the load; the load
 average is printed before and after timing. Also C MuJoCo's ``mj_step`` on the default MJCF

@@ -7,8 +7,8 @@ by MuJoCo's OpenGL renderer through ``MUJOCO_GL``) runs in the reference venv bu
 ``scripts/libero_reference/setup_reference.py``; the port runs here (``jit(vmap(scan(env.step)))``
 at B = 1 and a batch, state-only and with its two 128x128 JAX-rendered cameras; compile time
 excluded) under ``--port-dynamics`` (default ``libero``: ``EnvConfig.libero()``, OSC + full
-contacts; ``ik``: the default ``EnvConfig()``). Prints a Markdown table with each rate as a ratio
-to LIBERO's of the same kind.
+contacts, the default ``EnvConfig()``; ``ik``: the first port's IK controller). Prints a
+Markdown table with each rate as a ratio to LIBERO's of the same kind.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ import jax
 from env_throughput import bench_mjx
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
-# --port-dynamics -> benchmarks/env_throughput.py variant (None: the default EnvConfig())
-PORT_VARIANTS = {"libero": "osc/full/10", "ik": None}
+# --port-dynamics -> benchmarks/env_throughput.py variant
+PORT_VARIANTS = {"libero": "osc/full/10", "ik": "ik/fast/10"}
 
 
 def bench_libero(ref: pathlib.Path, task: str, steps: int, gl: str) -> dict[bool, dict]:
@@ -71,7 +71,8 @@ def main() -> None:
         "--port-dynamics",
         choices=tuple(PORT_VARIANTS),
         default="libero",
-        help="libero: EnvConfig.libero() (OSC + full contacts); ik: the default EnvConfig()",
+        help="libero: EnvConfig.libero() (OSC + full contacts, the default EnvConfig()); ik: "
+             "the first port's IK controller",
     )
     args = ap.parse_args()
     variant = PORT_VARIANTS[args.port_dynamics]

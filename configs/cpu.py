@@ -1,20 +1,41 @@
-"""An honest CPU run (~30 min on 2 cores): tiny VLA, 64 px, two short LIBERO-10 kitchen tasks.
+"""An honest CPU run: tiny VLA, 64 px, two LIBERO-10 kitchen tasks, LIBERO's OSC controller.
 
 ``libero_10/2`` (turn on the stove, put the moka pot on it) and ``libero_10/9`` (mug into the
-microwave, close it): the scripted expert solves them in ~80-90 and ~115-125 control steps and
-their scenes simulate ~5x faster than LIVING_ROOM_SCENE2 (tasks 0/1), so a 180-step horizon
-(also the GRPO horizon of ``configs/grpo_cpu.py``) keeps full, successful demonstrations while
-bounding MJX cost. 50 demos per task (LIBERO's count) from fresh training layouts, with light
-action noise (0.02; at 0.05 the stove push fails ~60% of the time), 6,000 SFT steps with +-4 px
-image shifts, greedy evaluation on 20 of the fixed (held-out) initial states per task.
+microwave, close it): their kitchen scenes are the cheapest to simulate (13 and 20 contact pairs
+with finger-pad contacts; LIVING_ROOM_SCENE2 of tasks 0/1 has 80). Dynamics ``"libero_fast"``:
+LIBERO's OSC_POSE controller with finger-pad contacts (full contacts cost ~2x on CPU:
+BENCHMARKS.md, "Controller (OSC) and contacts"; evaluation-sized configs use ``"libero"``).
+
+What the scripted expert needs under OSC (C MuJoCo, LIBERO's states 0-9, all successful;
+``scripts/expert_success.py --dynamics libero --simulator c``): task 2 175 control steps on
+average (per-chunk means 175-178), task 9 375 (374-378); under the first port's IK controller
+they took ~71 and ~120, which is what the earlier 180-step horizon was sized for. Hence:
+demonstrations are capped at 400 steps (episodes end at success; the cap only bounds failures),
+both tasks are evaluated with a 400-step limit, and GRPO on task 2 uses :data:`TASK2_HORIZON`
+= 240 steps (1.35x the expert; IK-era SFT policies' successes took up to 2.5x the IK expert,
+95th percentile 1.9x, so 240 may cut slow successes: raise it if evaluation episode lengths
+pile up at the limit). 50 demos per task (LIBERO's count) from fresh training layouts, with
+light action noise (0.02), 6,000 SFT steps with +-4 px image shifts, greedy evaluation on 20
+of the fixed (held-out) initial states per task.
+
+Cost: the OSC episodes are 2-3x longer than the IK ones and OSC with finger-pad contacts steps
+at ~0.86x the IK rate with pixels (BENCHMARKS.md), so collection and evaluation cost ~2.5-3.5x
+and a GRPO iteration ~1.5x what they did under IK (the old "~30 min" of this run; not yet
+re-measured). Proposal for a cheaper CPU experiment: replace task 9 (375 steps) by
+``libero_10/5`` (book into the caddy, ~139 steps, 15 contact pairs), so one 240-step horizon
+serves both tasks.
 
     python -m smoothvla_jax.train    --config=configs/cpu.py   # collect, SFT, GRPO, eval, report
     python -m smoothvla_jax.train    --config=configs/cpu.py --config.stages=collect,sft,eval
     python -m smoothvla_jax.evaluate --checkpoint=runs/cpu --num_init=50   # more init states
 
+RESULTS.md sections 1-4 ran this config under the IK dynamics with 180-step episodes (the
+defaults then); ``--config.env.dynamics=ik --config.data.horizon=180 --config.eval.horizon=180
+--config.grpo.horizon=180`` gives that run again (``configs/grpo_cpu_2task.py`` pins it).
+
 GRPO (the settings of ``configs/grpo_cpu.py``, which runs it alone for several seeds) trains on
-task 2 only: 2 prompts x 8 samples of 23 chunks x 8 steps (limit 180) per iteration, 16
-iterations, ~12 min on 2 cores; the paper's multiplicative hybrid reward with an MSJ scale.
+task 2 only: 2 prompts x 8 samples of 30 chunks x 8 steps (limit 240) per iteration, 16
+iterations; the paper's multiplicative hybrid reward with an MSJ scale.
 """
 
 from __future__ import annotations
@@ -22,6 +43,10 @@ from __future__ import annotations
 import ml_collections
 
 from configs import libero10
+from envs_mjx import dynamics
+
+HORIZON = 400                       # demos and evaluation of both tasks (task 9's expert: ~375)
+TASK2_HORIZON = 240                 # libero_10/2 alone (its expert: ~175 steps)
 
 
 def get_config() -> ml_collections.ConfigDict:
@@ -29,13 +54,14 @@ def get_config() -> ml_collections.ConfigDict:
     c.name = "cpu"
     c.workdir = "runs/cpu"
     c.hardware = "cpu"
+    c.env.dynamics = dynamics.CPU    # "libero_fast": OSC, finger-pad contacts
 
     d = c.data
     d.root = "data/cpu"
     d.tasks = "libero_10/2,libero_10/9"
     d.num_demos = 50
     d.image_size = 64
-    d.horizon = 180
+    d.horizon = HORIZON
     d.action_noise = 0.02
     d.max_attempts = 2
     d.batch_size = 10
@@ -56,7 +82,7 @@ def get_config() -> ml_collections.ConfigDict:
 
     e = c.eval
     e.num_init = 20
-    e.horizon = 180
+    e.horizon = HORIZON
     e.batch_size = 10
     e.num_videos = 2
 
@@ -65,7 +91,7 @@ def get_config() -> ml_collections.ConfigDict:
     g.num_iterations = 16
     g.prompts_per_iteration = 2     # prompts from 50 fresh training layouts (prompt_layouts)
     g.group_size = 8
-    g.horizon = 180                 # = data.horizon = eval.horizon (23 chunks of 8)
+    g.horizon = TASK2_HORIZON       # 30 chunks of 8 (GRPO trains on task 2 only)
     g.lr = 1e-4                     # tiny policy, few iterations (paper: 5e-6 for a 7B VLA)
     g.num_minibatches = 2
     g.save_every = 4

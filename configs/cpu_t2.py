@@ -4,7 +4,12 @@
 trains and evaluates on. ``configs/cpu.py`` splits its 6,000 steps over two tasks with 50 demos
 each and reaches 42% greedy but only 8% sampled at T = 1.0 on task 2: too weak for GRPO (most
 groups then hold zero or one success). Here all demos (100, from fresh training layouts) and all
-1,500 steps go to task 2; the rest is ``configs/cpu.py``.
+1,500 steps go to task 2; the rest is ``configs/cpu.py`` (LIBERO's OSC controller with
+finger-pad contacts, ``"libero_fast"``). Demonstrations and evaluation use task 2's 240-step
+limit (``cpu.TASK2_HORIZON``: its OSC expert needs ~175 steps; see ``configs/cpu.py``). The
+RESULTS.md numbers above were measured under the IK dynamics with 180-step episodes
+(``--config.env.dynamics=ik --config.data.horizon=180 --config.eval.horizon=180
+--config.grpo.horizon=180``).
 
     python -m smoothvla_jax.train    --config=configs/cpu_t2.py --config.stages=collect,sft
     python -m smoothvla_jax.evaluate --checkpoint=runs/cpu_t2 --config=configs/cpu_t2.py \
@@ -25,6 +30,8 @@ def get_config() -> ml_collections.ConfigDict:
     c.data.root = "data/cpu_t2"
     c.data.tasks = "libero_10/2"
     c.data.num_demos = 100
+    c.data.horizon = cpu.TASK2_HORIZON
+    c.eval.horizon = cpu.TASK2_HORIZON
     c.sft.num_steps = 1_500
     c.eval.tasks = "libero_10/2"
     c.eval.num_init = 50

@@ -11,10 +11,14 @@ is the GRPO starting point (the powered, paired version of this experiment is
     python -m smoothvla_jax.train --config=configs/grpo_cpu.py --config.reward.kind=smooth \\
                                   --config.seed=0 --config.grpo.workdir=runs/cpu_grpo/smooth_s0
 
-GRPO sizing (2-core machine shared with another job, 64 px, 16 episodes of ~180 steps, compile
-~100 s per task): task 2 (kitchen) ~30-45 s per iteration; tasks 0/1 (LIVING_ROOM_SCENE2, 80
-collision pairs) ~105 s. GRPO therefore trains and is evaluated on task 2 only: 2 prompts x 8
-samples of 23 chunks x 8 steps (limit 180) per iteration, 16 iterations, ~12 min per run.
+GRPO sizing (measured under the IK dynamics with 180-step episodes; 2-core machine shared with
+another job, 64 px, compile ~100 s per task): task 2 (kitchen) ~30-45 s per iteration; tasks 0/1
+(LIVING_ROOM_SCENE2, 80 collision pairs) ~105 s. GRPO therefore trains and is evaluated on task
+2 only: 2 prompts x 8 samples of 30 chunks x 8 steps (limit 240: the OSC expert needs ~175
+steps, ``configs/cpu.py``) per iteration, 16 iterations; under ``"libero_fast"`` expect ~1.5x
+the IK-era ~12 min per run (240/180 steps at ~0.86x the IK step rate; not yet re-measured).
+RESULTS.md section 2 ran under IK at 180 steps (``--config.env.dynamics=ik
+--config.grpo.horizon=180 --config.eval.horizon=180`` and an IK SFT start).
 ``--config.grpo.tasks= --config.eval.tasks=`` trains/evaluates on both SFT tasks (round robin,
 one compiled iteration per task).
 The paper's group size, clipping and KL 0; a larger learning rate (tiny model, few iterations);
@@ -44,4 +48,5 @@ def get_config() -> ml_collections.ConfigDict:
     e.tasks = "libero_10/2"         # "" = data.tasks (both)
     e.num_init = 50                 # LIBERO protocol (cpu.py's SFT-time evaluation uses 20)
     e.batch_size = 25
+    e.horizon = cpu.TASK2_HORIZON   # = grpo.horizon (task 2 only)
     return grpo_libero10.grpo_only(c, "runs/cpu_grpo/smooth_s0")

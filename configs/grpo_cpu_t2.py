@@ -1,6 +1,7 @@
 """Binary-reward GRPO from the task-2 SFT start (``configs/cpu_t2.py``): does GRPO improve on SFT?
 
-``configs/grpo_cpu.py`` (task ``libero_10/2``, 180-step episodes, training layouts for prompts,
+``configs/grpo_cpu.py`` (task ``libero_10/2``, 240-step episodes under LIBERO's OSC controller
+with finger-pad contacts, ``"libero_fast"``; training layouts for prompts,
 the 50 fixed evaluation states for evaluation) with the mechanics of RESULTS.md section 4:
 per-step loss mask, sequence-mean loss, std-normalised advantages (binary reward) and dynamic
 sampling with refill: each round rolls out R = 4 prompt groups of G = 8, keeps the groups with
@@ -8,6 +9,10 @@ sampling with refill: each round rolls out R = 4 prompt groups of G = 8, keeps t
 buffer is full; fewer than 2 kept groups skip the update. One pass over the buffer per update
 (SimpleVLA-RL), 2 minibatches, lr 3e-5, sampling temperature ``grpo.temperature`` (0.7 here;
 pick the temperature at which the SFT start succeeds 50-70% of the time, RESULTS.md section 4).
+
+RESULTS.md section 4 ran it under the IK dynamics at 180 steps, from an IK start (add
+``--config.env.dynamics=ik --config.data.horizon=180 --config.eval.horizon=180
+--config.grpo.horizon=180`` to both commands below to rerun that).
 
     python -m smoothvla_jax.train    --config=configs/cpu_t2.py                  # SFT -> runs/cpu_t2
     python -m smoothvla_jax.train    --config=configs/grpo_cpu_t2.py --config.seed=0 \\

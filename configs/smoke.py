@@ -1,8 +1,10 @@
 """CPU smoke config: the whole pipeline (collect -> SFT -> GRPO -> evaluate -> report) in minutes.
 
 One task, 4 short (48-step) noisy expert demos at 32x32, the tiny model, 300 SFT steps, 3 GRPO
-iterations of 1 prompt x 4 samples, greedy evaluation on 4 initial states. Episodes are far
-shorter than the task needs, so demos are *partial* expert trajectories
+iterations of 1 prompt x 4 samples, greedy evaluation on 4 initial states, under the CPU
+dynamics of ``configs/cpu.py`` (``"libero_fast"``: LIBERO's OSC controller, finger-pad
+contacts). Episodes are far shorter than the task needs (its OSC expert: ~375 control steps;
+48 steps move the hand at most ~60 cm), so demos are *partial* expert trajectories
 (``keep_only_success=False``) and success rates are ~0: this config checks the plumbing, not
 learning. See configs/cpu.py for an honest CPU run.
 
@@ -20,6 +22,7 @@ from __future__ import annotations
 import ml_collections
 
 from configs import libero10
+from envs_mjx import dynamics
 
 
 def get_config() -> ml_collections.ConfigDict:
@@ -27,6 +30,7 @@ def get_config() -> ml_collections.ConfigDict:
     c.name = "smoke"
     c.workdir = "runs/smoke"
     c.hardware = "cpu"
+    c.env.dynamics = dynamics.CPU    # "libero_fast" (as configs/cpu.py)
 
     d = c.data
     d.root = "data/smoke"

@@ -4,13 +4,14 @@
     python -m smoothvla_jax.experiment --config=configs/smoothvla_cpu.py \\
         --config.experiment.sft_checkpoint=runs/cpu     # start from an existing SFT run
 
-``configs/cpu.py`` (tiny VLA, 64 px, 180-step episodes, temperature 0.7, P = 2 prompts x
+``configs/cpu.py`` (tiny VLA, 64 px, LIBERO's OSC controller with finger-pad contacts
+(``"libero_fast"``), 240-step episodes: the OSC expert needs ~175; temperature 0.7, P = 2 prompts x
 G = 8 samples per GRPO iteration) on ONE task, ``libero_10/2`` (turn on the stove and put the
 moka pot on it: the kitchen scene simulates ~3x faster than the living-room tasks), run
 directory ``runs/smoothvla_cpu``. Stages and protocol: :mod:`smoothvla_jax.experiment` and
 RESULTS.md ("The powered experiment").
 
-Where the 2.5 hours go (2 cores; the measured speeds behind
+Where the 2.5 hours went under the IK dynamics at 180 steps (2 cores; the measured speeds behind
 ``smoothvla_jax.train.estimate_cpu_seconds``: GRPO ~44 s per iteration of 16 episodes x 180
 steps, SFT 0.21 s per step, evaluation ~46 s per 50 greedy episodes; plus MJX compilation,
 ~100 s per program, cached in ``<workdir>/jax_cache`` so the seeds of one arm share it):
@@ -27,7 +28,12 @@ eval               13 policies x {greedy, T=0.7} x 50 fixed states             ~
 report             tables, figures                                             <1 min
 =================  ==========================================================  =========
 
-about 2 h 15 min plus compilation (the experiment's progress bar starts from these estimates
+about 2 h 15 min plus compilation under IK. Under ``"libero_fast"`` at 240 steps expect the
+episode stages (demos, calibrate, control, grpo, eval) to cost ~1.5x (240/180 steps at ~0.86x
+the IK step rate with pixels, BENCHMARKS.md), i.e. ~3.3 h: over the 2.5 h budget, not yet
+re-measured (``estimate_cpu_seconds`` still holds the IK speeds). To fit 2.5 h again, cut
+``experiment.num_pairs`` only as a pilot, or move to a shorter OSC task (``configs/cpu.py``
+names candidates), (the experiment's progress bar starts from these estimates
 and rescales its ETA with the measured speed). Starting from an existing SFT run
 (``experiment.sft_checkpoint``) saves ~17 min. Six pairs is the protocol's minimum;
 the report gives the power they achieve with the observed SD and the pairs needed for 0.8.
@@ -56,6 +62,7 @@ def get_config() -> ml_collections.ConfigDict:
     c.eval.num_init = 50            # the LIBERO protocol's 50 fixed initial states
     c.eval.batch_size = 25
     c.eval.num_videos = 0
+    c.data.horizon = c.eval.horizon = cpu.TASK2_HORIZON   # task 2 only (= grpo.horizon)
 
     x = c.experiment
     x.num_pairs = 6

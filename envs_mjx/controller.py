@@ -6,7 +6,7 @@ LIBERO drives the Panda with robosuite's OSC_POSE at 20 Hz: a 7-D action
 axis-angle applied on the left) to give the control step's goal, and the gripper command ``-1``
 opens, ``+1`` closes.
 
-``kind="osc"`` (opt-in, see docs/controller.md) reproduces OSC_POSE's dynamics: every physics
+``kind="osc"`` (the default; docs/controller.md) reproduces OSC_POSE's dynamics: every physics
 substep computes joint torques from a critically damped task-space PD law (``kp = 150``),
 decoupled through the task-space inertia (position and orientation separately, as robosuite's
 ``uncouple_pos_ori``),
@@ -14,10 +14,10 @@ plus Coriolis/gravity compensation and a null-space posture term toward the init
 clipped to the Panda's torque limits. The goal is never reached within one step: a full action
 moves the hand ~1.25 cm per step after a ~3-step ramp (docs/controller.md).
 
-``kind="ik"`` (still the default, because the scripted experts are not yet re-tuned for OSC) is
-the first port's controller: the goal pose is mapped to joint-position targets by
-damped-least-squares IK and stiff position servos track them (it moves the hand 5-7 cm per
-full-action step, ~5x farther than LIBERO).
+``kind="ik"`` (a non-default option, ``env.dynamics="ik"``: the runs of RESULTS.md sections 1-4
+and the datasets and checkpoints they wrote were made with it) is the first port's controller:
+the goal pose is mapped to joint-position targets by damped-least-squares IK and stiff position
+servos track them (it moves the hand 5-7 cm per full-action step, ~5x farther than LIBERO).
 
 Kinematics and the Jacobian are our analytic ones (:func:`envs_mjx.panda.fk_frames`); the mass
 matrix and bias forces come from the simulator. Everything is a pure function of arrays, so it
@@ -51,8 +51,8 @@ class ControllerConfig:
     """Controller kind, scales and gains.
 
     Attributes:
-      kind: ``"osc"`` (robosuite OSC_POSE torque control, LIBERO's) or ``"ik"`` (first port:
-        IK + joint position servos; the default until the experts are re-tuned for OSC).
+      kind: ``"osc"`` (robosuite OSC_POSE torque control, LIBERO's; the default) or ``"ik"``
+        (first port: IK + joint position servos).
       max_pos_delta: metres per control step for ``|a_xyz| = 1``.
       max_rot_delta: radians per control step for ``|a_rpy| = 1``.
       kp: OSC task-space stiffness (position and orientation); damping is ``2 sqrt(kp)``
@@ -64,7 +64,7 @@ class ControllerConfig:
       nullspace_gain: (``ik``) pull toward ``panda.INIT_QPOS`` in the Jacobian's null space.
     """
 
-    kind: Literal["osc", "ik"] = "ik"
+    kind: Literal["osc", "ik"] = "osc"
     max_pos_delta: float = 0.05
     max_rot_delta: float = 0.5
     kp: float = 150.0

@@ -97,36 +97,41 @@ class EnvConfig:
 
     Attributes:
       render: camera config, or None for state-only observations.
-      controller: delta-pose controller settings (``kind="osc"`` LIBERO's, or ``"ik"``).
+      controller: delta-pose controller settings (``kind="osc"`` LIBERO's, the default, or
+        ``"ik"`` the first port's).
       substeps: physics steps per control step; the timestep is ``0.05 / substeps``
         (robosuite: 25 x 2 ms).
-      contacts: ``"full"`` (LIBERO-like; the hand, fingers and wrist/forearm links touch the
-        table, fixtures and objects, every object touches every other object and fixture) or
-        ``"fast"`` (the default for now: finger pads only, objects only where the task needs
-        them; what the experts are tuned on). See :mod:`envs_mjx.scene`.
+      contacts: ``"full"`` (LIBERO-like, the default; the hand, fingers and wrist/forearm
+        links touch the table, fixtures and objects, every object touches every other object
+        and fixture) or ``"fast"`` (finger pads only, objects only where the task needs them;
+        ~2x cheaper on CPU). See :mod:`envs_mjx.scene`.
+
+    The defaults are :data:`envs_mjx.dynamics.DEFAULT` (``"libero"``); :meth:`for_dynamics`
+    builds the other named dynamics (``"libero_fast"``, ``"ik"``).
       max_steps: episode limit (None = the suite's LIBERO limit).
       train_layouts: extra initial layouts generated at construction (C MuJoCo, ~2 ms each)
         after the 50 saved evaluation states, at indices ``50 .. 50 + train_layouts - 1``.
     """
 
     render: RenderConfig | None = None
-    controller: ctrl_lib.ControllerConfig = ctrl_lib.ControllerConfig()
+    controller: ctrl_lib.ControllerConfig = ctrl_lib.ControllerConfig(
+        kind=dyn_lib.DYNAMICS[dyn_lib.DEFAULT][0])
     substeps: int = 10
-    contacts: str = "fast"
+    contacts: str = dyn_lib.DYNAMICS[dyn_lib.DEFAULT][1]
     max_steps: int | None = None
     train_layouts: int = 0
 
     @classmethod
     def for_dynamics(cls, dynamics: str, **kwargs: Any) -> "EnvConfig":
-        """The config of a named dynamics (:data:`envs_mjx.dynamics.DYNAMICS`: ``"ik"`` = the
-        default ``EnvConfig()``, ``"libero"`` = :meth:`libero`); other fields as keywords."""
+        """The config of a named dynamics (:data:`envs_mjx.dynamics.DYNAMICS`: ``"libero"`` =
+        the default ``EnvConfig()``, ``"libero_fast"``, ``"ik"``); other fields as keywords."""
         kind, contacts = dyn_lib.DYNAMICS[dyn_lib.check(dynamics, "dynamics")]
         return cls(controller=ctrl_lib.ControllerConfig(kind=kind), contacts=contacts, **kwargs)
 
     @classmethod
     def libero(cls, **kwargs: Any) -> "EnvConfig":
-        """LIBERO's dynamics: the OSC_POSE controller and full contacts (docs/controller.md).
-        Opt-in until the scripted experts are re-tuned for them; other fields as keywords."""
+        """LIBERO's dynamics: the OSC_POSE controller and full contacts (docs/controller.md;
+        the same as ``EnvConfig()``, named for readers); other fields as keywords."""
         return cls.for_dynamics("libero", **kwargs)
 
     @property

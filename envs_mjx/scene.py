@@ -8,12 +8,13 @@ Contacts are explicit ``<pair>`` elements (all geoms have ``contype=conaffinity=
 
 * every object's ``base`` geoms x the table plane;
 * finger pads x every object geom and every fixture ``handle`` geom, and x the table;
-* ``contacts="full"`` (LIBERO-like; opt-in until the experts are re-tuned for it): the hand,
+* ``contacts="full"`` (LIBERO-like; what ``EnvConfig()`` uses): the hand,
   the finger bodies and the wrist / forearm links (:data:`envs_mjx.panda.CONTACT_GEOMS`) x the
   table plane, every fixture and every object collision geom; every object x every other
   object and every fixture (knocking things over, pushing with the arm and blocked motions
   happen as in LIBERO);
-* ``contacts="fast"`` (default; cheaper): instead of the last item, only each *active*
+* ``contacts="fast"`` (``build_mjcf``'s default and the ``"libero_fast"`` / ``"ik"`` dynamics;
+  ~2x cheaper on CPU): instead of the last item, only each *active*
   object (named by the task) x every fixture and every other object, and each extra
   ``contacts`` pair ``(object, other)`` of the scene (an object, a fixture, or one fixture part
   ``"fixture/part"``); the arm links pass through everything.

@@ -40,8 +40,9 @@ def main() -> None:
     ap.add_argument("--out", default="")
     ap.add_argument("--markdown", action="store_true", help="also print a markdown table")
     ap.add_argument("--dynamics", default=DEFAULT, choices=sorted(DYNAMICS),
-                    help="env dynamics (envs_mjx.dynamics): ik (EnvConfig()) or libero "
-                         "(LIBERO's OSC controller + full contacts, EnvConfig.libero())")
+                    help="env dynamics (envs_mjx.dynamics): libero (LIBERO's OSC controller + "
+                         "full contacts, the default EnvConfig()), libero_fast (OSC + finger-pad "
+                         "contacts) or ik (the first port's IK controller)")
     ap.add_argument("--libero-dynamics", action="store_true", help="= --dynamics libero")
     ap.add_argument("--simulator", default="mjx", choices=("mjx", "c"),
                     help="mjx (batched, jitted) or c (C MuJoCo, episode by episode)")

@@ -251,7 +251,8 @@ PORT_DYNAMICS = _port_dynamics()
 
 def port_config(dynamics: str = "libero", render: int = 0):
     """The port's EnvConfig for ``dynamics`` (an ``envs_mjx.dynamics`` name: ``"libero"`` =
-    LIBERO's OSC + full contacts, ``"ik"`` = the default EnvConfig()), with cameras of ``render``
+    LIBERO's OSC + full contacts = the default EnvConfig(), ``"ik"`` = the first port's IK
+    controller), with cameras of ``render``
     pixels (0: state only)."""
     from envs_mjx.env import EnvConfig
     from envs_mjx.renderer import RenderConfig
@@ -1085,7 +1086,8 @@ def main(argv=None) -> int:
         choices=tuple(PORT_DYNAMICS),
         default="libero",
         help="the port's dynamics: 'libero' = EnvConfig.libero() (LIBERO's OSC + full contacts, its "
-        "LIBERO-faithful mode), 'ik' = the default EnvConfig() (IK controller); the expert's constants "
+        "LIBERO-faithful mode, the default EnvConfig()), 'ik' = the first port's IK controller; "
+        "the expert's constants "
         "follow it in both simulators. Non-default results are cached under <name>_<dynamics>",
     )
     ap.add_argument("--report-only", action="store_true", help="only regenerate docs/fidelity.md")

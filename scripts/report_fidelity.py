@@ -35,8 +35,9 @@ def _load(work: Path, sub: str) -> dict[str, dict]:
 
 # port_dynamics recorded by scripts/libero_parity.py (its PORT_DYNAMICS) -> how this page names it
 DYNAMICS = {
-    "libero": "`EnvConfig.libero()` (LIBERO's OSC_POSE controller + full contacts)",
-    "ik": "`EnvConfig()` (the first port's IK controller + finger-pad contacts)",
+    "libero": "`EnvConfig.libero()` (LIBERO's OSC_POSE controller + full contacts; the default)",
+    "libero_fast": "`EnvConfig.for_dynamics(\"libero_fast\")` (LIBERO's OSC_POSE + finger-pad contacts)",
+    "ik": "`EnvConfig.for_dynamics(\"ik\")` (the first port's IK controller + finger-pad contacts)",
 }
 
 
@@ -317,7 +318,7 @@ def expert_md(expert: dict) -> tuple[list[str], dict]:
         "",
         "The port's expert (`envs_mjx/expert.py`) reads `ExpertInputs` (TCP pose, poses of "
         "its plan's reference bodies) and uses the constants of the port dynamics it was run for (the OSC "
-        "speed cap and gains under `EnvConfig.libero()`, the IK ones under `EnvConfig()`), in both "
+        "speed cap and gains under `EnvConfig.libero()`, the IK ones under `env.dynamics=\"ik\"`), in both "
         "simulators alike. In LIBERO its inputs come from the observation: the grip site as TCP (its "
         "frame turned into the port's TCP convention by a constant Rz(90°)), the BDDL objects' bottom "
         "sites for the reference bodies (name map as in section 2); its actions go through LIBERO's OSC. "

@@ -55,9 +55,11 @@ class EnvSection:
     :func:`smoothvla_jax.builders.env_config` maps it to an ``envs_mjx.env.EnvConfig``.
     Datasets and checkpoints record it; using one made under other dynamics is an error."""
 
-    dynamics: str = dynamics_lib.DEFAULT  # "ik": the first port's IK controller, finger-pad
-                                     # contacts (5x LIBERO's hand speed); "libero": LIBERO's
-                                     # OSC_POSE controller + full contacts (docs/controller.md)
+    dynamics: str = dynamics_lib.DEFAULT  # "libero": LIBERO's OSC_POSE controller + full
+                                     # contacts (docs/controller.md); "libero_fast": the same
+                                     # controller, finger-pad contacts (CPU-sized configs);
+                                     # "ik": the first port's IK controller (5x LIBERO's hand
+                                     # speed; the runs of RESULTS.md sections 1-4)
 
     def __post_init__(self) -> None:
         _choice("env.dynamics", self.dynamics, tuple(dynamics_lib.DYNAMICS))
@@ -375,6 +377,15 @@ def as_config(config: Any, strict: bool = True) -> Config:
     return _build(Config, config, "", strict)
 
 
+def stored_config(stored: Mapping[str, Any]) -> Config:
+    """The :class:`Config` of a run config stored in a checkpoint (unknown keys ignored,
+    missing ones default), except ``env.dynamics``: a run stored without it was made under
+    ``envs_mjx.dynamics.LEGACY`` (``"ik"``), not under today's default."""
+    env = dict(stored.get("env") or {})
+    env["dynamics"] = dynamics_lib.recorded(stored)
+    return as_config({**stored, "env": env}, strict=False)
+
+
 def default_config_dict() -> Any:
     """The defaults as an ml_collections ConfigDict: what every config file starts from."""
     import ml_collections
@@ -397,8 +408,10 @@ def config_diff(stored: Mapping[str, Any], current: Config,
                 compared: tuple[str, ...], ignored: tuple[str, ...] = ()) -> list[str]:
     """``["sft.lr: 0.001 -> 0.002", ...]`` for the fields under the ``compared`` prefixes
     (minus ``ignored``) whose values differ. Fields absent from ``stored`` (written by an older
-    version) are not compared."""
+    version) are not compared, except ``env.dynamics``: a run stored without it was made under
+    ``envs_mjx.dynamics.LEGACY`` (``"ik"``)."""
     old, new = flatten(stored), flatten(current.to_dict())
+    old.setdefault("env.dynamics", dynamics_lib.recorded(stored))
     out = []
     for key in sorted(new):
         if not any(key == p or key.startswith(p + ".") for p in compared):

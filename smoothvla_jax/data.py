@@ -338,9 +338,11 @@ class SFTLoader:
 # ============================================================================ synthetic data
 def write_synthetic(root: str | os.PathLike, task_keys: Sequence[str] = ("libero_10/0",),
                     num_episodes: int = 3, length: int = 12, image_size: int = 32,
-                    seed: int = 0) -> Dataset:
+                    seed: int = 0, dynamics: str | None = None) -> Dataset:
     """Writes a small learnable dataset without MJX (tests, debugging): images brighten with t,
-    actions are smooth functions of t, episode i has length ``length - i``."""
+    actions are smooth functions of t, episode i has length ``length - i``. ``dynamics`` is
+    recorded as the env dynamics it stands for (None: no record, like a dataset collected
+    before the record, which reads as ``"ik"``)."""
     from envs_mjx.registry import get_task
 
     rng = np.random.default_rng(seed)
@@ -365,6 +367,7 @@ def write_synthetic(root: str | os.PathLike, task_keys: Sequence[str] = ("libero
         entry = write_task(root, key, eps)
         entry["instruction"] = get_task(key).instruction
         entries.append(entry)
+    info = {} if dynamics is None else {"dynamics": dynamics}
     write_meta(root, entries, suite="libero_10", image_size=[image_size, image_size],
-               cameras=["agentview", "wrist"], control_dt=0.05, source="synthetic")
+               cameras=["agentview", "wrist"], control_dt=0.05, source="synthetic", **info)
     return load_dataset(root)

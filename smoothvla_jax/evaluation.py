@@ -30,8 +30,8 @@ from typing import Any
 
 import numpy as np
 
-from envs_mjx.dynamics import DEFAULT as DEFAULT_DYNAMICS
-from smoothvla_jax.config import Config, as_config
+from envs_mjx.dynamics import recorded as recorded_dynamics
+from smoothvla_jax.config import Config, as_config, stored_config
 from smoothvla_jax.metrics import success_interval, summarize
 
 EVAL_FORMAT = "smoothvla-eval-episodes/1"
@@ -243,7 +243,7 @@ def evaluate_policy(checkpoint: str, config: Config | Any = None,
     from smoothvla_jax import builders, checkpoints
 
     policy = checkpoints.load_policy(checkpoint, step)
-    config = as_config(config if config is not None else policy.config, strict=config is not None)
+    config = as_config(config) if config is not None else stored_config(policy.config)
     policy.check_dynamics(config.env.dynamics)
     ecfg = config.eval
     keys = builders.eval_task_keys(config, tasks)
@@ -325,7 +325,7 @@ def evaluate_or_reuse(run_dir: str, config: Config, out_dir: str | None = None,
             old = json.load(f)
         same = (old.get("step") == step and old.get("num_init") == config.eval.num_init
                 and old.get("seed") == seed and old.get("temperature") == temperature
-                and old.get("dynamics", DEFAULT_DYNAMICS) == config.env.dynamics
+                and recorded_dynamics(old) == config.env.dynamics
                 and set(old.get("tasks", {})) - {"overall"} == set(keys))
         if same:
             print(f"eval: reusing {path}")

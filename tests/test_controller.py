@@ -104,7 +104,7 @@ def test_ik_controller_is_documented_as_five_times_faster_than_libero():
     """The first port's IK + servo controller (``kind="ik"``) fails the LIBERO reference: a
     full dx action moves the hand ~5 cm per step (LIBERO: ~1.25 cm after a ramp)."""
     ref = _reference()["dx+1"]
-    env = LiberoEnv("libero_10/2", EnvConfig(controller=C.ControllerConfig(kind="ik")))
+    env = LiberoEnv("libero_10/2", EnvConfig.for_dynamics("ik"))
     pos, rot = response_rollout(env, np.asarray(ref["actions"])[:6], 0, simulator="c")
     port = _per_step("dx+1", pos, rot)
     assert port[1:].mean() > 3.0 * _per_step("dx+1", ref["ee_pos"], ref["ee_rot"])[1:6].mean()

@@ -42,31 +42,55 @@ def _config(dynamics: str | None = None, **sections):
 # ---------------------------------------------------------------------------- config -> EnvConfig
 def test_config_dynamics_maps_to_the_env_config():
     render = RenderConfig(width=16, height=16)
-    ik = builders.env_config(_config(), render=render, max_steps=7)
-    assert _config().env.dynamics == "ik" == dyn.DEFAULT
-    assert ik == EnvConfig(render=render, max_steps=7)       # the default EnvConfig()
-    assert (ik.controller.kind, ik.contacts, ik.dynamics) == ("ik", "fast", "ik")
-    lib = builders.env_config(_config("libero"), render=render, train_layouts=3)
-    assert lib == EnvConfig.libero(render=render, train_layouts=3)
+    lib = builders.env_config(_config(), render=render, max_steps=7)
+    assert _config().env.dynamics == "libero" == dyn.DEFAULT   # LIBERO's dynamics by default
+    assert lib == EnvConfig(render=render, max_steps=7) == EnvConfig.libero(render=render,
+                                                                           max_steps=7)
     assert (lib.controller.kind, lib.contacts, lib.dynamics) == ("osc", "full", "libero")
-    assert builders.env_config("libero") == EnvConfig.libero()   # a name works too
-    assert EnvConfig(contacts="full").dynamics is None          # a custom mix has no name
+    fast = builders.env_config(_config("libero_fast"), train_layouts=3)
+    assert (fast.controller.kind, fast.contacts, fast.dynamics) == ("osc", "fast", "libero_fast")
+    assert fast.train_layouts == 3 and fast.controller == lib.controller
+    ik = builders.env_config("ik", render=render)                # a name works too
+    assert (ik.controller.kind, ik.contacts, ik.dynamics) == ("ik", "fast", "ik")
+    assert EnvConfig(contacts="fast", controller=ik.controller).dynamics == "ik"
+    assert EnvConfig(contacts="full", controller=ik.controller).dynamics is None  # a custom mix
     with pytest.raises(ConfigError, match=r"config.env.dynamics='osc' is invalid; use one of "
-                                          r"\['ik', 'libero'\]"):
+                                          r"\['libero', 'libero_fast', 'ik'\]"):
         _config("osc")
     with pytest.raises(ValueError, match="dynamics='OSC' is not a dynamics"):
         EnvConfig.for_dynamics("OSC")
-    # CPU configs stay on the dynamics their datasets were collected with; --config overrides
-    for name in ("smoke", "cpu", "cpu_t2", "grpo_cpu", "grpo_cpu_t2", "grpo_cpu_2task",
-                 "grpo_cpu_2task_t03",
-                 "grpo_smoke", "smoothvla_cpu", "smoothvla_smoke", "spatial_heldout"):
+    # evaluation-sized configs inherit LIBERO's dynamics; CPU-sized ones use finger-pad
+    # contacts (full contacts cost > 2x on CPU); the IK-era RL configs stay pinned to IK
+    want = {"libero10": "libero", "libero_all": "libero", "libero_goal": "libero",
+            "libero_object": "libero", "libero_spatial": "libero", "grpo_libero10": "libero",
+            "smoothvla_libero10": "libero",
+            "smoke": "libero_fast", "cpu": "libero_fast", "cpu_t2": "libero_fast",
+            "grpo_cpu": "libero_fast", "grpo_cpu_t2": "libero_fast",
+            "grpo_smoke": "libero_fast", "smoothvla_cpu": "libero_fast",
+            "smoothvla_smoke": "libero_fast", "spatial_heldout": "libero_fast",
+            "grpo_cpu_2task": "ik", "grpo_cpu_2task_t03": "ik"}
+    configs = {f[:-3] for f in os.listdir(CONFIGS) if f.endswith(".py")}
+    assert configs - {"__init__", "suites"} == set(want)              # every config is listed
+    for name, dynamics in want.items():
         assert as_config(builders.load_config(os.path.join(CONFIGS, f"{name}.py"))
-                         ).env.dynamics == "ik", name
+                         ).env.dynamics == dynamics, name
     c = builders.load_config(SMOKE, ["--config.env.dynamics=libero"])
     assert builders.env_config(as_config(c)).contacts == "full"
-    # a stored config from before the section (no "env") reads as "ik"
-    assert as_config({"seed": 1}, strict=False).env.dynamics == "ik"
-    assert dyn.recorded({}) == dyn.recorded({"config": {}}) == "ik"
+
+
+def test_unrecorded_dynamics_read_as_ik_not_as_the_default():
+    """Datasets, evaluations and checkpoints written before the record were made under the
+    IK dynamics (the default then): they read as "ik", never as today's default."""
+    assert dyn.LEGACY == "ik" != dyn.DEFAULT
+    assert dyn.recorded({}) == dyn.recorded(None) == dyn.recorded({"config": {}}) == "ik"
+    assert dyn.recorded({"env": {}}) == dyn.recorded({"env": None}) == "ik"
+    assert dyn.recorded({"dynamics": "libero_fast"}) == "libero_fast"
+    assert dyn.recorded({"env": {"dynamics": "libero"}}) == "libero"
+    # resuming a run stored without env.dynamics under today's default is a changed config
+    from smoothvla_jax.config import config_diff
+    assert config_diff({"seed": 0}, _config(), ("seed", "env")) == [
+        "env.dynamics: 'ik' -> 'libero'"]
+    assert config_diff({"seed": 0}, _config("ik"), ("seed", "env")) == []
 
 
 # ---------------------------------------------------------------------------- datasets
@@ -110,7 +134,7 @@ def test_collect_builds_the_configured_dynamics_and_records_it(tmp_path, monkeyp
 
     seen = []
 
-    def fake_task(task_key, dcfg, key, pbar=None, dynamics="ik"):
+    def fake_task(task_key, dcfg, key, pbar=None, dynamics="unused"):
         seen.append(dynamics)
         ep = {"agentview": np.zeros((3, 16, 16, 3), np.uint8),
               "wrist": np.zeros((3, 16, 16, 3), np.uint8), "proprio": np.zeros((3, 8)),
@@ -153,22 +177,23 @@ def test_checkpoints_record_dynamics_and_refuse_other_dynamics(tmp_path):
     assert inference.load_policy(out).dynamics == "libero"
     assert checkpoints.load_policy(old).dynamics == "ik"
     # evaluation, GRPO and the experiment's start refuse other dynamics before building an env
-    ik = _config(data={"tasks": "libero_10/2", "image_size": 16})
+    ik = _config("ik", data={"tasks": "libero_10/2", "image_size": 16})
     with pytest.raises(checkpoints.CheckpointError) as e:
         evaluate_policy(str(out), ik)
     msg = str(e.value)
     assert "\n" not in msg and "was made under 'libero' dynamics" in msg
     assert "config.env.dynamics='ik'" in msg and "--config.env.dynamics=libero" in msg
-    with pytest.raises(checkpoints.CheckpointError, match="made under 'ik' dynamics"):
-        run_grpo(_config("libero", grpo={"init_checkpoint": str(old)}),
-                 str(tmp_path / "grpo"))
+    # a checkpoint from before the record (made under IK) under today's default config
+    with pytest.raises(checkpoints.CheckpointError, match="made under 'ik' dynamics but "
+                                                         "config.env.dynamics='libero'"):
+        run_grpo(_config(grpo={"init_checkpoint": str(old)}), str(tmp_path / "grpo"))
     assert not (tmp_path / "grpo").exists()
 
 
 def test_evaluate_cli_dynamics_mismatch_is_one_line(tmp_path):
     run = _save_run(tmp_path / "run", "libero")
     res = run_cli("evaluate", f"--checkpoint={run}", f"--config={SMOKE}")
-    assert_user_error(res, "made under 'libero' dynamics", "config.env.dynamics='ik'",
+    assert_user_error(res, "made under 'libero' dynamics", "config.env.dynamics='libero_fast'",
                       "--config.env.dynamics=libero")
 
 

@@ -144,7 +144,8 @@ def test_batched_rollout_with_pixels_and_error_flags():
 def test_step_without_rendering_then_render_on_demand():
     """``step(render=False)`` keeps the previous images but updates proprio; ``render(state)``
     then gives exactly the images a rendering step would have produced."""
-    env = LiberoEnv("libero_10/9", EnvConfig(render=RenderConfig(width=16, height=16)))
+    env = LiberoEnv("libero_10/9", EnvConfig.for_dynamics(  # OSC; finger-pad contacts: cheap
+        "libero_fast", render=RenderConfig(width=16, height=16)))
     action = jnp.array([0.0, 0.0, 1.0, 0.0, 0.0, 0.0, -1.0])
 
     def run(st):
@@ -166,7 +167,9 @@ def test_step_without_rendering_then_render_on_demand():
 
 
 def _expert_success(task: str, init_indices, steps: int | None = None) -> np.ndarray:
-    env = LiberoEnv(task)
+    """The IK plans in MJX (``"ik"`` dynamics, what the README's IK tables measure; the OSC
+    plans are checked in C MuJoCo by tests/test_expert.py and scripts/expert_success.py)."""
+    env = LiberoEnv(task, EnvConfig.for_dynamics("ik"))
     run = jax.jit(lambda idx: run_expert_batch(env, idx, steps or env.max_steps).success)
     return np.asarray(run(jnp.asarray(init_indices)))
 

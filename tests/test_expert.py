@@ -18,10 +18,9 @@ GAIN = 0.7  # stage 0 of libero_object/0 (approach above the item): default gain
 
 @pytest.fixture(scope="module")
 def experts():
-    """``{"ik": expert, "osc": expert}`` of libero_object/0 (the default env and OSC)."""
-    osc = EnvConfig.libero().controller
-    return {"ik": ScriptedExpert(LiberoEnv("libero_object/0")),
-            "osc": ScriptedExpert(LiberoEnv("libero_object/0", EnvConfig(controller=osc)))}
+    """``{"ik": expert, "osc": expert}`` of libero_object/0 (IK and the default OSC env)."""
+    return {"ik": ScriptedExpert(LiberoEnv("libero_object/0", EnvConfig.for_dynamics("ik"))),
+            "osc": ScriptedExpert(LiberoEnv("libero_object/0"))}
 
 
 def _action(expert: ScriptedExpert, err: np.ndarray, yaw: float = 0.0) -> np.ndarray:
@@ -90,7 +89,8 @@ def test_tilted_stage_points_fingers_at_the_cabinet():
     env = LiberoEnv("libero_goal/0", EnvConfig(controller=osc))
     ex = ScriptedExpert(env)
     assert env.task.osc_plan is not None and ex.num_stages == len(env.task.osc_plan)
-    assert ScriptedExpert(LiberoEnv("libero_goal/0")).num_stages == len(env.task.plan)
+    ik = LiberoEnv("libero_goal/0", EnvConfig.for_dynamics("ik"))
+    assert ScriptedExpert(ik).num_stages == len(env.task.plan)
     stage = env.task.osc_plan[0]
     u = -np.array([*drawer_direction(), 0.0])  # horizontal, toward the cabinet
     x = np.array([np.cos(stage.yaw), np.sin(stage.yaw), 0.0])  # the tilt axis (horizontal)

@@ -100,8 +100,8 @@ def setup():
 
     import dataclasses
 
-    env = LiberoEnv(TASK, EnvConfig(render=RenderConfig(width=SIZE, height=SIZE),
-                                    max_steps=MAX_STEPS))
+    env = LiberoEnv(TASK, EnvConfig.for_dynamics(  # the CPU configs' dynamics (cheap compile)
+        "libero_fast", render=RenderConfig(width=SIZE, height=SIZE), max_steps=MAX_STEPS))
     vcfg = VLAConfig.tiny(image_size=SIZE, chunk=K)
     tok = default_tokenizer([env.instruction])
     text, text_mask = tok.encode(env.instruction, max_len=vcfg.text_max_len)

@@ -235,7 +235,8 @@ def test_port_dynamics_choose_the_env_config_and_cache_names():
 
     par = _parity_module()
     assert par.port_config("libero") == EnvConfig.libero()
-    assert par.port_config("ik") == EnvConfig()
+    assert par.port_config("libero") == EnvConfig()            # the default
+    assert par.port_config("ik") == EnvConfig.for_dynamics("ik")
     assert par.port_config("libero", render=32).render.width == 32
     assert (
         par.port_config("libero").controller.kind == "osc" and par.port_config("ik").controller.kind == "ik"
@@ -374,7 +375,7 @@ def test_report_headline_and_provenance_from_cached_results(tmp_path):
     assert "| libero_goal | not run | not run | 1/1 (100%) | not run |" in text
     assert "| 0.3 / 1.5 cm |" in text and "| 1.25× |" in text
     assert (
-        "controller under `EnvConfig()` (the first port's IK controller" in text
+        "controller under `EnvConfig.for_dynamics(\"ik\")` (the first port's IK controller" in text
         and "6.0 / 6.0 cm, 4.00×" in text
     )
     assert "(libero_spatial 0): success in LIBERO / in the port | 1/2 / 2/2 |" in text

@@ -47,7 +47,8 @@ SCRIPT = textwrap.dedent('''
     else:
         from envs_mjx.env import EnvConfig, LiberoEnv
         from envs_mjx.renderer import RenderConfig
-        env = LiberoEnv(ENV, EnvConfig(render=RenderConfig(width=16, height=16), max_steps=8))
+        env = LiberoEnv(ENV, EnvConfig.for_dynamics(  # the CPU configs' dynamics
+            "libero_fast", render=RenderConfig(width=16, height=16), max_steps=8))
         instruction = env.instruction
     ids, mask = default_tokenizer().encode(instruction, max_len=vcfg.text_max_len)
     # additive jerk reward + no dynamic sampling: every episode has a distinct reward, so the

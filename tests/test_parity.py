@@ -21,7 +21,7 @@ CONTACT_TOLERANCE_M = 0.01  # the same, fingers pressed onto and dragged along t
 
 @pytest.mark.parametrize("controller", ["osc", pytest.param("ik", marks=pytest.mark.slow)])
 def test_free_space_motion_matches_c_mujoco(controller):
-    cfg = EnvConfig.libero() if controller == "osc" else EnvConfig()
+    cfg = EnvConfig.libero() if controller == "osc" else EnvConfig.for_dynamics("ik")
     env = LiberoEnv("libero_10/9", cfg)
     t = np.arange(50) * 0.05
     actions = np.zeros((50, 7), np.float32)

@@ -111,7 +111,7 @@ def test_rollout_trajectory_contract():
 
 def _mission_command(root, *extra):
     """The README's main command with tiny overrides (one task, 16-step episodes at 32 px,
-    a tiny model; a few steps of every stage)."""
+    a tiny model, the CPU dynamics; a few steps of every stage)."""
     w = root / "run"
     over = {
         "workdir": w, "data.root": root / "data", "data.tasks": "libero_10/9",
@@ -124,6 +124,10 @@ def _mission_command(root, *extra):
         "grpo.horizon": 16, "grpo.num_minibatches": 1, "grpo.update_epochs": 1,
         "grpo.save_every": 1, "grpo.async_checkpoint": False, "grpo.num_train_init": 2,
         "eval.num_init": 2, "eval.batch_size": 2, "eval.horizon": 16, "eval.num_videos": 1,
+        # the CPU configs' dynamics (LIBERO's OSC, finger-pad contacts): full contacts would
+        # make the four compilations of this test much slower; the OSC + full-contacts env
+        # is compiled by the controller and contact tests (tests/conftest.py)
+        "env.dynamics": "libero_fast",
     }
     args = ["--config=configs/libero10.py"] + [f"--config.{k}={v}" for k, v in over.items()]
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))

@@ -22,7 +22,8 @@ import smoothvla_jax  # noqa: F401
 import jax
 import numpy as np
 
-from smoothvla_jax import checkpoints, data
+from smoothvla_jax import checkpoints
+from test_sft import synthetic_config
 
 TESTS = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(TESTS)
@@ -71,8 +72,7 @@ def _rows(workdir):
 
 
 def test_sigkill_mid_run_then_resume_matches_uninterrupted(tmp_path):
-    data.write_synthetic(tmp_path / "data", ("libero_10/0",), num_episodes=3, length=10,
-                         image_size=16)
+    synthetic_config(tmp_path)  # writes the shared synthetic dataset once
     a, b = tmp_path / "straight", tmp_path / "killed"
     run = lambda cmd, **kw: subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True,
                                            timeout=600, **kw)

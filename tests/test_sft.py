@@ -19,18 +19,21 @@ CONFIGS = os.path.join(os.path.dirname(__file__), "..", "configs")
 
 
 def synthetic_config(tmp_path, **sft):
-    """Smoke config pointed at a synthetic dataset, tiny model, 16 px images."""
+    """Smoke config pointed at a synthetic dataset (written if missing, recorded under the
+    smoke config's dynamics), tiny model, 16 px images."""
     root = tmp_path / "data"
-    if not (root / "meta.json").exists():
-        data.write_synthetic(root, ("libero_10/0",), num_episodes=3, length=10, image_size=16)
     overrides = {"data.root": str(root), "data.tasks": "libero_10/0", "data.image_size": 16,
                  "stages": "sft", "workdir": str(tmp_path / "run"),
                  "sft.batch_size": 16, "sft.num_steps": 40, "sft.warmup_steps": 5,
                  "sft.log_every": 10, "sft.save_every": 20, "sft.lr": 1e-3,
                  "sft.augment_shift": 0}
     overrides.update({f"sft.{k}": v for k, v in sft.items()})
-    return builders.load_config(os.path.join(CONFIGS, "smoke.py"),
-                                [f"--config.{k}={v}" for k, v in overrides.items()])
+    cfg = builders.load_config(os.path.join(CONFIGS, "smoke.py"),
+                               [f"--config.{k}={v}" for k, v in overrides.items()])
+    if not (root / "meta.json").exists():
+        data.write_synthetic(root, ("libero_10/0",), num_episodes=3, length=10, image_size=16,
+                             dynamics=cfg.env.dynamics)
+    return cfg
 
 
 @pytest.mark.parametrize("name", ["smoke", "cpu", "libero10"])

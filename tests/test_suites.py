@@ -7,7 +7,7 @@ import mujoco
 import numpy as np
 import pytest
 
-from envs_mjx.env import LiberoEnv
+from envs_mjx.env import EnvConfig, LiberoEnv
 from envs_mjx.expert import run_expert_batch
 from envs_mjx.init_states import NUM_INIT_STATES, generate, load_init_states
 from envs_mjx.predicates import GoalInputs, make_goal_fn, numpy_contacts
@@ -151,7 +151,8 @@ def test_goals_do_not_hold_at_any_initial_state():
 
 
 def _expert_success(task: str, init_indices) -> np.ndarray:
-    env = LiberoEnv(task)
+    """The IK plans in MJX (``"ik"`` dynamics; the OSC plans: tests/test_expert.py)."""
+    env = LiberoEnv(task, EnvConfig.for_dynamics("ik"))
     run = jax.jit(lambda idx: run_expert_batch(env, idx, env.max_steps).success)
     return np.asarray(run(jnp.asarray(init_indices)))
 
