@@ -6,24 +6,26 @@ with finger-pad contacts; LIVING_ROOM_SCENE2 of tasks 0/1 has 80). Dynamics ``"l
 LIBERO's OSC_POSE controller with finger-pad contacts (full contacts cost ~2x on CPU:
 BENCHMARKS.md, "Controller (OSC) and contacts"; evaluation-sized configs use ``"libero"``).
 
-What the scripted expert needs under OSC (C MuJoCo, LIBERO's states 0-9, all successful;
-``scripts/expert_success.py --dynamics libero --simulator c``): task 2 175 control steps on
-average (per-chunk means 175-178), task 9 375 (374-378); under the first port's IK controller
-they took ~71 and ~120, which is what the earlier 180-step horizon was sized for. Hence:
-demonstrations are capped at 400 steps (episodes end at success; the cap only bounds failures),
-both tasks are evaluated with a 400-step limit, and GRPO on task 2 uses :data:`TASK2_HORIZON`
-= 240 steps (1.35x the expert; IK-era SFT policies' successes took up to 2.5x the IK expert,
-95th percentile 1.9x, so 240 may cut slow successes: raise it if evaluation episode lengths
-pile up at the limit). 50 demos per task (LIBERO's count) from fresh training layouts, with
-light action noise (0.02), 6,000 SFT steps with +-4 px image shifts, greedy evaluation on 20
-of the fixed (held-out) initial states per task.
+What the scripted expert needs under ``"libero_fast"`` (C MuJoCo from LIBERO's initial states,
+all successful; docs/controller.md, "Expert episode lengths"): task 2 146-154 control steps
+(states 0-9), task 9 238-244 (states 0-5); under full contacts (``"libero"``) ~175 and ~375,
+under the first port's IK controller ~71 and ~117, which is what the earlier 180-step horizon
+was sized for. Hence :data:`HORIZON` = 320 steps for the demonstrations (episodes end at
+success; the cap only bounds failures) and the evaluation of both tasks, and
+:data:`TASK2_HORIZON` = 240 for GRPO on task 2 (1.6x its expert; IK-era SFT policies' successful
+episodes on task 2 took up to 2.5x the IK expert, 95th percentile 1.9x, so 240 may cut slow
+successes: raise it if evaluation episode lengths pile up at the limit). 50 demos per task
+(LIBERO's count) from fresh training layouts, with light action noise (0.02), 6,000 SFT steps
+with +-4 px image shifts, greedy evaluation on 20 of the fixed (held-out) initial states per
+task. ``--config.env.dynamics=libero`` (full contacts) needs ``--config.data.horizon=400
+--config.eval.horizon=400`` for task 9.
 
-Cost: the OSC episodes are 2-3x longer than the IK ones and OSC with finger-pad contacts steps
-at ~0.86x the IK rate with pixels (BENCHMARKS.md), so collection and evaluation cost ~2.5-3.5x
-and a GRPO iteration ~1.5x what they did under IK (the old "~30 min" of this run; not yet
-re-measured). Proposal for a cheaper CPU experiment: replace task 9 (375 steps) by
-``libero_10/5`` (book into the caddy, ~139 steps, 15 contact pairs), so one 240-step horizon
-serves both tasks.
+Cost: the OSC episodes are ~2x longer than the IK ones and OSC with finger-pad contacts steps at
+~0.86x the IK rate with pixels (BENCHMARKS.md), so collection and evaluation cost ~2-2.5x and a
+GRPO iteration ~1.5x what they did under IK (the old "~30 min" of this run; not yet
+re-measured). Proposal for a cheaper CPU experiment: replace task 9 by ``libero_10/5`` (book
+into the caddy: 104-111 steps under ``"libero_fast"``, 15 contact pairs), so one 240-step
+horizon serves both tasks.
 
     python -m smoothvla_jax.train    --config=configs/cpu.py   # collect, SFT, GRPO, eval, report
     python -m smoothvla_jax.train    --config=configs/cpu.py --config.stages=collect,sft,eval
@@ -45,8 +47,8 @@ import ml_collections
 from configs import libero10
 from envs_mjx import dynamics
 
-HORIZON = 400                       # demos and evaluation of both tasks (task 9's expert: ~375)
-TASK2_HORIZON = 240                 # libero_10/2 alone (its expert: ~175 steps)
+HORIZON = 320                       # demos and evaluation of both tasks (task 9's expert: <= 244)
+TASK2_HORIZON = 240                 # libero_10/2 alone (its expert: <= 154 steps)
 
 
 def get_config() -> ml_collections.ConfigDict:

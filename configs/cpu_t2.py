@@ -6,7 +6,8 @@ each and reaches 42% greedy but only 8% sampled at T = 1.0 on task 2: too weak f
 groups then hold zero or one success). Here all demos (100, from fresh training layouts) and all
 1,500 steps go to task 2; the rest is ``configs/cpu.py`` (LIBERO's OSC controller with
 finger-pad contacts, ``"libero_fast"``). Demonstrations and evaluation use task 2's 240-step
-limit (``cpu.TASK2_HORIZON``: its OSC expert needs ~175 steps; see ``configs/cpu.py``). The
+limit (``cpu.TASK2_HORIZON``: its expert needs 146-154 steps under ``"libero_fast"``; see
+``configs/cpu.py``). The
 RESULTS.md numbers above were measured under the IK dynamics with 180-step episodes
 (``--config.env.dynamics=ik --config.data.horizon=180 --config.eval.horizon=180
 --config.grpo.horizon=180``).

@@ -14,8 +14,8 @@ is the GRPO starting point (the powered, paired version of this experiment is
 GRPO sizing (measured under the IK dynamics with 180-step episodes; 2-core machine shared with
 another job, 64 px, compile ~100 s per task): task 2 (kitchen) ~30-45 s per iteration; tasks 0/1
 (LIVING_ROOM_SCENE2, 80 collision pairs) ~105 s. GRPO therefore trains and is evaluated on task
-2 only: 2 prompts x 8 samples of 30 chunks x 8 steps (limit 240: the OSC expert needs ~175
-steps, ``configs/cpu.py``) per iteration, 16 iterations; under ``"libero_fast"`` expect ~1.5x
+2 only: 2 prompts x 8 samples of 30 chunks x 8 steps (limit 240: the expert needs 146-154
+steps under ``"libero_fast"``, ``configs/cpu.py``) per iteration, 16 iterations; expect ~1.5x
 the IK-era ~12 min per run (240/180 steps at ~0.86x the IK step rate; not yet re-measured).
 RESULTS.md section 2 ran under IK at 180 steps (``--config.env.dynamics=ik
 --config.grpo.horizon=180 --config.eval.horizon=180`` and an IK SFT start).

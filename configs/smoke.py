@@ -3,8 +3,8 @@
 One task, 4 short (48-step) noisy expert demos at 32x32, the tiny model, 300 SFT steps, 3 GRPO
 iterations of 1 prompt x 4 samples, greedy evaluation on 4 initial states, under the CPU
 dynamics of ``configs/cpu.py`` (``"libero_fast"``: LIBERO's OSC controller, finger-pad
-contacts). Episodes are far shorter than the task needs (its OSC expert: ~375 control steps;
-48 steps move the hand at most ~60 cm), so demos are *partial* expert trajectories
+contacts). Episodes are far shorter than the task needs (its expert: ~240 control steps under
+``"libero_fast"``; 48 steps move the hand at most ~60 cm), so demos are *partial* expert trajectories
 (``keep_only_success=False``) and success rates are ~0: this config checks the plumbing, not
 learning. See configs/cpu.py for an honest CPU run.
 

@@ -1,11 +1,11 @@
-"""The powered SmoothVLA experiment on 2 CPU cores (<= 2.5 h): SFT vs binary GRPO vs SmoothVLA.
+"""The powered SmoothVLA experiment on 2 CPU cores (2.5 h under IK, ~3.3 h now): SFT vs GRPO arms.
 
     python -m smoothvla_jax.experiment --config=configs/smoothvla_cpu.py
     python -m smoothvla_jax.experiment --config=configs/smoothvla_cpu.py \\
         --config.experiment.sft_checkpoint=runs/cpu     # start from an existing SFT run
 
 ``configs/cpu.py`` (tiny VLA, 64 px, LIBERO's OSC controller with finger-pad contacts
-(``"libero_fast"``), 240-step episodes: the OSC expert needs ~175; temperature 0.7, P = 2 prompts x
+(``"libero_fast"``), 240-step episodes: its expert needs 146-154; temperature 0.7, P = 2 prompts x
 G = 8 samples per GRPO iteration) on ONE task, ``libero_10/2`` (turn on the stove and put the
 moka pot on it: the kitchen scene simulates ~3x faster than the living-room tasks), run
 directory ``runs/smoothvla_cpu``. Stages and protocol: :mod:`smoothvla_jax.experiment` and
@@ -28,18 +28,19 @@ eval               13 policies x {greedy, T=0.7} x 50 fixed states             ~
 report             tables, figures                                             <1 min
 =================  ==========================================================  =========
 
-about 2 h 15 min plus compilation under IK. Under ``"libero_fast"`` at 240 steps expect the
-episode stages (demos, calibrate, control, grpo, eval) to cost ~1.5x (240/180 steps at ~0.86x
-the IK step rate with pixels, BENCHMARKS.md), i.e. ~3.3 h: over the 2.5 h budget, not yet
-re-measured (``estimate_cpu_seconds`` still holds the IK speeds). To fit 2.5 h again, cut
-``experiment.num_pairs`` only as a pilot, or move to a shorter OSC task (``configs/cpu.py``
-names candidates), (the experiment's progress bar starts from these estimates
-and rescales its ETA with the measured speed). Starting from an existing SFT run
+about 2 h 15 min plus compilation under IK (the experiment's progress bar starts from these
+estimates and rescales its ETA with the measured speed). Starting from an existing SFT run
 (``experiment.sft_checkpoint``) saves ~17 min. Six pairs is the protocol's minimum;
 the report gives the power they achieve with the observed SD and the pairs needed for 0.8.
 10 GRPO iterations per run (160 episodes) is what fits: a smaller effect than a long run's is
 expected, and the positive control says whether the jerk reward can move MSJ at this size at
 all.
+
+Under ``"libero_fast"`` at 240 steps (the default now) expect the episode stages (demos,
+calibrate, control, grpo, eval) to cost ~1.5x the table (240/180 steps at ~0.86x the IK step
+rate with pixels, BENCHMARKS.md), ~3.3 h in all: over the 2.5 h budget; not yet re-measured
+(``estimate_cpu_seconds`` still holds the IK-era speeds). To fit 2.5 h again, move to a shorter
+OSC task (``configs/cpu.py`` proposes ``libero_10/5``, ~110 steps) or run fewer pairs as a pilot.
 """
 
 from __future__ import annotations

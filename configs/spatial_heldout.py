@@ -6,9 +6,13 @@ the plate and the ramekin), 2 (table center), 3 (on the cookie box), 8 (next to 
 to the cookie box) reuse the training scene and words in new combinations. ``eval.heldout=True``
 makes ``evaluate`` refuse any overlap between ``eval.tasks`` and ``data.tasks``.
 
-Sized like ``configs/cpu.py`` (tiny VLA, 64 px): 10 demos per training layout (the expert needs
-~60 control steps, so collection is cheap), 3,000 SFT steps, greedy evaluation on 20 fixed
-initial states of each held-out layout within LIBERO's 220-step limit.
+Sized like ``configs/cpu.py`` (tiny VLA, 64 px, LIBERO's OSC controller with finger-pad contacts,
+``"libero_fast"``): 10 demos per training layout, 3,000 SFT steps, greedy evaluation on 20 fixed
+initial states of each held-out layout within LIBERO's 220-step limit. Under ``"libero_fast"``
+the expert needs 105-168 control steps on the training layouts and 108-133 on the held-out ones
+(C MuJoCo, LIBERO's states 0-2 of each; the slowest is layout 9, from the wooden cabinet; under
+IK ~60), so 220 steps keep every demonstration whole. RESULTS.md section 3 ran under IK
+(``--config.env.dynamics=ik`` reproduces it).
 
     python -m smoothvla_jax.train    --config=configs/spatial_heldout.py   # collect + SFT + eval
     python -m smoothvla_jax.evaluate --checkpoint=runs/spatial_heldout --num_init=50

@@ -104,10 +104,12 @@ def test_dataset_of_other_dynamics_is_refused_in_one_line(tmp_path):
     msg = str(e.value)
     assert "\n" not in msg and f"dataset {ds.root} was made under 'ik' dynamics" in msg
     assert "config.env.dynamics='libero'" in msg and "--config.env.dynamics=ik" in msg
-    # SFT on it under "libero" stops before training (the run config's dynamics is checked)
+    # SFT on it under today's default stops before training (the run config's dynamics is
+    # checked)
     cfg = synthetic_config(tmp_path, num_steps=2)
-    cfg.env.dynamics = "libero"
-    with pytest.raises(data.DatasetError, match="was made under 'ik' dynamics"):
+    cfg.data.root, cfg.env.dynamics = str(ds.root), dyn.DEFAULT
+    with pytest.raises(data.DatasetError, match="was made under 'ik' dynamics but "
+                                                "config.env.dynamics='libero'"):
         train(cfg)
     assert not (tmp_path / "run" / "checkpoints").exists()
 
