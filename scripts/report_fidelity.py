@@ -390,7 +390,7 @@ def expert_md(expert: dict) -> tuple[list[str], dict]:
         "with `--port-sim=c`, in C MuJoCo on the same MJCF and controller functions "
         "(`envs_mjx.parity.c_mujoco_expert_rollout`, no compile); the provenance table says which. "
         "The port's own, larger expert tables are made by "
-        "`scripts/expert_success.py`: docs/suites.md (the IK default, 50 states per task) and "
+        "`scripts/expert_success.py`: docs/suites.md (the IK dynamics, 50 states per task) and "
         "docs/controller.md (`EnvConfig.libero()`).",
         "",
     ]
