@@ -64,7 +64,7 @@ def collect_task(task_key: str, dcfg: DataConfig, key: jax.Array,
                  pbar: tqdm | None = None, dynamics: str = DEFAULT_DYNAMICS,
                  ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """Collects up to ``dcfg.num_demos`` demos of one task under the env ``dynamics``
-    (``"ik"`` | ``"libero"``, :mod:`envs_mjx.dynamics`).
+    (``"libero"`` | ``"libero_fast"`` | ``"ik"``, :mod:`envs_mjx.dynamics`).
 
     Returns ``(episodes, stats)``: padded arrays as in :mod:`smoothvla_jax.data` and counters.
     """

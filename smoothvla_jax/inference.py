@@ -94,7 +94,8 @@ class InferencePolicy:
       vla_config, action_tokenizer, action_normalizer, tokenizer: from the checkpoint's meta.
       params: the parameter pytree (on the default device).
       step: checkpoint step. meta: the checkpoint's full meta dict.
-      dynamics: the env dynamics it was trained under (``"ik"`` | ``"libero"``): run it in
+      dynamics: the env dynamics it was trained under (``"libero"`` | ``"libero_fast"`` |
+        ``"ik"``; ``"ik"`` when the checkpoint predates the record): run it in
         ``LiberoEnv(task, EnvConfig.for_dynamics(policy.dynamics, ...))``.
     """
 
