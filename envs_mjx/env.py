@@ -105,12 +105,12 @@ class EnvConfig:
         links touch the table, fixtures and objects, every object touches every other object
         and fixture) or ``"fast"`` (finger pads only, objects only where the task needs them;
         ~2x cheaper on CPU). See :mod:`envs_mjx.scene`.
-
-    The defaults are :data:`envs_mjx.dynamics.DEFAULT` (``"libero"``); :meth:`for_dynamics`
-    builds the other named dynamics (``"libero_fast"``, ``"ik"``).
       max_steps: episode limit (None = the suite's LIBERO limit).
       train_layouts: extra initial layouts generated at construction (C MuJoCo, ~2 ms each)
         after the 50 saved evaluation states, at indices ``50 .. 50 + train_layouts - 1``.
+
+    The controller and contacts default to :data:`envs_mjx.dynamics.DEFAULT` (``"libero"``);
+    :meth:`for_dynamics` builds the other named dynamics (``"libero_fast"``, ``"ik"``).
     """
 
     render: RenderConfig | None = None

@@ -41,8 +41,9 @@ def task_keys(spec: str | Sequence[str], suite: str = "libero_10") -> list[str]:
 
 def env_config(config: Config | str, **kwargs: Any) -> Any:
     """The ``envs_mjx.env.EnvConfig`` of a run: ``config.env.dynamics`` (or a dynamics name:
-    ``"libero"`` / ``"libero_fast"`` / ``"ik"``) plus ``kwargs`` (render, max_steps, train_layouts). Every stage
-    that builds an env (collection, GRPO, evaluation) builds it through here."""
+    ``"libero"`` / ``"libero_fast"`` / ``"ik"``) plus ``kwargs`` (render, max_steps,
+    train_layouts). Every stage that builds an env (collection, GRPO, evaluation) builds it
+    through here."""
     from envs_mjx.env import EnvConfig
 
     dynamics = config if isinstance(config, str) else config.env.dynamics
