@@ -91,6 +91,11 @@ def test_unrecorded_dynamics_read_as_ik_not_as_the_default():
     assert config_diff({"seed": 0}, _config(), ("seed", "env")) == [
         "env.dynamics: 'ik' -> 'libero'"]
     assert config_diff({"seed": 0}, _config("ik"), ("seed", "env")) == []
+    # a stored run config (what `evaluate --checkpoint=<run>` uses without --config)
+    from smoothvla_jax.config import stored_config
+    assert stored_config({"seed": 3}).env.dynamics == "ik"
+    assert stored_config({"seed": 3}).seed == 3
+    assert stored_config({"env": {"dynamics": "libero_fast"}, "x": 1}).env.dynamics == "libero_fast"
 
 
 # ---------------------------------------------------------------------------- datasets
