@@ -162,7 +162,9 @@ def test_step_without_rendering_then_render_on_demand():
         np.testing.assert_array_equal(rendered.obs[cam], eager.obs[cam])    # on demand
     assert np.abs(np.asarray(eager.obs["wrist"], np.float32)
                   - np.asarray(st0.obs["wrist"], np.float32)).sum() > 0      # the arm moved
-    np.testing.assert_array_equal(lazy.obs["proprio"], eager.obs["proprio"])
+    # the two step variants compile to different XLA programs; OSC's task-space inversions
+    # round differently in them (~5e-10 m), so proprio agrees to float precision, not bitwise
+    np.testing.assert_allclose(lazy.obs["proprio"], eager.obs["proprio"], rtol=0, atol=1e-6)
     assert float(lazy.ee_pos[2] - st0.ee_pos[2]) > 1e-3
 
 
