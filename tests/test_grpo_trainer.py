@@ -109,9 +109,10 @@ def setup():
     opt = trainer.make_grpo_optimizer(1e-3)
     args = (env, vcfg, ActionTokenizer(), text[0], text_mask[0], gcfg, REWARD, opt, C, 1)
     iteration = trainer.make_grpo_iteration(*args, ds_criterion="reward", return_episodes=True)
-    params = init_params(jax.random.PRNGKey(0), vcfg)
+    # host arrays, as a checkpoint restore gives them (the update must still compile once)
+    params = jax.tree.map(np.asarray, init_params(jax.random.PRNGKey(0), vcfg))
     state = trainer.init_train_state(params, opt, jax.random.PRNGKey(1), keep_reference=True)
-    params0 = jax.tree.map(np.asarray, params)
+    params0 = jax.tree.map(np.array, params)
     out = []
     for i in range(2):
         state, metrics = iteration(state, jax.random.PRNGKey(10 + i))

@@ -484,7 +484,12 @@ def _params_shape_hint(vla_config: VLAConfig) -> Any:
 
 def init_train_state(params: Params, optimizer: optax.GradientTransformation, rng: jax.Array,
                      keep_reference: bool) -> GRPOTrainState:
-    """Fresh state at step 0; ``ref_params`` is a copy of ``params`` when ``keep_reference``."""
+    """Fresh state at step 0; ``ref_params`` is a copy of ``params`` when ``keep_reference``.
+
+    ``params`` may be host (NumPy) arrays, as a checkpoint restore gives them: they are put on
+    the device here, because a jitted update first called with NumPy leaves and then with its
+    own (device) outputs compiles twice."""
+    params = jax.tree.map(jnp.asarray, params)
     ref = jax.tree.map(jnp.array, params) if keep_reference else None  # own buffers (donation)
     return GRPOTrainState(step=jnp.zeros((), jnp.int32), params=params,
                           opt_state=optimizer.init(params), rng=jnp.asarray(rng, jnp.uint32),
@@ -659,8 +664,10 @@ def run_grpo(config: Config | Any, workdir: str | None = None) -> dict[str, Any]
                      RESUME_IGNORED, f"GRPO run {workdir}")
         target = {"opt_state": state.opt_state, "rng": state.rng, "step": state.step}
         step, params, ts, _ = ckpt.restore(state.params, target)
-        state = state.replace(step=jnp.asarray(ts["step"], jnp.int32), params=params,
-                              opt_state=ts["opt_state"], rng=jnp.asarray(ts["rng"], jnp.uint32))
+        state = state.replace(step=jnp.asarray(ts["step"], jnp.int32),
+                              params=jax.tree.map(jnp.asarray, params),
+                              opt_state=jax.tree.map(jnp.asarray, ts["opt_state"]),
+                              rng=jnp.asarray(ts["rng"], jnp.uint32))
         print(f"resumed GRPO from {ckpt.directory}/{step}")
 
     def save() -> None:
