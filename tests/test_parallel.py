@@ -70,8 +70,11 @@ SCRIPT = textwrap.dedent('''
             par = parallel.DataParallel.create(parallel.make_mesh(8), state, opt, mode,
                                                min_fsdp_size=256)
             state = par.put(state)
+        # the loops as accelerators run them (lax.scan): sharding is for accelerators, and the
+        # CPU's unrolled update would compile one forward+backward per step in 3 modes
         it = make_grpo_iteration(env, vcfg, ActionTokenizer(), ids[0], mask[0], gcfg, rcfg, opt,
-                                 num_chunks=2, prompts_per_iteration=2, parallel=par)
+                                 num_chunks=2, prompts_per_iteration=2, parallel=par,
+                                 unroll=False)
         hlo = it.update.lower(state, it.init_buffer(), jnp.int32(2), jax.random.PRNGKey(5),
                               it.ladder[-1]).compile().as_text()
         metrics = []
