@@ -451,6 +451,19 @@ def unroll_loops(unroll: bool | None = None) -> bool:
     return jax.default_backend() == "cpu" if unroll is None else bool(unroll)
 
 
+def scan_or_unroll(f: Callable[[Any, Any], tuple[Any, Any]], init: Any, xs: PyTree,
+                   unroll: bool) -> tuple[Any, Any]:
+    """``lax.scan(f, init, xs)``, or the same steps as straight-line code when ``unroll``
+    (:func:`unroll_loops`): one source for both forms of the update's loops."""
+    if not unroll:
+        return jax.lax.scan(f, init, xs)
+    carry, ys = init, []
+    for i in range(jax.tree.leaves(xs)[0].shape[0]):
+        carry, y = f(carry, jax.tree.map(lambda x, i=i: x[i], xs))
+        ys.append(y)
+    return carry, jax.tree.map(lambda *a: jnp.stack(a), *ys)
+
+
 def make_update_fn(
     apply_logp_fn: Callable[[PyTree, dict[str, Array]], Array],
     optimizer: optax.GradientTransformation,
@@ -540,20 +553,9 @@ def make_update_fn(
                 data = jax.tree.map(lambda x: jnp.take(x, perm, axis=0), batch)
             return jax.tree.map(lambda x: x.reshape((n_mb, n // n_mb) + x.shape[1:]), data)
 
-        keys = jax.random.split(key, n_ep)
-        if unroll:
-            carry, steps = (params, opt_state), []
-            for e in range(n_ep):
-                mbs = minibatches(keys[e])
-                for i in range(n_mb):
-                    carry, m = sgd_step(carry, jax.tree.map(lambda x, i=i: x[i], mbs))
-                    steps.append(m)
-            params, opt_state = carry
-            metrics = jax.tree.map(lambda *xs: jnp.stack(xs).reshape((n_ep, n_mb)), *steps)
-        else:
-            (params, opt_state), metrics = jax.lax.scan(
-                lambda carry, k: jax.lax.scan(sgd_step, carry, minibatches(k)),
-                (params, opt_state), keys)
+        (params, opt_state), metrics = scan_or_unroll(               # metrics [n_ep, n_mb]
+            lambda carry, k: scan_or_unroll(sgd_step, carry, minibatches(k), unroll),
+            (params, opt_state), jax.random.split(key, n_ep), unroll)
         out = jax.tree.map(jnp.mean, metrics)
         out["ratio_first"] = metrics["ratio_mean"][0, 0]
         return params, opt_state, out

@@ -86,6 +86,7 @@ from smoothvla_jax.rl.grpo import (
     informative_groups,
     kl_penalty,
     make_update_fn,
+    scan_or_unroll,
     unroll_loops,
 )
 from smoothvla_jax.rl.rewards import RewardConfig, compute_reward, jerk_cost
@@ -368,11 +369,8 @@ def make_grpo_iteration(
         forward at a time (a Python loop when ``unroll``)."""
         s = batch["advantages"].shape[0]
         mbs = jax.tree.map(lambda x: x.reshape((n_mb, s // n_mb) + x.shape[1:]), batch)
-        if unroll:
-            out = jnp.stack([apply_logp(ref_params, jax.tree.map(lambda x, i=i: x[i], mbs))
-                             for i in range(n_mb)])
-        else:
-            out = jax.lax.map(lambda mb: apply_logp(ref_params, mb), mbs)
+        _, out = scan_or_unroll(lambda c, mb: (c, apply_logp(ref_params, mb)), None, mbs,
+                                unroll)
         return out.reshape((s,) + out.shape[2:])
 
     def sampled_kl(ref_params: Params, batch: dict[str, jax.Array], key: jax.Array
