@@ -2,9 +2,12 @@
 
     python -m smoothvla_jax.evaluate --checkpoint=runs/smoke [--config=configs/smoke.py]
         [--tasks=libero_10/0,libero_10/3] [--num_init=50] [--temperature=0] [--out=DIR]
+        [--layouts=eval|train]
 
 Without ``--config`` the run's config stored in the checkpoint is used (its ``eval`` section).
-``--num_init`` must be in 1..50 (the fixed initial states of a task). Prints a per-task table and
+``--num_init`` must be in 1..50 (the fixed initial states of a task); ``--layouts=train``
+evaluates on the first ``num_init`` training layouts instead (the distribution demonstrations
+and GRPO prompts come from, e.g. to check an SFT start's sampled success before GRPO). Prints a per-task table and
 writes ``<out>/eval.json`` (per-task summaries and per-episode metrics, the input of
 ``python -m smoothvla_jax.report``) and ``<out>/videos/<task>_init<i>.gif`` (default
 ``<out> = <run>/eval/step_<step>``). The work is :func:`smoothvla_jax.evaluation.evaluate_policy`.
@@ -27,7 +30,7 @@ def main(argv: list[str]) -> None:
 
     res = evaluate_policy(FLAGS.checkpoint, cli.typed_config(), FLAGS.tasks or None,
                           FLAGS.num_init, FLAGS.temperature, FLAGS.out or None, FLAGS.step,
-                          FLAGS.seed)
+                          FLAGS.seed, layouts=FLAGS.layouts)
     print(f"results: {res['out_path']}")
 
 
@@ -40,5 +43,8 @@ if __name__ == "__main__":
     flags.DEFINE_string("out", "", "output directory (default <run>/eval/step_<step>)")
     flags.DEFINE_integer("step", None, "checkpoint step (default: latest)")
     flags.DEFINE_integer("seed", 0, "sampling seed")
+    flags.DEFINE_enum("layouts", "eval", ["eval", "train"],
+                      "eval: LIBERO's 50 fixed initial states (held out); train: the first "
+                      "num_init fresh training layouts (what demos and GRPO prompts start from)")
     flags.mark_flags_as_required(["checkpoint"])
     cli.run(main)

@@ -14,7 +14,8 @@ m^2/s^6), ``dimensionless_jerk_ee``, ``ldlj_ee``, ``sparc_ee``, ``msj_action``, 
 mean with a 95% Student-t interval (:mod:`smoothvla_jax.metrics`).
 
 ``eval.json`` (:data:`EVAL_FORMAT`): ``checkpoint``, ``step``, ``stage``, ``temperature``,
-``num_init``, ``horizon``, ``seed``, ``dynamics`` (the env dynamics), ``tasks`` (per-task and
+``num_init``, ``layouts`` (``"eval"``: the fixed states; ``"train"``: training layouts),
+``horizon``, ``seed``, ``dynamics`` (the env dynamics), ``tasks`` (per-task and
 ``overall`` summaries), ``table``, ``timing``, ``videos`` and ``episodes[task]`` =
 ``{init_index: [n], <metric>: [n], ee_paths: [num_paths][len_i][3]}``.
 """
@@ -38,26 +39,29 @@ EVAL_FORMAT = "smoothvla-eval-episodes/1"
 EPISODE_METRICS = ("success", "episode_length", "path_length", "msj_ee", "dimensionless_jerk_ee",
                    "ldlj_ee", "sparc_ee", "msj_action", "ldlj_action", "chunk_discontinuity")
 SUMMARISED = tuple(k for k in EPISODE_METRICS if k != "success")
+TRAIN_LAYOUTS_MAX = 1000  # training layouts per evaluation (C MuJoCo, ~2 ms each to generate)
 _COMPILED: dict[Any, Any] = {}  # compiled rollouts by protocol (bounded, like a jit cache)
 TABLE = (("msj_ee", "MSJ"), ("dimensionless_jerk_ee", "DJ"), ("ldlj_ee", "LDLJ"),
          ("sparc_ee", "SPARC"), ("chunk_discontinuity", "chunk_disc"),
          ("path_length", "path_m"), ("episode_length", "ep_len"))
 
 
-def check_num_init(num_init: int, available: int, flag: str = "num_init") -> int:
+def check_num_init(num_init: int, available: int, flag: str = "num_init",
+                   kind: str = "fixed initial states") -> int:
     """``num_init`` if in ``[1, available]``, else a ValueError naming the flag and the fix
     (more would repeat initial states and overstate n and the interval's precision)."""
     if isinstance(num_init, bool) or not isinstance(num_init, (int, np.integer)):
         raise ValueError(f"{flag} must be an integer, got {num_init!r}")
     if not 1 <= int(num_init) <= available:
-        raise ValueError(f"{flag}={num_init} is out of range: each task has {available} fixed "
-                         f"initial states; use 1 <= {flag} <= {available}")
+        raise ValueError(f"{flag}={num_init} is out of range: each task has {available} {kind}; "
+                         f"use 1 <= {flag} <= {available}")
     return int(num_init)
 
 
 def rollout_episodes(policy: Any, task_key: str, num_init: int, horizon: int,
                      temperature: float, batch_size: int, seed: int = 0, num_videos: int = 0,
-                     init_indices: Sequence[int] | None = None) -> dict[str, Any]:
+                     init_indices: Sequence[int] | None = None,
+                     layouts: str = "eval") -> dict[str, Any]:
     """Rolls out a policy from fixed initial states of one task; per-episode arrays.
 
     Args:
@@ -71,6 +75,10 @@ def rollout_episodes(policy: Any, task_key: str, num_init: int, horizon: int,
       seed: sampling key.
       num_videos: record agentview frames of the first ``num_videos`` episodes.
       init_indices: explicit initial-state indices instead of ``range(num_init)``.
+      layouts: ``"eval"`` (LIBERO's 50 fixed initial states, the held-out protocol) or
+        ``"train"``: the first ``num_init`` (any number >= 1) fresh training layouts, the ones
+        demonstrations and GRPO prompts are drawn from (``EnvConfig.train_layouts``; indices
+        ``50 ..``), e.g. to measure the sampled success GRPO will see.
 
     Returns:
       ``{"init_index": [N], <EPISODE_METRICS>: [N], "ee_pos": [N, T, 3], "actions": [N, T, 7],
@@ -87,9 +95,19 @@ def rollout_episodes(policy: Any, task_key: str, num_init: int, horizon: int,
 
     vcfg, s = policy.vla_config, policy.vla_config.image_size
     horizon = builders.episode_limit(task_key, horizon)
+    if layouts not in ("eval", "train"):
+        raise ValueError(f"layouts must be 'eval' (the 50 fixed states) or 'train', got {layouts!r}")
+    n_train = 0
+    if layouts == "train":
+        if init_indices is not None:
+            raise ValueError("init_indices index the fixed states; use layouts='eval' with them")
+        n_train = check_num_init(num_init, TRAIN_LAYOUTS_MAX, "num_init", "training layouts here")
     env = LiberoEnv(task_key, builders.env_config(  # the dynamics the policy was trained under
-        policy.dynamics, render=RenderConfig(width=s, height=s), max_steps=horizon))
-    if init_indices is None:
+        policy.dynamics, render=RenderConfig(width=s, height=s), max_steps=horizon,
+        train_layouts=n_train))
+    if layouts == "train":
+        ids_all = env.start_indices("train")
+    elif init_indices is None:
         ids_all = np.arange(check_num_init(num_init, env.num_init_states))
     else:
         ids_all = np.asarray(init_indices, np.int64).reshape(-1)
@@ -229,14 +247,16 @@ def evaluate_policy(checkpoint: str, config: Config | Any = None,
                     tasks: str | Sequence[str] | None = None, num_init: int | None = None,
                     temperature: float | None = None, out_dir: str | None = None,
                     step: int | None = None, seed: int = 0, videos: bool = True,
-                    verbose: bool = True) -> dict[str, Any]:
+                    verbose: bool = True, layouts: str = "eval") -> dict[str, Any]:
     """Evaluates a checkpoint (run or checkpoint directory) under ``config.eval``.
 
     ``config`` defaults to the run's stored config; ``tasks`` / ``num_init`` / ``temperature``
     override ``eval.tasks`` / ``eval.num_init`` / ``eval.temperature`` (None = the config's).
     The env runs the policy's dynamics; a ``config`` asking for other ``env.dynamics`` is a
     CheckpointError. Writes ``<out_dir>/eval.json`` (default ``out_dir =
-    <run>/eval/step_<step>``; it records ``dynamics``) and, when
+    <run>/eval/step_<step>``; it records ``dynamics`` and ``layouts``: ``"eval"``, LIBERO's
+    fixed initial states, or ``"train"``, the first ``num_init`` training layouts, see
+    :func:`rollout_episodes`) and, when
     ``videos``, ``<out_dir>/videos/<task>_init<i>.<gif|mp4>``; returns the same dict plus
     ``out_path``.
     """
@@ -249,8 +269,11 @@ def evaluate_policy(checkpoint: str, config: Config | Any = None,
     keys = builders.eval_task_keys(config, tasks)
     from envs_mjx.init_states import NUM_INIT_STATES
 
-    num_init = check_num_init(ecfg.num_init if num_init is None else num_init, NUM_INIT_STATES,
-                              "num_init" if num_init is not None else "eval.num_init")
+    train = layouts == "train"
+    num_init = check_num_init(ecfg.num_init if num_init is None else num_init,
+                              TRAIN_LAYOUTS_MAX if train else NUM_INIT_STATES,
+                              "num_init" if num_init is not None else "eval.num_init",
+                              "training layouts here" if train else "fixed initial states")
     temperature = float(ecfg.temperature if temperature is None else temperature)
     ckpt_dir = checkpoints.resolve_dir(checkpoint)
     out_dir = out_dir or default_out_dir(ckpt_dir, policy.step)
@@ -259,7 +282,8 @@ def evaluate_policy(checkpoint: str, config: Config | Any = None,
     rows, episodes, timing, pooled, horizons, video_paths = {}, {}, {}, [], {}, []
     for task in tqdm(keys, desc=f"eval step {policy.step}", unit="task", disable=not verbose):
         ep = rollout_episodes(policy, task, num_init, ecfg.horizon, temperature,
-                              ecfg.batch_size, seed, ecfg.num_videos if videos else 0)
+                              ecfg.batch_size, seed, ecfg.num_videos if videos else 0,
+                              layouts=layouts)
         horizons[task] = ep["horizon"]
         rows[task] = summarize_episodes(ep) | {"instruction": ep["instruction"]}
         lengths = ep["episode_length"].astype(np.int64)
@@ -281,7 +305,8 @@ def evaluate_policy(checkpoint: str, config: Config | Any = None,
         print(table)
     results = {"format": EVAL_FORMAT, "checkpoint": ckpt_dir, "step": policy.step,
                "stage": policy.meta.get("stage", "sft"), "temperature": temperature,
-               "num_init": num_init, "seed": int(seed), "dynamics": policy.dynamics,
+               "num_init": num_init, "layouts": layouts, "seed": int(seed),
+               "dynamics": policy.dynamics,
                "tasks": rows,
                # one number when every task shares it, else per task
                "horizon": (next(iter(horizons.values())) if len(set(horizons.values())) == 1
@@ -324,6 +349,7 @@ def evaluate_or_reuse(run_dir: str, config: Config, out_dir: str | None = None,
         with open(path, encoding="utf-8") as f:
             old = json.load(f)
         same = (old.get("step") == step and old.get("num_init") == config.eval.num_init
+                and old.get("layouts", "eval") == "eval"
                 and old.get("seed") == seed and old.get("temperature") == temperature
                 and recorded_dynamics(old) == config.env.dynamics
                 and set(old.get("tasks", {})) - {"overall"} == set(keys))

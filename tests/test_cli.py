@@ -134,6 +134,12 @@ def test_num_init_out_of_range(sft_run, num_init):
                       f"num_init={num_init}", "1 <= num_init <= 50")
 
 
+def test_num_init_out_of_range_on_training_layouts(sft_run):
+    assert_user_error(run_cli("evaluate", f"--checkpoint={sft_run}", "--num_init=1001",
+                              "--layouts=train", "--tasks=libero_10/9"),
+                      "num_init=1001", "training layouts", "1 <= num_init <= 1000")
+
+
 def test_evaluate_unknown_task(sft_run):
     assert_user_error(run_cli("evaluate", f"--checkpoint={sft_run}", "--tasks=libero_10/77"),
                       "libero_10/77")

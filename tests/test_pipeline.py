@@ -21,7 +21,9 @@ from flax import struct
 
 from envs_mjx.renderer import RenderConfig
 from smoothvla_jax import checkpoints, data
+from envs_mjx.registry import get_task
 from smoothvla_jax.model import (
+    ActionNormalizer,
     ActionTokenizer,
     VLAConfig,
     apply_policy,
@@ -107,6 +109,59 @@ def test_rollout_trajectory_contract():
     a, b = greedy(params, jax.random.PRNGKey(2), 3), greedy(params, jax.random.PRNGKey(3), 3)
     np.testing.assert_array_equal(a.tokens, b.tokens)
     assert a.frames is None and np.all(a.logp <= 0)
+
+
+def test_evaluation_on_training_layouts_starts_from_them(tmp_path, monkeypatch):
+    """``evaluate_policy(layouts="train")`` starts episodes from the first ``num_init`` training
+    layouts (indices 50.., C-MuJoCo-generated as for demos and GRPO prompts), records it, and
+    is never reused as a fixed-state evaluation; a rollout stub replaces the MJX program."""
+    from envs_mjx.init_states import generate
+    from smoothvla_jax import evaluation, rollout
+    from configs import smoke
+
+    seen = {}
+
+    def fake_batch_rollout_fn(env, vcfg, atok, ids, mask, num_chunks, temperature, **kw):
+        T = num_chunks * vcfg.chunk
+
+        def run(params, key, idx):
+            idx = np.asarray(idx)
+            seen.setdefault("idx", []).extend(idx.tolist())
+            seen.setdefault("qpos", []).extend(np.asarray(env.init_qpos)[idx])
+            n = idx.size
+            ee = np.cumsum(np.full((n, T, 3), 1e-3, np.float32), axis=1)
+            return SimpleNamespace(actions=np.zeros((n, T, 7), np.float32), ee_pos=ee,
+                                   step_mask=np.ones((n, T), bool), success=idx % 2 == 0,
+                                   frames=None)
+        return SimpleNamespace(lower=lambda *a: SimpleNamespace(compile=lambda: run))
+
+    monkeypatch.setattr(rollout, "make_batch_rollout_fn", fake_batch_rollout_fn)
+    vcfg = VLAConfig.tiny(image_size=16, chunk=4)
+    run = tmp_path / "run"
+    ck = checkpoints.Checkpointer(run / "checkpoints")
+    meta = checkpoints.make_meta(vcfg, ActionTokenizer(), ActionNormalizer(),
+                                 default_tokenizer(), {"env": {"dynamics": "libero_fast"}},
+                                 stage="sft", tasks=["libero_10/2"])
+    ck.save(1, init_params(jax.random.PRNGKey(0), vcfg), {"step": np.int32(1)}, meta)
+    ck.close()
+    cfg = smoke.get_config()
+    cfg.eval.tasks, cfg.eval.horizon, cfg.eval.batch_size = "libero_10/2", 8, 2
+    res = evaluation.evaluate_policy(str(run), cfg, num_init=3, out_dir=str(tmp_path / "e"),
+                                     videos=False, verbose=False, layouts="train")
+    assert seen["idx"] == [50, 51, 52, 52]             # one padded batch of 2
+    task = get_task("libero_10/2")
+    np.testing.assert_allclose(np.stack(seen["qpos"][:3]), generate(task, 3, start=50),
+                               atol=1e-6)
+    saved = json.loads((tmp_path / "e" / "eval.json").read_text())
+    assert saved["layouts"] == "train" and saved["episodes"]["libero_10/2"]["init_index"] == [
+        50, 51, 52]
+    assert res["tasks"]["libero_10/2"]["n"] == 3
+    with pytest.raises(ValueError, match="num_init=0 is out of range.*1 <= num_init <= 1000"):
+        evaluation.evaluate_policy(str(run), cfg, num_init=0, layouts="train", videos=False,
+                                   verbose=False, out_dir=str(tmp_path / "x"))
+    with pytest.raises(ValueError, match="layouts must be 'eval'"):
+        evaluation.rollout_episodes(checkpoints.load_policy(str(run)), "libero_10/2", 2, 8,
+                                    0.0, 2, layouts="training")
 
 
 def _mission_command(root, *extra):
