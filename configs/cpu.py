@@ -1,39 +1,48 @@
-"""An honest CPU run: tiny VLA, 64 px, two LIBERO-10 kitchen tasks, LIBERO's OSC controller.
+"""An honest CPU run: tiny VLA, 64 px, two LIBERO-10 tasks, LIBERO's OSC controller.
 
-``libero_10/2`` (turn on the stove, put the moka pot on it) and ``libero_10/9`` (mug into the
-microwave, close it): their kitchen scenes are the cheapest to simulate (13 and 20 contact pairs
-with finger-pad contacts; LIVING_ROOM_SCENE2 of tasks 0/1 has 80). Dynamics ``"libero_fast"``:
-LIBERO's OSC_POSE controller with finger-pad contacts (full contacts cost ~2x on CPU:
-BENCHMARKS.md, "Controller (OSC) and contacts"; evaluation-sized configs use ``"libero"``).
+``libero_10/2`` (turn on the stove, put the moka pot on it) and ``libero_10/5`` (pick up the
+book and place it in the back compartment of the caddy): cheap scenes (13 and 15 contact pairs
+with finger-pad contacts; LIVING_ROOM_SCENE2 of tasks 0/1 has 80) with short expert episodes.
+Dynamics ``"libero_fast"``: LIBERO's OSC_POSE controller with finger-pad contacts (full
+contacts cost ~2x on CPU: BENCHMARKS.md, "Controller (OSC) and contacts"; evaluation-sized
+configs use ``"libero"``).
 
-What the scripted expert needs under ``"libero_fast"`` (C MuJoCo from LIBERO's initial states,
-all successful; docs/controller.md, "Expert episode lengths"): task 2 146-154 control steps
-(states 0-9), task 9 238-244 (states 0-5); under full contacts (``"libero"``) ~175 and ~375,
-under the first port's IK controller ~71 and ~117, which is what the earlier 180-step horizon
-was sized for. Hence :data:`HORIZON` = 320 steps for the demonstrations (episodes end at
-success; the cap only bounds failures) and the evaluation of both tasks, and
-:data:`TASK2_HORIZON` = 240 for GRPO on task 2 (1.6x its expert; IK-era SFT policies' successful
-episodes on task 2 took up to 2.5x the IK expert, 95th percentile 1.9x, so 240 may cut slow
-successes: raise it if evaluation episode lengths pile up at the limit). 50 demos per task
-(LIBERO's count) from fresh training layouts, with light action noise (0.02), 6,000 SFT steps
-with +-4 px image shifts, greedy evaluation on 20 of the fixed (held-out) initial states per
-task. ``--config.env.dynamics=libero`` (full contacts) needs ``--config.data.horizon=400
---config.eval.horizon=400`` for task 9.
+Horizon: the scripted experts need 146-154 control steps on task 2 and 104-111 on task 5 under
+``"libero_fast"`` (:data:`EXPERT_STEPS`, the maxima of docs/controller.md, "Expert episode
+lengths under the CPU dynamics"), so ONE :data:`HORIZON` = 240 steps (>= 1.5x either expert)
+serves the demonstrations, GRPO and the evaluation of both tasks. Episodes end at success; the
+cap only bounds failures: the SFT policy's successful episodes on task 2 took 114-164 steps.
+(``libero_10/9``, the second task until 2026-11-30, needs 238-244 and would need ~320 steps.)
 
-Cost: the OSC episodes are ~2x longer than the IK ones and OSC with finger-pad contacts steps at
-~0.86x the IK rate with pixels (BENCHMARKS.md), so collection and evaluation cost ~2-2.5x and a
-GRPO iteration ~1.5x what they did under IK (the old "~30 min" of this run; not yet
-re-measured). Proposal for a cheaper CPU experiment: replace task 9 by ``libero_10/5`` (book
-into the caddy: 104-111 steps under ``"libero_fast"``, 15 contact pairs), so one 240-step
-horizon serves both tasks.
+Data and SFT: 150 scripted demos per task from fresh training layouts (``data.layouts=
+"train"``) with light action noise (0.02), 240-step limit; 9,000 SFT steps x 32 with +-4 px
+image shifts; greedy evaluation on 20 of the fixed (held-out) initial states per task. What
+the start took, measured on 2 shared CPU cores (2026-11-30), success of the SFT policy on the
+first 50 *training layouts* of ``libero_10/2`` (where GRPO's prompts start;
+``evaluate --layouts=train --num_init=50``):
+
+======================================  ===========================  ==========  ======
+SFT start                               cost                         T = 0.3     greedy
+======================================  ===========================  ==========  ======
+50 demos/task, 6,000 steps              collect 124 s, SFT 1,050 s   20% (10/50) 26%
+**150 demos/task, 9,000 steps** (this)  collect ~4 min, SFT ~26 min  34% (17/50) 42% (21/50)
+======================================  ===========================  ==========  ======
+
+(Collection runs at 258-290 env-steps/s after a ~36 s compile.) This start is the one
+``configs/grpo_cpu_t03.py`` runs GRPO from.
 
     python -m smoothvla_jax.train    --config=configs/cpu.py   # collect, SFT, GRPO, eval, report
-    python -m smoothvla_jax.train    --config=configs/cpu.py --config.stages=collect,sft,eval
-    python -m smoothvla_jax.evaluate --checkpoint=runs/cpu --num_init=50   # more init states
+    python -m smoothvla_jax.train    --config=configs/cpu.py --config.stages=collect,sft  # ~30 min
+    python -m smoothvla_jax.evaluate --checkpoint=runs/cpu --tasks=libero_10/2 --num_init=50 \\
+        --layouts=train --temperature=0.3                # and --temperature=0 (greedy)
+    python -m smoothvla_jax.evaluate --checkpoint=runs/cpu --num_init=50   # the 50 fixed states
+    # the cheaper first start: --config.data.num_demos=50 --config.sft.num_steps=6000
 
-RESULTS.md sections 1-4 ran this config under the IK dynamics with 180-step episodes (the
-defaults then); ``--config.env.dynamics=ik --config.data.horizon=180 --config.eval.horizon=180
---config.grpo.horizon=180`` gives that run again (``configs/grpo_cpu_2task.py`` pins it).
+Full contacts (``--config.env.dynamics=libero``): the experts need ~175 steps on task 2 and
+~139 on task 5 (means), so add ``--config.data.horizon=320 --config.eval.horizon=320
+--config.grpo.horizon=320``. The IK-era start of RESULTS.md sections 1-4 (tasks 2 and 9 under
+the first port's IK controller, 180-step episodes, 50 demos per task, 6,000 steps) is
+``configs/cpu_ik.py``.
 
 GRPO (the settings of ``configs/grpo_cpu.py``, which runs it alone for several seeds) trains on
 task 2 only: 2 prompts x 8 samples of 30 chunks x 8 steps (limit 240) per iteration, 16
@@ -47,8 +56,11 @@ import ml_collections
 from configs import libero10
 from envs_mjx import dynamics
 
-HORIZON = 320                       # demos and evaluation of both tasks (task 9's expert: <= 244)
-TASK2_HORIZON = 240                 # libero_10/2 alone (its expert: <= 154 steps)
+# Longest scripted-expert episode (control steps to success) under "libero_fast": C MuJoCo
+# runs from LIBERO's initial states, all successful (docs/controller.md, "Expert episode lengths
+# under the CPU dynamics", where a test checks these against the table).
+EXPERT_STEPS = {"libero_10/2": 154, "libero_10/5": 111, "libero_10/9": 244}
+HORIZON = 240                       # demos, GRPO and evaluation: >= 1.5x EXPERT_STEPS of data.tasks
 
 
 def get_config() -> ml_collections.ConfigDict:
@@ -60,8 +72,8 @@ def get_config() -> ml_collections.ConfigDict:
 
     d = c.data
     d.root = "data/cpu"
-    d.tasks = "libero_10/2,libero_10/9"
-    d.num_demos = 50
+    d.tasks = "libero_10/2,libero_10/5"
+    d.num_demos = 150
     d.image_size = 64
     d.horizon = HORIZON
     d.action_noise = 0.02
@@ -74,7 +86,7 @@ def get_config() -> ml_collections.ConfigDict:
 
     s = c.sft
     s.batch_size = 32
-    s.num_steps = 6_000
+    s.num_steps = 9_000
     s.augment_shift = 4             # +-4 px random image translation
     s.lr = 1e-3
     s.warmup_steps = 150
@@ -93,7 +105,7 @@ def get_config() -> ml_collections.ConfigDict:
     g.num_iterations = 16
     g.prompts_per_iteration = 2     # prompts from 50 fresh training layouts (prompt_layouts)
     g.group_size = 8
-    g.horizon = TASK2_HORIZON       # 30 chunks of 8 (GRPO trains on task 2 only)
+    g.horizon = HORIZON             # 30 chunks of 8
     g.lr = 1e-4                     # tiny policy, few iterations (paper: 5e-6 for a 7B VLA)
     g.num_minibatches = 2
     g.save_every = 4

@@ -8,10 +8,10 @@ the fixed states, with the smaller lr 3e-5; everything else is the section-4 mec
 section 4 ("GRPO at T = 0.3") has the outcome of 3 seeds, evaluated at 10 and 16 iterations
 (measured at commit f3c93d9, on the port's earlier libero_10 layouts; on the current LIBERO
 layouts the SFT start must be trained again first). Like ``configs/grpo_cpu_2task.py`` it is
-pinned to the IK dynamics and 180-step episodes it ran under (the SFT start too, below).
+pinned to the IK dynamics and 180-step episodes it ran under (through ``configs/cpu_ik.py``,
+the SFT start below).
 
-    python -m smoothvla_jax.train    --config=configs/cpu.py --config.stages=collect,sft \\
-        --config.env.dynamics=ik --config.data.horizon=180 --config.eval.horizon=180  # -> runs/cpu
+    python -m smoothvla_jax.train    --config=configs/cpu_ik.py --config.stages=collect,sft
     python -m smoothvla_jax.train    --config=configs/grpo_cpu_2task_t03.py --config.seed=0 \\
         --config.grpo.workdir=runs/cpu_grpo2_t03/s0                  # seeds 0, 1, 2
     python -m smoothvla_jax.evaluate --checkpoint=runs/cpu_grpo2_t03/s0 \\

@@ -5,14 +5,17 @@
         --config.experiment.sft_checkpoint=runs/cpu     # start from an existing SFT run
 
 ``configs/cpu.py`` (tiny VLA, 64 px, LIBERO's OSC controller with finger-pad contacts
-(``"libero_fast"``), 240-step episodes: its expert needs 146-154; temperature 0.7, P = 2 prompts x
-G = 8 samples per GRPO iteration) on ONE task, ``libero_10/2`` (turn on the stove and put the
-moka pot on it: the kitchen scene simulates ~3x faster than the living-room tasks), run
-directory ``runs/smoothvla_cpu``. Stages and protocol: :mod:`smoothvla_jax.experiment` and
+(``"libero_fast"``), 240-step episodes (``cpu.HORIZON``): its expert needs 146-154; temperature
+0.7, P = 2 prompts x G = 8 samples per GRPO iteration) on ONE task, ``libero_10/2`` (turn on the
+stove and put the moka pot on it: the kitchen scene simulates ~3x faster than the living-room
+tasks), with its own SFT size (50 demos, 4,000 steps; ``configs/cpu.py`` trains 150 demos per
+task for 9,000 steps), run directory ``runs/smoothvla_cpu``. Demonstrations come from
+``data/cpu``: a ``configs/cpu.py`` dataset present there is reused as it is (its 150 task-2
+demos), else 50 are collected. Stages and protocol: :mod:`smoothvla_jax.experiment` and
 RESULTS.md ("The powered experiment").
 
 Where the 2.5 hours went under the IK dynamics at 180 steps (2 cores; the measured speeds behind
-``smoothvla_jax.train.estimate_cpu_seconds``: GRPO ~44 s per iteration of 16 episodes x 180
+``smoothvla_jax.train.estimate_cpu_seconds`` then: GRPO ~44 s per iteration of 16 episodes x 180
 steps, SFT 0.21 s per step, evaluation ~46 s per 50 greedy episodes; plus MJX compilation,
 ~100 s per program, cached in ``<workdir>/jax_cache`` so the seeds of one arm share it):
 
@@ -39,8 +42,9 @@ all.
 Under ``"libero_fast"`` at 240 steps (the default now) expect the episode stages (demos,
 calibrate, control, grpo, eval) to cost ~1.5x the table (240/180 steps at ~0.86x the IK step
 rate with pixels, BENCHMARKS.md), ~3.3 h in all: over the 2.5 h budget; not yet re-measured
-(``estimate_cpu_seconds`` still holds the IK-era speeds). To fit 2.5 h again, move to a shorter
-OSC task (``configs/cpu.py`` proposes ``libero_10/5``, ~110 steps) or run fewer pairs as a pilot.
+(``estimate_cpu_seconds`` holds the OSC-era SFT speed, 0.175 s per step, but the IK-era GRPO
+speed). To fit 2.5 h again, move to a shorter OSC task (``libero_10/5``, the second task of
+``configs/cpu.py``: 104-111 steps) or run fewer pairs as a pilot.
 """
 
 from __future__ import annotations
@@ -55,6 +59,7 @@ def get_config() -> ml_collections.ConfigDict:
     c.name = "smoothvla_cpu"
     c.workdir = "runs/smoothvla_cpu"
     c.data.tasks = "libero_10/2"    # data.root stays data/cpu (its task-2 demos are reused)
+    c.data.num_demos = 50           # collected only when data/cpu is missing
     c.sft.num_steps = 4_000
     c.grpo.tasks = ""               # = data.tasks
     c.grpo.num_iterations = 10
@@ -62,8 +67,7 @@ def get_config() -> ml_collections.ConfigDict:
     c.eval.tasks = ""
     c.eval.num_init = 50            # the LIBERO protocol's 50 fixed initial states
     c.eval.batch_size = 25
-    c.eval.num_videos = 0
-    c.data.horizon = c.eval.horizon = cpu.TASK2_HORIZON   # task 2 only (= grpo.horizon)
+    c.eval.num_videos = 0           # data, GRPO and eval horizons: cpu.HORIZON
 
     x = c.experiment
     x.num_pairs = 6

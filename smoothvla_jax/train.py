@@ -42,9 +42,12 @@ from ml_collections import config_flags
 from smoothvla_jax import cli
 from smoothvla_jax.config import STAGES, Config, as_config
 
-# Measured on 2 CPU cores (RESULTS.md, configs/cpu.py / configs/grpo_cpu.py): SFT of the tiny
-# VLA at 64 px, batch 32: 0.21 s/step; GRPO: ~45 s per iteration of 16 episodes x 184 steps.
-_CPU_SFT_S_PER_STEP = 0.21
+# Measured on 2 shared CPU cores. SFT of the tiny VLA at 64 px, batch 32, configs/cpu.py on
+# 2026-11-30: 1,050 s for 6,000 steps (50 demos/task) and ~26 min for 9,000 (150 demos/task),
+# 0.175 s/step (the IK-era section-1 run of RESULTS.md: 0.21). GRPO (IK-era, not yet
+# re-measured under OSC; RESULTS.md, configs/grpo_cpu.py): ~45 s per iteration of 16 episodes
+# x 184 steps.
+_CPU_SFT_S_PER_STEP = 1_050 / 6_000
 _CPU_GRPO_S_PER_EPISODE_STEP = 45.0 / (16 * 184)
 
 

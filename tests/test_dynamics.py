@@ -68,7 +68,7 @@ def test_config_dynamics_maps_to_the_env_config():
             "grpo_cpu": "libero_fast", "grpo_cpu_t2": "libero_fast",
             "grpo_smoke": "libero_fast", "smoothvla_cpu": "libero_fast",
             "smoothvla_smoke": "libero_fast", "spatial_heldout": "libero_fast",
-            "grpo_cpu_2task": "ik", "grpo_cpu_2task_t03": "ik"}
+            "cpu_ik": "ik", "grpo_cpu_2task": "ik", "grpo_cpu_2task_t03": "ik"}
     configs = {f[:-3] for f in os.listdir(CONFIGS) if f.endswith(".py")}
     assert configs - {"__init__", "suites"} == set(want)              # every config is listed
     for name, dynamics in want.items():
