@@ -11,8 +11,8 @@ Horizon: the scripted experts need 146-154 control steps on task 2 and 104-111 o
 ``"libero_fast"`` (:data:`EXPERT_STEPS`, the maxima of docs/controller.md, "Expert episode
 lengths under the CPU dynamics"), so ONE :data:`HORIZON` = 240 steps (>= 1.5x either expert)
 serves the demonstrations, GRPO and the evaluation of both tasks. Episodes end at success; the
-cap only bounds failures: the SFT policy's successful episodes on task 2 took 114-164 steps.
-(``libero_10/9``, the second task until 2026-11-30, needs 238-244 and would need ~320 steps.)
+cap only bounds failures (the 50-demo start's successful episodes on task 2 took 114-164).
+(``libero_10/9``, the second task until 2026-11-30, needs 238-244: it would need ~370 steps.)
 
 Data and SFT: 150 scripted demos per task from fresh training layouts (``data.layouts=
 "train"``) with light action noise (0.02), 240-step limit; 9,000 SFT steps x 32 with +-4 px
