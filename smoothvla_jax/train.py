@@ -44,11 +44,13 @@ from smoothvla_jax.config import STAGES, Config, as_config
 
 # Measured on 2 shared CPU cores. SFT of the tiny VLA at 64 px, batch 32, configs/cpu.py on
 # 2026-11-30: 1,050 s for 6,000 steps (50 demos/task) and ~26 min for 9,000 (150 demos/task),
-# 0.175 s/step (the IK-era section-1 run of RESULTS.md: 0.21). GRPO (IK-era, not yet
-# re-measured under OSC; RESULTS.md, configs/grpo_cpu.py): ~45 s per iteration of 16 episodes
-# x 184 steps.
+# 0.175 s/step (the IK-era section-1 run of RESULTS.md: 0.21). GRPO under "libero_fast",
+# configs/grpo_cpu_t03.py on 2026-11-30 (RESULTS.md section 4): three seeds of 12 iterations
+# of 64 kept episodes x 240 steps side by side in ~3,300 s, i.e. ~92 s of the 2 cores per
+# iteration, refill rounds and compilation included (the IK-era figure, before the cheaper
+# update: ~45 s per iteration of 16 episodes x 184 steps, 2.5x more per episode-step).
 _CPU_SFT_S_PER_STEP = 1_050 / 6_000
-_CPU_GRPO_S_PER_EPISODE_STEP = 45.0 / (16 * 184)
+_CPU_GRPO_S_PER_EPISODE_STEP = 3_300 / (3 * 12 * 64 * 240)
 
 
 def _model_cost_ratio(config: Config) -> float:
