@@ -45,8 +45,9 @@ rate with pixels, BENCHMARKS.md), ~3.3 h in all: over the 2.5 h budget; not yet 
 for this config. ``estimate_cpu_seconds`` now holds OSC-era speeds (SFT 0.175 s per step; GRPO
 from ``configs/grpo_cpu_t03.py``'s 64-episode iterations, ~2.5x cheaper per episode-step than
 the IK-era table since the update got cheaper), which flatter this config's 16-episode
-iterations, where compilation and per-iteration overheads weigh more. To fit 2.5 h again, move to a shorter OSC task (``libero_10/5``, the second task of
-``configs/cpu.py``: 104-111 steps) or run fewer pairs as a pilot.
+iterations, where compilation and per-iteration overheads weigh more. To fit 2.5 h again, move
+to a shorter OSC task (``libero_10/5``, the second task of ``configs/cpu.py``: 104-111 steps)
+or run fewer pairs as a pilot.
 """
 
 from __future__ import annotations

@@ -7,8 +7,8 @@
 Without ``--config`` the run's config stored in the checkpoint is used (its ``eval`` section).
 ``--num_init`` must be in 1..50 (the fixed initial states of a task); ``--layouts=train``
 evaluates on the first ``num_init`` training layouts instead (the distribution demonstrations
-and GRPO prompts come from, e.g. to check an SFT start's sampled success before GRPO). Prints a per-task table and
-writes ``<out>/eval.json`` (per-task summaries and per-episode metrics, the input of
+and GRPO prompts come from, e.g. to check an SFT start's sampled success before GRPO). Prints
+a per-task table and writes ``<out>/eval.json`` (per-task summaries and per-episode metrics, the input of
 ``python -m smoothvla_jax.report``) and ``<out>/videos/<task>_init<i>.gif`` (default
 ``<out> = <run>/eval/step_<step>``). The work is :func:`smoothvla_jax.evaluation.evaluate_policy`.
 """
