@@ -34,18 +34,30 @@ import ml_collections
 from configs import cpu, grpo_cpu_t2, grpo_libero10
 
 
-def get_config() -> ml_collections.ConfigDict:
-    c = grpo_cpu_t2.mechanics(cpu.get_config())
-    c.name = "grpo_cpu_t03"
+def recipe(c: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
+    """The T = 0.3 recipe on a ``configs/cpu.py`` config, in place: the section-4 mechanics
+    (:func:`configs.grpo_cpu_t2.mechanics`: binary reward, refilled buffer, std advantages,
+    sequence-mean loss, 2 minibatches, KL 0, task 2) at T = 0.3 and lr 3e-5, evaluated on the
+    50 fixed states of task 2 at T = 0.3 (greedy by ``--temperature=0``). The batch sizes (P, R)
+    and the number of iterations are the caller's (:func:`get_config`: the run of RESULTS.md;
+    ``configs/smoothvla_cpu.py``: the experiment's)."""
+    c = grpo_cpu_t2.mechanics(c)
     g = c.grpo
     g.temperature = 0.3
-    g.lr = 3e-5
-    g.num_iterations = 12           # g.horizon = e.horizon = cpu.HORIZON
-    g.prompts_per_iteration = 8     # P kept groups per update (64 episodes)
-    g.rollout_prompts = 8           # R groups per rollout round
+    g.lr = 3e-5                     # g.horizon = e.horizon = cpu.HORIZON
     e = c.eval
     e.tasks = "libero_10/2"
     e.num_init = 50
     e.batch_size = 25
     e.temperature = 0.3
+    return c
+
+
+def get_config() -> ml_collections.ConfigDict:
+    c = recipe(cpu.get_config())
+    c.name = "grpo_cpu_t03"
+    g = c.grpo
+    g.num_iterations = 12
+    g.prompts_per_iteration = 8     # P kept groups per update (64 episodes)
+    g.rollout_prompts = 8           # R groups per rollout round
     return grpo_libero10.grpo_only(c, "runs/cpu_grpo_t03/s0")

@@ -1,80 +1,110 @@
-"""The powered SmoothVLA experiment on 2 CPU cores (2.5 h under IK, ~3.3 h now): SFT vs GRPO arms.
+"""The powered SmoothVLA experiment on 2 CPU cores (~2 h 20 min estimated): SFT vs GRPO arms.
 
     python -m smoothvla_jax.experiment --config=configs/smoothvla_cpu.py
     python -m smoothvla_jax.experiment --config=configs/smoothvla_cpu.py \\
-        --config.experiment.sft_checkpoint=runs/cpu     # start from an existing SFT run
+        --config.experiment.sft_checkpoint=runs/cpu     # start from an existing configs/cpu.py SFT run
 
-``configs/cpu.py`` (tiny VLA, 64 px, LIBERO's OSC controller with finger-pad contacts
-(``"libero_fast"``), 240-step episodes (``cpu.HORIZON``): its expert needs 146-154; temperature
-0.7, P = 2 prompts x G = 8 samples per GRPO iteration) on ONE task, ``libero_10/2`` (turn on the
-stove and put the moka pot on it: the kitchen scene simulates ~3x faster than the living-room
-tasks), with its own SFT size (50 demos, 4,000 steps; ``configs/cpu.py`` trains 150 demos per
-task for 9,000 steps), run directory ``runs/smoothvla_cpu``. Demonstrations come from
-``data/cpu``: a ``configs/cpu.py`` dataset present there is reused as it is (its 150 task-2
-demos), else 50 are collected. Stages and protocol: :mod:`smoothvla_jax.experiment` and
-RESULTS.md ("The powered experiment").
+**Start**: ``configs/cpu.py``'s SFT (tiny VLA, 64 px, LIBERO's OSC controller with finger-pad
+contacts ``"libero_fast"``, 240-step episodes ``cpu.HORIZON``; 150 demos each of
+``libero_10/2`` and ``libero_10/5`` from training layouts, 9,000 steps; 34% at T = 0.3 and 42%
+greedy on the first 50 training layouts of task 2). Demonstrations come from ``data/cpu``, so
+a ``configs/cpu.py`` dataset there is reused; ``experiment.sft_checkpoint=runs/cpu`` reuses
+its SFT run too. Run directory ``runs/smoothvla_cpu``.
 
-Where the 2.5 hours went under the IK dynamics at 180 steps (2 cores; the measured speeds behind
-``smoothvla_jax.train.estimate_cpu_seconds`` then: GRPO ~44 s per iteration of 16 episodes x 180
-steps, SFT 0.21 s per step, evaluation ~46 s per 50 greedy episodes; plus MJX compilation,
-~100 s per program, cached in ``<workdir>/jax_cache`` so the seeds of one arm share it):
+**GRPO**: the recipe that raised success under LIBERO's controller (``configs/grpo_cpu_t03.py``,
+built by its :func:`~configs.grpo_cpu_t03.recipe`: RESULTS.md section 4, +9..+16 points greedy
+over 3 seeds): task ``libero_10/2`` only, binary-reward mechanics (refilled buffer of informative
+groups, <= 3 rounds, >= 2 kept groups to update, std advantages, sequence-mean loss, one pass
+in 2 minibatches, KL 0, G = 8), T = 0.3, lr 3e-5. The experiment's arms differ from each other
+only in the reward: binary ``R = success`` vs SmoothVLA ``R = success x (1 - 0.5 J)`` with the
+calibrated ``log_msj`` jerk term ``J`` (``reward.form``/``lam``; :mod:`smoothvla_jax.experiment`).
+What differs from ``grpo_cpu_t03.py`` is the size: P = 4 kept groups (32 episodes) per update
+drawn in rounds of R = 5, and 5 iterations per run. Evaluation: the 50 fixed states of
+``libero_10/2``, greedy and at T = 0.3.
 
-=================  ==========================================================  =========
-stage              size                                                        time
-=================  ==========================================================  =========
-demos              50 expert demos of libero_10/2 (skipped when present)       ~3 min
-sft                4,000 steps, batch 32                                       ~14 min
-calibrate          4 rounds x 16 SFT rollouts (64 episodes)                    ~2 min
-control            12 GRPO iterations, jerk-only reward on successes           ~9 min
-grpo               6 pairs x 2 arms x 10 iterations (120 iterations)           ~88 min
-eval               13 policies x {greedy, T=0.7} x 50 fixed states             ~20 min
-report             tables, figures                                             <1 min
-=================  ==========================================================  =========
+*Why std advantages for both arms* (issue 13): with ``adv_norm="std"`` a group with exactly one
+success gets the same advantages under both rewards (the normalisation divides the jerk factor
+out), so the jerk term acts only in groups with >= 2 successes; ``"mean"`` (Dr. GRPO) would keep
+it there too. Both arms use "std" because it is what the binary recipe was shown to improve
+success with (the arms must share the normalisation so that they differ in the reward alone),
+and at the start's ~35-45% training success most informative groups of 8 have >= 2 successes
+(one success: ~5-15% of them).
 
-about 2 h 15 min plus compilation under IK (the experiment's progress bar starts from these
-estimates and rescales its ETA with the measured speed). Starting from an existing SFT run
-(``experiment.sft_checkpoint``) saves ~17 min. Six pairs is the protocol's minimum;
-the report gives the power they achieve with the observed SD and the pairs needed for 0.8.
-10 GRPO iterations per run (160 episodes) is what fits: a smaller effect than a long run's is
-expected, and the positive control says whether the jerk reward can move MSJ at this size at
+*Why P = 4, R = 5*: an iteration of P = 8 (the recipe as run) costs ~2x one of P = 4, so within
+the budget it would give half the updates for the same episodes; the policy's drift grew with
+the number of updates (RESULTS.md section 4: KL rose linearly). With R = P a second round is
+drawn whenever one group of the first is uninformative (25 of 36 iterations of the recipe); a
+group was informative with probability ~0.86 there (a first round of 8 was full in 11 of 36),
+so R = 5 needs a second round in ~14% of iterations (1.14 rounds on average; R = 6: 1.04 rounds
+of 6, dearer).
+
+**Budget** (2 CPU cores, ONE process; the estimates of ``smoothvla_jax.train.cpu_costs`` from
+speeds measured on 2026-11-30, which also weight the experiment's progress bar; the run must
+confirm them):
+
+=========  ================================================================  ===============
+stage      size                                                              time (estimate)
+=========  ================================================================  ===============
+demos      150 expert demos each of libero_10/2 and /5 (skipped if present)  ~3 min
+sft        9,000 steps x 32                                                  ~26 min
+calibrate  4 rounds x 5 groups x 8 = 160 SFT rollouts at T = 0.3             ~5 min
+control    8 GRPO iterations, jerk-only reward on successes                  ~10 min
+grpo       6 pairs x 2 arms x 5 iterations (60 iterations, 32 kept each)     ~67 min
+eval       13 policies x {greedy, T = 0.3} x 50 fixed states                 ~29 min
+report     tables, figures                                                   <1 min
+total                                                                        ~2 h 22 min
+=========  ================================================================  ===============
+
+Where the numbers come from (one process keeps about one core busy: three GRPO runs side by
+side each took 1.5x as long per iteration as one alone, so the ~92 s per 64-episode iteration of
+the three-seed runs is the machine's throughput with three processes, not one process's):
+demos 39,450 env-steps at 290 env-steps/s + 18 s compile per task (178 s measured); SFT
+0.175 s per step (26 min measured); a GRPO rollout round of 40 episodes x 240 steps 43 s (64 in
+69-70 s measured alone) x 1.14 expected rounds + the update on 32 kept episodes 6.5 s (64 in
+13 s) = 56 s per iteration, plus 30 s per run to load its programs from the persistent cache;
+an evaluation of 50 episodes 56 s (rollouts 36-46 s measured alone, plus 10 s allowed for
+loading the policy, building the env and the metrics); cold compilation 150 s per program set
+(the calibration's rollout, the control, each arm's first run, each evaluation mode: 6 x
+150 s = 15 min of the total, ~100-200 s each measured). Not measured for this config: one
+process running these stages back to back (the next run's stages.json has each stage's
+seconds), P = 4 iterations (costs taken as linear in the episodes), and the informative-group
+rate of the arms after the first iterations. ``experiment.sft_checkpoint=runs/cpu`` saves
+~29 min (demos + SFT), enough for 2 more pairs (~14 min each) in the same 2.5 h.
+
+**Power**: six pairs is the protocol's minimum and what fits. They give power 0.8 for the
+paper's 13.8% MSJ reduction (paired t, two-sided alpha 0.05) only if the SD of the paired
+differences of mean ln MSJ is <= 0.10. The only SD measured so far, section 2's IK-era
+between-seed SD of ln MSJ of successes (0.166 pooled over both arms, unpaired), gives a paired
+SD of 0.17-0.24 (pairing removing half or none of the variance): power 0.42-0.24, 12-22 pairs
+needed. So power 0.8 most likely does not fit 2.5 h; the report gives the achieved power with
+the observed SD and the pairs needed. 5 iterations per run (160 kept episodes, 10 optimiser
+steps) is far less GRPO than the 12 x 64 episodes that raised success, so both arms will stay
+near their start; the positive control says whether the jerk reward moves MSJ at this size at
 all.
-
-Under ``"libero_fast"`` at 240 steps (the default now) expect the episode stages (demos,
-calibrate, control, grpo, eval) to cost ~1.5x the table (240/180 steps at ~0.86x the IK step
-rate with pixels, BENCHMARKS.md), ~3.3 h in all: over the 2.5 h budget; not yet re-measured
-for this config. ``estimate_cpu_seconds`` now holds OSC-era speeds (SFT 0.175 s per step; GRPO
-from ``configs/grpo_cpu_t03.py``'s 64-episode iterations, ~2.5x cheaper per episode-step than
-the IK-era table since the update got cheaper), which flatter this config's 16-episode
-iterations, where compilation and per-iteration overheads weigh more. To fit 2.5 h again, move
-to a shorter OSC task (``libero_10/5``, the second task of ``configs/cpu.py``: 104-111 steps)
-or run fewer pairs as a pilot.
 """
 
 from __future__ import annotations
 
 import ml_collections
 
-from configs import cpu
+from configs import cpu, grpo_cpu_t03
 
 
 def get_config() -> ml_collections.ConfigDict:
-    c = cpu.get_config()
+    c = grpo_cpu_t03.recipe(cpu.get_config())   # cpu.py's start + the T = 0.3 GRPO recipe
     c.name = "smoothvla_cpu"
-    c.workdir = "runs/smoothvla_cpu"
-    c.data.tasks = "libero_10/2"    # data.root stays data/cpu (its task-2 demos are reused)
-    c.data.num_demos = 50           # collected only when data/cpu is missing
-    c.sft.num_steps = 4_000
-    c.grpo.tasks = ""               # = data.tasks
-    c.grpo.num_iterations = 10
-    c.grpo.save_every = 5
-    c.eval.tasks = ""
-    c.eval.num_init = 50            # the LIBERO protocol's 50 fixed initial states
-    c.eval.batch_size = 25
-    c.eval.num_videos = 0           # data, GRPO and eval horizons: cpu.HORIZON
+    c.workdir = "runs/smoothvla_cpu"            # data.root stays data/cpu (reused when present)
+    c.reward.kind = "smooth"        # the SmoothVLA arm: form and lam here, J calibrated (log_msj)
+    g = c.grpo
+    g.prompts_per_iteration = 4     # P kept groups per update (32 episodes)
+    g.rollout_prompts = 5           # R groups per round (> P: one uninformative group does not
+                                    # cost a second round)
+    g.num_iterations = 5            # checkpoints every 2 (save_every, the recipe's)
+    c.eval.num_videos = 0
 
     x = c.experiment
     x.num_pairs = 6
     x.calib_rounds = 4
-    x.control_iterations = 12
+    x.control_iterations = 8
     x.control_window = 3
     return c

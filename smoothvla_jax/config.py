@@ -209,9 +209,9 @@ class ExperimentConfig:
     sft_step: int = -1               # its checkpoint step (-1 = latest)
     num_pairs: int = 6               # paired seeds (binary, SmoothVLA); >= 2 for any interval
     first_seed: int = 0              # seeds first_seed .. first_seed + num_pairs - 1
-    calib_rounds: int = 4            # calibration: rounds of grpo.prompts_per_iteration x
-                                     # group_size SFT rollouts per task at grpo.temperature,
-                                     # training layouts
+    calib_rounds: int = 4            # calibration: GRPO rollout rounds (grpo.rollout_prompts,
+                                     # 0 = prompts_per_iteration, x group_size SFT rollouts)
+                                     # per task at grpo.temperature, training layouts
     calib_low_pct: float = 10.0      # ln MSJ percentile of successes -> J_norm = 0
     calib_high_pct: float = 90.0     # ln MSJ percentile of successes -> J_norm = 1
     min_calib_successes: int = 5     # fewer successful calibration rollouts: stop (start too weak)

@@ -498,28 +498,37 @@ def _check_resume(config: Config, workdir: str) -> None:
 
 
 def _jobs(config: Config) -> list[tuple[str, float]]:
-    """Every unit of work with a rough cost (seconds on 2 CPU cores, :mod:`train`'s measured
-    speeds): the weights of the overall progress bar, so its ETA scales with measured speed."""
-    from smoothvla_jax.train import estimate_cpu_seconds
+    """Every unit of work with its estimated cost (seconds of the 2 CPU cores, one process:
+    :func:`smoothvla_jax.train.cpu_costs`, the measured speeds): the weights of the overall
+    progress bar, so its ETA scales with the measured speed, and the budget of a CPU config
+    (its sum). Cold compilations are charged where they happen in this process: the
+    calibration's rollout program, the control's programs, each arm's first run (its reward
+    and rollout program differ) and each evaluation mode's first policy (SFT); later runs load
+    their programs from the persistent cache."""
+    from smoothvla_jax.train import cpu_costs
 
-    est = estimate_cpu_seconds(config)
+    c = cpu_costs(config)
     e, g = config.experiment, config.grpo
-    per_iter = est["grpo"] / max(g.num_iterations, 1)
+    n_tasks = len(grpo_tasks(config))
+    compile_s = n_tasks * c.compile
     stages = e.stage_list()
     jobs: list[tuple[str, float]] = []
     if not e.sft_checkpoint:
-        jobs += [("demos", est["collect"])] if "demos" in stages else []
-        jobs += [("sft", est["sft"])] if "sft" in stages else []
+        jobs += [("demos", c.collect)] if "demos" in stages else []
+        jobs += [("sft", c.sft)] if "sft" in stages else []
     if "calibrate" in stages:
-        jobs.append(("calibrate", per_iter * e.calib_rounds * len(grpo_tasks(config)) / 2))
+        jobs.append(("calibrate", e.calib_rounds * n_tasks * c.rollout_round + compile_s))
     if "control" in stages:
-        jobs.append(("control", per_iter * (e.control_iterations or g.num_iterations)))
+        jobs.append(("control", (e.control_iterations or g.num_iterations) * c.iteration
+                     + c.grpo_run_overhead + compile_s))
     if "grpo" in stages:
-        jobs += [(f"grpo/{a}_s{s}", est["grpo"]) for s in e.seeds() for a in ARMS]
-    if "eval" in stages:  # est["eval"]: SFT + one GRPO policy, greedy, full episodes
-        one = est["eval"] / 2
-        jobs += [(f"eval/{p}/{m}", one) for p in ["sft"] + [f"{a}_s{s}" for s in e.seeds()
-                                                           for a in ARMS] for m in MODES]
+        jobs += [(f"grpo/{a}_s{s}", g.num_iterations * c.iteration + c.grpo_run_overhead
+                  + (compile_s if s == e.first_seed else 0.0))
+                 for s in e.seeds() for a in ARMS]
+    if "eval" in stages:
+        jobs += [(f"eval/{p}/{m}", n_tasks * c.eval_policy + (compile_s if p == "sft" else 0.0))
+                 for p in ["sft"] + [f"{a}_s{s}" for s in e.seeds() for a in ARMS]
+                 for m in MODES]
     if "report" in stages:
         jobs.append(("report", 10.0))
     return jobs

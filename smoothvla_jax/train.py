@@ -42,15 +42,39 @@ from ml_collections import config_flags
 from smoothvla_jax import cli
 from smoothvla_jax.config import STAGES, Config, as_config
 
-# Measured on 2 shared CPU cores. SFT of the tiny VLA at 64 px, batch 32, configs/cpu.py on
-# 2026-11-30: 1,050 s for 6,000 steps (50 demos/task) and ~26 min for 9,000 (150 demos/task),
-# 0.175 s/step (the IK-era section-1 run of RESULTS.md: 0.21). GRPO under "libero_fast",
-# configs/grpo_cpu_t03.py on 2026-11-30 (RESULTS.md section 4): three seeds of 12 iterations
-# of 64 kept episodes x 240 steps side by side in ~3,300 s, i.e. ~92 s of the 2 cores per
-# iteration, refill rounds and compilation included (the IK-era figure, before the cheaper
-# update: ~45 s per iteration of 16 episodes x 184 steps, 2.5x more per episode-step).
+# Measured on the 2-core CPU machine (2026-11-30), each number by ONE process, which is how
+# `train` and `experiment` run. One process keeps about one core busy: three GRPO runs side by
+# side (configs/grpo_cpu_t03.py, RESULTS.md section 4) each took 1.5x the time of the same
+# iteration alone (~215-230 s vs ~152 s wall for two rollout rounds, ~120 s vs ~83 s for one),
+# so the machine's throughput with three processes (3 x 12 iterations of 64 kept episodes in
+# ~3,300 s, ~92 s per iteration) is ~2x what one process gets.
+# Collection (configs/cpu.py, 150 demos each of libero_10/2 and /5, 240-step limit): 39,454
+# env-steps (151 and 112 per demo) at 290 env-steps/s after ~17 s of compilation per task, 178 s.
+_CPU_COLLECT_ENV_STEPS_PER_S = 290.0
+_CPU_COLLECT_COMPILE_S = 18.0                  # per task
+_CPU_COLLECT_STEPS_PER_DEMO = 39_454 / 300     # mean expert demo of configs/cpu.py's tasks
+# SFT of the tiny VLA at 64 px, batch 32 (configs/cpu.py): 1,050 s for 6,000 steps, ~26 min for
+# 9,000 (the IK-era section-1 run of RESULTS.md: 0.21 s per step).
 _CPU_SFT_S_PER_STEP = 1_050 / 6_000
-_CPU_GRPO_S_PER_EPISODE_STEP = 3_300 / (3 * 12 * 64 * 240)
+# GRPO (configs/grpo_cpu_t03.py seed 0, iterations 11 and 12, after the other seeds had ended):
+# a rollout round of 64 episodes x 240 steps 69-70 s, the update on 64 kept episodes 13 s.
+_CPU_ROLLOUT_S_PER_EPISODE_STEP = 69.5 / (64 * 240)
+_CPU_UPDATE_S_PER_EPISODE_STEP = 13.0 / (64 * 240)
+# Refill: the chance that a drawn group is informative (0 < successes < G), from the same runs:
+# a first round of R = P = 8 groups was full (all 8 informative) in 11 of 36 iterations.
+_GROUP_INFORMATIVE_P = (11 / 36) ** (1 / 8)
+# Evaluation of one policy on 50 layouts x 240 steps, one process alone (`evaluate` of the
+# configs/cpu.py starts on training layouts, RESULTS.md section 4): rollouts 36-46 s, ~65 s as
+# a process of its own with the program from the persistent cache (15-18 s) and start-up; in
+# one process later evaluations reuse the compiled program (evaluation._COMPILED). Per
+# evaluation ~10 s more are allowed for loading the checkpoint, building the env and the
+# metrics (not timed separately).
+_CPU_EVAL_S_PER_EPISODE_STEP = 46.0 / (50 * 240)
+_CPU_EVAL_OVERHEAD_S = 10.0
+# A program set compiled cold (the first GRPO iteration of a process, an evaluation program):
+# ~100-200 s; one from the persistent cache: ~15 s per program, two per GRPO run.
+_CPU_COMPILE_S = 150.0
+_CPU_GRPO_RUN_OVERHEAD_S = 30.0
 
 
 def _model_cost_ratio(config: Config) -> float:
@@ -70,22 +94,78 @@ def _model_cost_ratio(config: Config) -> float:
     return n_params(vcfg) / n_params(tiny) * (vcfg.image_size / 64) ** 2
 
 
-def estimate_cpu_seconds(config: Config) -> dict[str, float]:
-    """Rough 2-core CPU time per stage, extrapolated from measured CPU speeds (order of
-    magnitude only: the real ETA is in each stage's progress bar)."""
+def expected_rounds(prompts: int, rollout_prompts: int, max_rounds: int,
+                    p_informative: float = _GROUP_INFORMATIVE_P) -> float:
+    """Expected rollout rounds of one GRPO iteration with refill: rounds of ``rollout_prompts``
+    groups are drawn until ``prompts`` informative ones are kept, at most ``max_rounds``; each
+    group is informative with probability ``p_informative``, independently. ``1 + sum_{k=1}^{
+    max_rounds - 1} P(Binomial(k * R, p) < P)``."""
+    p, r = float(p_informative), int(rollout_prompts)
+
+    def below(n: int) -> float:          # P(fewer than `prompts` informative among n groups)
+        return sum(math.comb(n, j) * p ** j * (1 - p) ** (n - j)
+                   for j in range(min(int(prompts), n + 1)))
+
+    return 1.0 + sum(below(k * r) for k in range(1, int(max_rounds)))
+
+
+@dataclasses.dataclass(frozen=True)
+class CPUCosts:
+    """Seconds of the 2-core CPU machine (one process) per unit of work of a config, from the
+    measured speeds above: the basis of :func:`estimate_cpu_seconds` and of the experiment's
+    progress bar (:func:`smoothvla_jax.experiment._jobs`)."""
+
+    collect: float          # all demonstrations of data.tasks, compilation included
+    sft: float              # all SFT steps
+    rollout_round: float    # one GRPO rollout round: R groups x G episodes x grpo.horizon
+    rounds: float           # expected rounds per iteration (refill, :func:`expected_rounds`)
+    iteration: float        # one GRPO iteration: `rounds` rollout rounds + the update
+    eval_policy: float      # one policy, one task, eval.num_init episodes x eval.horizon
+    compile: float          # one program set compiled cold (per task)
+    grpo_run_overhead: float  # per GRPO run: its programs from the persistent cache
+
+
+def cpu_costs(config: Config) -> CPUCosts:
+    """:class:`CPUCosts` of ``config`` (rough: the real ETA is in each stage's progress bar).
+    Collection assumes demos as long as configs/cpu.py's (capped by ``data.horizon``) and an
+    expert that succeeds; the policy's cost scales with :func:`_model_cost_ratio` (rollouts and
+    evaluations half policy, half simulation)."""
     from smoothvla_jax import builders
 
     r = _model_cost_ratio(config)
-    n_tasks = len(builders.task_keys(config.data.tasks, config.data.suite))
+    d, g = config.data, config.grpo
+    n_tasks = len(builders.task_keys(d.tasks, d.suite))
+    demo_steps = min(_CPU_COLLECT_STEPS_PER_DEMO, d.horizon or 520)
+    collect = n_tasks * (_CPU_COLLECT_COMPILE_S
+                         + d.num_demos * demo_steps / _CPU_COLLECT_ENV_STEPS_PER_S)
     sft = config.sft.num_steps * _CPU_SFT_S_PER_STEP * r * config.sft.batch_size / 32
-    g = config.grpo
     steps = g.horizon or 520
-    grpo = (g.num_iterations * g.prompts_per_iteration * g.group_size * steps
-            * _CPU_GRPO_S_PER_EPISODE_STEP * (0.5 + 0.5 * r))
-    ev = 2 * n_tasks * config.eval.num_init * (config.eval.horizon or 520) * \
-        _CPU_GRPO_S_PER_EPISODE_STEP / 3 * (0.5 + 0.5 * r)  # no update, greedy
-    collect = n_tasks * config.data.num_demos * config.data.max_attempts * 2.0
-    return {"collect": collect, "sft": sft, "grpo": grpo, "eval": ev}
+    roll_p = g.rollout_prompts or g.prompts_per_iteration
+    rounds = (expected_rounds(g.prompts_per_iteration, roll_p, g.max_rounds)
+              if g.dynamic_sampling else 1.0)
+    rollout_round = (roll_p * g.group_size * steps * _CPU_ROLLOUT_S_PER_EPISODE_STEP
+                     * (0.5 + 0.5 * r))
+    update = g.prompts_per_iteration * g.group_size * steps * _CPU_UPDATE_S_PER_EPISODE_STEP * r
+    eval_policy = (config.eval.num_init * (config.eval.horizon or 520)
+                   * _CPU_EVAL_S_PER_EPISODE_STEP * (0.5 + 0.5 * r) + _CPU_EVAL_OVERHEAD_S)
+    return CPUCosts(collect=collect, sft=sft, rollout_round=rollout_round, rounds=rounds,
+                    iteration=rounds * rollout_round + update, eval_policy=eval_policy,
+                    compile=_CPU_COMPILE_S, grpo_run_overhead=_CPU_GRPO_RUN_OVERHEAD_S)
+
+
+def estimate_cpu_seconds(config: Config) -> dict[str, float]:
+    """Rough 2-core CPU time per stage of the pipeline (:func:`cpu_costs`; order of magnitude
+    only: the real ETA is in each stage's progress bar). ``eval``: the SFT and the GRPO policy
+    on every evaluated task."""
+    from smoothvla_jax import builders
+
+    c = cpu_costs(config)
+    n_grpo = len(builders.task_keys(config.grpo.tasks or config.data.tasks, config.data.suite))
+    n_eval = len(builders.eval_task_keys(config))
+    grpo = (config.grpo.num_iterations * c.iteration + c.grpo_run_overhead
+            + n_grpo * c.compile)
+    ev = n_eval * (2 * c.eval_policy + c.compile)
+    return {"collect": c.collect, "sft": c.sft, "grpo": grpo, "eval": ev}
 
 
 def _human(seconds: float) -> str:
@@ -105,14 +185,23 @@ def hardware_notice(config: Config, config_path: str | None) -> str | None:
     est = estimate_cpu_seconds(config)
     total = sum(est[s] for s in config.stage_list() if s in est)
     path = config_path or "this config"
+    cpu = cpu_config_seconds()
     return (f"note: {path} is sized for a GPU/TPU ({config.model.size} VLA, "
             f"{config.data.image_size} px, {config.sft.num_steps:,} SFT steps, "
             f"{config.grpo.num_iterations} GRPO iterations of "
             f"{config.grpo.prompts_per_iteration * config.grpo.group_size} episodes) but JAX "
             f"only sees a CPU: stages {','.join(config.stage_list())} would take roughly "
             f"{_human(total)} here (extrapolated from measured CPU speeds; each progress bar "
-            f"shows the real ETA). For a CPU run use configs/cpu.py (about 1 hour on 2 cores) "
-            f"or configs/smoke.py (minutes). Continuing.")
+            f"shows the real ETA). For a CPU run use configs/cpu.py (about {_human(cpu)} on 2 "
+            f"cores) or configs/smoke.py (minutes). Continuing.")
+
+
+def cpu_config_seconds() -> float:
+    """:func:`estimate_cpu_seconds` of ``configs/cpu.py``, all stages (the CPU run the notice
+    of :func:`hardware_notice` points to)."""
+    from configs import cpu
+
+    return float(sum(estimate_cpu_seconds(as_config(cpu.get_config())).values()))
 
 
 # ============================================================================ stages

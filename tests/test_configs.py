@@ -7,6 +7,8 @@ from __future__ import annotations
 import os
 import re
 
+import numpy as np
+
 from configs import cpu, cpu_ik
 from smoothvla_jax import builders
 from smoothvla_jax.config import as_config
@@ -83,3 +85,90 @@ def test_cpu_horizon_check_fails_for_an_unsized_task():
     """The sizing rule is not vacuous: task 9 at 240 steps breaks it."""
     c = _load("cpu", ["--config.data.tasks=libero_10/2,libero_10/9"])
     assert any(c.data.horizon < 1.5 * cpu.EXPERT_STEPS[t] for t in _tasks(c))
+
+
+def test_smoothvla_cpu_is_the_t03_recipe_from_the_cpu_start_at_the_experiments_size():
+    """configs/smoothvla_cpu.py = configs/cpu.py's start + configs/grpo_cpu_t03.py's GRPO
+    mechanics; only the batch sizes, the iterations and the run directories differ."""
+    s, t, c = _load("smoothvla_cpu"), _load("grpo_cpu_t03"), _load("cpu")
+    for sec in ("env", "data", "model", "sft"):              # the SFT start of configs/cpu.py
+        assert s.to_dict()[sec] == c.to_dict()[sec], sec
+    assert (s.data.root, s.data.num_demos, s.sft.num_steps) == ("data/cpu", 150, 9_000)
+    diff = lambda a, b: {k for k, v in a.items() if b[k] != v}  # noqa: E731
+    assert diff(s.to_dict()["grpo"], t.to_dict()["grpo"]) == {
+        "prompts_per_iteration", "rollout_prompts", "num_iterations", "workdir"}
+    assert diff(s.to_dict()["eval"], t.to_dict()["eval"]) == {"num_videos"}
+    g = s.grpo  # the recipe of RESULTS.md section 4 (hand-copied from its text)
+    assert (g.tasks, g.temperature, g.lr, g.adv_norm, g.loss_agg, g.num_minibatches,
+            g.update_epochs, g.kl_coef, g.group_size, g.max_rounds, g.ds_criterion) == (
+        "libero_10/2", 0.3, 3e-5, "std", "seq_mean", 2, 1, 0.0, 8, 3, "success")
+    assert (s.eval.tasks, s.eval.num_init, s.eval.temperature) == ("libero_10/2", 50, 0.3)
+    assert g.rollout_prompts > g.prompts_per_iteration      # no second round for one dud group
+    assert s.experiment.num_pairs >= 6                      # the protocol's minimum
+    assert 2 * s.experiment.control_window <= s.experiment.control_iterations
+
+
+def test_smoothvla_cpu_fits_its_budget_and_its_docstring_table_is_the_estimate():
+    """The experiment's own estimate (the progress bar's weights) of configs/smoothvla_cpu.py,
+    demos and SFT included, is <= 2.5 h, and each row of the docstring's budget table states
+    that estimate (to the minute)."""
+    from configs import smoothvla_cpu
+    from smoothvla_jax import experiment
+
+    s = _load("smoothvla_cpu")
+    jobs = experiment._jobs(s)
+    assert {n.split("/")[0] for n, _ in jobs} == {
+        "demos", "sft", "calibrate", "control", "grpo", "eval", "report"}
+    total = sum(v for _, v in jobs)
+    assert total <= 2.5 * 3600
+    table = dict(re.findall(r"^(\w+) {2,}.*? {2,}(~[\dh ]+min|<1 min)$", smoothvla_cpu.__doc__,
+                            re.M))
+    for stage in ("demos", "sft", "calibrate", "control", "grpo", "eval"):
+        est = sum(v for n, v in jobs if n.split("/")[0] == stage) / 60
+        assert abs(int(table[stage].strip("~ min")) - est) <= 1, (stage, table[stage], est)
+    h, m = re.match(r"~(\d) h (\d+) min", table["total"]).groups()
+    assert abs(60 * int(h) + int(m) - total / 60) <= 1, (table["total"], total / 60)
+    # an existing SFT run skips demos and SFT
+    ext = _load("smoothvla_cpu", ["--config.experiment.sft_checkpoint=runs/cpu"])
+    assert {n for n, _ in experiment._jobs(ext)} == {n for n, _ in jobs} - {"demos", "sft"}
+
+
+def test_smoothvla_cpu_power_statement():
+    """The docstring's power numbers (paired t, two-sided 0.05, 13.8% = ln(1 - 0.138))."""
+    import math
+
+    from smoothvla_jax.metrics.stats import paired_t_power, pairs_for_power
+
+    eff = math.log(1 - 0.138)
+    assert paired_t_power(eff, 0.10, 6) >= 0.8 > paired_t_power(eff, 0.11, 6)
+    # RESULTS.md section 2, per-seed MSJ of successes (binary s0-s2, SmoothVLA s0-s2): the
+    # between-seed SD of ln MSJ, pooled over the two arms
+    b, m = np.log([2.19e4, 2.63e4, 3.34e4]), np.log([3.02e4, 3.69e4, 3.20e4])
+    sd = math.sqrt((b.var(ddof=1) + m.var(ddof=1)) / 2)
+    assert round(sd, 3) == 0.166
+    assert round(paired_t_power(eff, sd, 6), 2) == 0.42 and pairs_for_power(eff, sd) == 12
+    sd2 = sd * math.sqrt(2)         # unpaired: the variance of a difference of two seeds
+    assert round(paired_t_power(eff, sd2, 6), 2) == 0.24 and pairs_for_power(eff, sd2) == 22
+
+
+def test_cpu_cost_model_reproduces_the_measured_stages():
+    """smoothvla_jax.train.cpu_costs against the measurements it stands for (2 cores, one
+    process, 2026-11-30): configs/cpu.py's collection 178 s and SFT 26:03; the refill model
+    against the rate it was fitted to and hand-computed cases; the GRPO iteration of
+    configs/grpo_cpu_t03.py alone (seed 0, iterations 11-12: one round 82-83 s)."""
+    from smoothvla_jax import train
+
+    c = train.cpu_costs(_load("cpu"))
+    assert abs(c.collect - 178) < 0.1 * 178
+    assert abs(c.sft - 1_563) < 0.05 * 1_563
+    # refill: a first round of R = P = 8 is full with probability p^8 = 11/36 (the measured
+    # rate), a second of 16 groups almost surely fills it
+    assert abs(train.expected_rounds(8, 8, 3) - (1 + 25 / 36)) < 1e-3
+    assert train.expected_rounds(1, 1, 2, 0.5) == 1.5        # 1 + P(first group uninformative)
+    assert train.expected_rounds(2, 2, 3, 0.5) == 1 + 0.75 + 5 / 16   # P(Bin(4, .5) < 2) = 5/16
+    assert train.expected_rounds(8, 8, 1) == 1.0             # no refill: one round
+    t = train.cpu_costs(_load("grpo_cpu_t03"))
+    one_round = t.iteration - (t.rounds - 1) * t.rollout_round
+    assert 80 <= one_round <= 85
+    no_ds = train.cpu_costs(_load("grpo_cpu_t03", ["--config.grpo.dynamic_sampling=False"]))
+    assert no_ds.rounds == 1.0 and abs(no_ds.iteration - one_round) < 1e-9
