@@ -56,8 +56,8 @@ total                                                                        ~2 
 =========  ================================================================  ===============
 
 Where the numbers come from (one process keeps about one core busy: three GRPO runs side by
-side each took 1.5x as long per iteration as one alone, so the ~92 s per 64-episode iteration of
-the three-seed runs is the machine's throughput with three processes, not one process's):
+side each took ~1.5x as long per iteration as one alone, BENCHMARKS.md, so the ~92 s per
+64-episode iteration of the three-seed runs is the throughput of three processes, not one's):
 demos 39,450 env-steps at 290 env-steps/s + 18 s compile per task (178 s measured); SFT
 0.175 s per step (26 min measured); a GRPO rollout round of 40 episodes x 240 steps 43 s (64 in
 69-70 s measured alone) x 1.14 expected rounds + the update on 32 kept episodes 6.5 s (64 in

@@ -45,7 +45,7 @@ from smoothvla_jax.config import STAGES, Config, as_config
 # Measured on the 2-core CPU machine (2026-11-30), each number by ONE process, which is how
 # `train` and `experiment` run. One process keeps about one core busy: three GRPO runs side by
 # side (configs/grpo_cpu_t03.py, RESULTS.md section 4) each took 1.5x the time of the same
-# iteration alone (one rollout round: 117-129 s wall side by side vs 82-83 s alone; two rounds:
+# iteration alone (one rollout round: 117-142 s wall side by side vs 82-83 s alone; two rounds:
 # 211-227 s vs ~152 s), so the machine's throughput with three processes (3 x 12 iterations of
 # 64 kept episodes in ~3,300 s, ~92 s per iteration) is ~2x what one process gets.
 # Collection (configs/cpu.py, 150 demos each of libero_10/2 and /5, 240-step limit): 39,454
