@@ -1,4 +1,4 @@
-"""The powered SmoothVLA experiment on 2 CPU cores (~2 h 20 min estimated): SFT vs GRPO arms.
+"""The powered SmoothVLA experiment on 2 CPU cores (~2 h 22 min estimated): SFT vs GRPO arms.
 
     python -m smoothvla_jax.experiment --config=configs/smoothvla_cpu.py
     python -m smoothvla_jax.experiment --config=configs/smoothvla_cpu.py \\
@@ -78,9 +78,9 @@ between-seed SD of ln MSJ of successes (0.166 pooled over both arms, unpaired), 
 SD of 0.17-0.24 (pairing removing half or none of the variance): power 0.42-0.24, 12-22 pairs
 needed. So power 0.8 most likely does not fit 2.5 h; the report gives the achieved power with
 the observed SD and the pairs needed. 5 iterations per run (160 kept episodes, 10 optimiser
-steps) is far less GRPO than the 12 x 64 episodes that raised success, so both arms will stay
-near their start; the positive control says whether the jerk reward moves MSJ at this size at
-all.
+steps) is far less GRPO than the 12 x 64 episodes that raised success, so both arms can be
+expected to move less from their start than those runs did; the positive control says whether
+the jerk reward moves MSJ at this size at all.
 """
 
 from __future__ import annotations
