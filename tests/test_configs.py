@@ -89,14 +89,16 @@ def test_cpu_horizon_check_fails_for_an_unsized_task():
 
 def test_smoothvla_cpu_is_the_t03_recipe_from_the_cpu_start_at_the_experiments_size():
     """configs/smoothvla_cpu.py = configs/cpu.py's start + configs/grpo_cpu_t03.py's GRPO
-    mechanics; only the batch sizes, the iterations and the run directories differ."""
+    mechanics; only the batch sizes, the iterations, the checkpoints kept and the run
+    directories differ."""
     s, t, c = _load("smoothvla_cpu"), _load("grpo_cpu_t03"), _load("cpu")
     for sec in ("env", "data", "model", "sft"):              # the SFT start of configs/cpu.py
         assert s.to_dict()[sec] == c.to_dict()[sec], sec
     assert (s.data.root, s.data.num_demos, s.sft.num_steps) == ("data/cpu", 150, 9_000)
     diff = lambda a, b: {k for k, v in a.items() if b[k] != v}  # noqa: E731
     assert diff(s.to_dict()["grpo"], t.to_dict()["grpo"]) == {
-        "prompts_per_iteration", "rollout_prompts", "num_iterations", "workdir"}
+        "prompts_per_iteration", "rollout_prompts", "num_iterations", "keep_checkpoints",
+        "workdir"}
     assert diff(s.to_dict()["eval"], t.to_dict()["eval"]) == {"num_videos"}
     g = s.grpo  # the recipe of RESULTS.md section 4 (hand-copied from its text)
     assert (g.tasks, g.temperature, g.lr, g.adv_norm, g.loss_agg, g.num_minibatches,
@@ -172,3 +174,17 @@ def test_cpu_cost_model_reproduces_the_measured_stages():
     assert 80 <= one_round <= 85
     no_ds = train.cpu_costs(_load("grpo_cpu_t03", ["--config.grpo.dynamic_sampling=False"]))
     assert no_ds.rounds == 1.0 and abs(no_ds.iteration - one_round) < 1e-9
+
+
+def test_grpo_cpu_t03_keeps_the_checkpoints_of_every_reported_look():
+    """RESULTS.md evaluates configs/grpo_cpu_t03.py at iterations 8, 12, 16 and 20: one run of
+    the config must save and keep all four (orbax keeps the newest ``keep_checkpoints``)."""
+    g = _load("grpo_cpu_t03").grpo
+    assert g.num_iterations == 20
+    saved = [i for i in range(1, g.num_iterations + 1)
+             if i % g.save_every == 0 or i == g.num_iterations]
+    kept = saved[-g.keep_checkpoints:]
+    assert {8, 12, 16, 20} <= set(kept), kept
+    # the resumed runs of RESULTS.md: same recipe, P = R = 8 kept groups of G = 8
+    assert (g.prompts_per_iteration, g.rollout_prompts, g.group_size) == (8, 8, 8)
+    assert (g.temperature, g.lr) == (0.3, 3e-5)
