@@ -519,11 +519,10 @@ def _jobs(config: Config) -> list[tuple[str, float]]:
     if "calibrate" in stages:
         jobs.append(("calibrate", e.calib_rounds * n_tasks * c.rollout_round + compile_s))
     if "control" in stages:
-        jobs.append(("control", (e.control_iterations or g.num_iterations) * c.iteration
-                     + c.grpo_run_overhead + compile_s))
+        jobs.append(("control", c.grpo_run(e.control_iterations or g.num_iterations, n_tasks)))
     if "grpo" in stages:
-        jobs += [(f"grpo/{a}_s{s}", g.num_iterations * c.iteration + c.grpo_run_overhead
-                  + (compile_s if s == e.first_seed else 0.0))
+        jobs += [(f"grpo/{a}_s{s}",
+                  c.grpo_run(g.num_iterations, n_tasks if s == e.first_seed else 0))
                  for s in e.seeds() for a in ARMS]
     if "eval" in stages:
         jobs += [(f"eval/{p}/{m}", n_tasks * c.eval_policy + (compile_s if p == "sft" else 0.0))

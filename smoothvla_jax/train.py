@@ -124,6 +124,11 @@ class CPUCosts:
     compile: float          # one program set compiled cold (per task)
     grpo_run_overhead: float  # per GRPO run: its programs from the persistent cache
 
+    def grpo_run(self, iterations: int, cold_compiles: int) -> float:
+        """One GRPO run of ``iterations`` iterations that compiles ``cold_compiles`` program
+        sets cold (0 when its programs come from the persistent cache)."""
+        return iterations * self.iteration + self.grpo_run_overhead + cold_compiles * self.compile
+
 
 def cpu_costs(config: Config) -> CPUCosts:
     """:class:`CPUCosts` of ``config`` (rough: the real ETA is in each stage's progress bar).
@@ -162,8 +167,7 @@ def estimate_cpu_seconds(config: Config) -> dict[str, float]:
     c = cpu_costs(config)
     n_grpo = len(builders.task_keys(config.grpo.tasks or config.data.tasks, config.data.suite))
     n_eval = len(builders.eval_task_keys(config))
-    grpo = (config.grpo.num_iterations * c.iteration + c.grpo_run_overhead
-            + n_grpo * c.compile)
+    grpo = c.grpo_run(config.grpo.num_iterations, n_grpo)
     ev = n_eval * (2 * c.eval_policy + c.compile)
     return {"collect": c.collect, "sft": c.sft, "grpo": grpo, "eval": ev}
 
