@@ -38,6 +38,12 @@ group was informative with probability ~0.86 there (a first round of 8 was full 
 so R = 5 needs a second round in ~14% of iterations (1.14 rounds on average; R = 6: 1.04 rounds
 of 6, dearer).
 
+**Two processes** (``experiment.workers = 2``): the two arms of each pair, and then the
+evaluations, run side by side in two spawned processes, since one XLA CPU process keeps only
+about one of the two cores busy. The table below is the one-process cost (the progress bar's
+weights); what two processes save is measured by the run (``stages.json`` has each unit's
+seconds; RESULTS.md section 5).
+
 **Budget** (2 CPU cores, ONE process; the estimates of ``smoothvla_jax.train.cpu_costs`` from
 speeds measured on 2026-11-30, which also weight the experiment's progress bar; the run must
 confirm them):
@@ -104,6 +110,7 @@ def get_config() -> ml_collections.ConfigDict:
 
     x = c.experiment
     x.num_pairs = 6
+    x.workers = 2                   # the arms of a pair, and the evaluations, two at a time
     x.calib_rounds = 4
     x.control_iterations = 8
     x.control_window = 3

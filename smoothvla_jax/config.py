@@ -209,6 +209,8 @@ class ExperimentConfig:
     sft_step: int = -1               # its checkpoint step (-1 = latest)
     num_pairs: int = 6               # paired seeds (binary, SmoothVLA); >= 2 for any interval
     first_seed: int = 0              # seeds first_seed .. first_seed + num_pairs - 1
+    workers: int = 1                 # processes running GRPO arms / evaluations side by side
+                                     # (one XLA CPU process keeps ~1 core busy: 2 on 2 cores)
     calib_rounds: int = 4            # calibration: GRPO rollout rounds (grpo.rollout_prompts,
                                      # 0 = prompts_per_iteration, x group_size SFT rollouts)
                                      # per task at grpo.temperature, training layouts
@@ -231,6 +233,9 @@ class ExperimentConfig:
         _choice("experiment.calib_on", self.calib_on, ("success", "all"))
         if self.num_pairs < 1:
             raise ConfigError(f"config.experiment.num_pairs must be >= 1, got {self.num_pairs}")
+        if self.workers < 1:
+            raise ConfigError(f"config.experiment.workers must be >= 1 (1 = one process), got "
+                              f"{self.workers}")
         if not 0.0 <= self.calib_low_pct < self.calib_high_pct <= 100.0:
             raise ConfigError(f"config.experiment.calib_low_pct/calib_high_pct must satisfy "
                               f"0 <= low < high <= 100, got {self.calib_low_pct}, "

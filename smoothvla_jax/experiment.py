@@ -32,6 +32,11 @@ also resume inside a stage from their latest checkpoint):
 6. ``eval``: SFT and every final GRPO policy on the ``eval.num_init`` fixed initial states of
    every trained task, greedy and at ``grpo.temperature`` (sampling key = the pair's seed for
    both arms) -> ``<workdir>/eval/<policy>/<mode>/eval.json``;
+   With ``experiment.workers = n > 1`` the GRPO runs and the evaluations go ``n`` at a time
+   into spawned worker processes (the two arms of a pair side by side; each process has its own
+   JAX runtime and they share the persistent compilation cache). The results are the same
+   computations; the gain is throughput where one process does not keep every core busy
+   (XLA on CPU: ~1 core per process; BENCHMARKS.md).
 7. ``report``: ``<workdir>/report/report.md`` + ``report.json`` + figures: the paired analysis
    (:func:`paired_analysis`) for each evaluation mode and the SFT/binary/SmoothVLA tables of
    :func:`smoothvla_jax.report.build_report`.
@@ -45,6 +50,7 @@ import math
 import os
 import time
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from typing import Any
 
 import numpy as np
@@ -60,6 +66,7 @@ ARMS = ("binary", "smooth")
 MODES = ("greedy", "sampled")  # temperature 0 and grpo.temperature
 # a resumed experiment may change these without invalidating finished stages
 RESUME_IGNORED = ("experiment.stages", "experiment.num_pairs", "experiment.sft_step",
+                  "experiment.workers",
                   "experiment.stop_on_control_failure", "allow_config_change", "stages",
                   "grpo.log_every", "grpo.save_every", "grpo.keep_checkpoints",
                   "grpo.async_checkpoint", "sft.log_every", "sft.save_every",
@@ -465,6 +472,34 @@ def paired_figure(analyses: Mapping[str, Mapping[str, Any]], control: Mapping[st
 
 
 # ============================================================================ the run
+def _scalars(out: Any) -> dict[str, Any]:
+    """The JSON-scalar items of a unit's result (what stages.json keeps)."""
+    if not isinstance(out, Mapping):
+        return {}
+    return {k: v for k, v in out.items() if isinstance(v, (int, float, str, bool)) or v is None}
+
+
+def _executor(workers: int) -> Executor:
+    """The process pool of ``experiment.workers > 1``: spawned processes, each with its own JAX
+    runtime (a forked JAX runtime is unsafe). Tests substitute a thread pool."""
+    import multiprocessing
+
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+
+
+def _in_worker(fn, args: tuple, cache: tuple[str | None, float]) -> tuple[float, dict[str, Any]]:
+    """One unit in a worker process: the parent's persistent compilation cache (so the workers
+    share compiled programs), then ``fn(*args)``; returns ``(seconds, scalar results)``."""
+    import jax
+
+    if cache[0] and not jax.config.jax_compilation_cache_dir:
+        jax.config.update("jax_compilation_cache_dir", cache[0])
+        jax.config.update("jax_persistent_cache_min_compile_time_secs", cache[1])
+    t0 = time.perf_counter()
+    out = fn(*args)
+    return time.perf_counter() - t0, _scalars(out)
+
+
 class Stages:
     """``<workdir>/stages.json``: ``{name: summary}`` of finished stages and sub-runs."""
 
@@ -572,24 +607,55 @@ def run_experiment(config: Config | Any, config_path: str | None = None) -> dict
     bar = tqdm(total=round(sum(cost.values())), desc="experiment", unit="s-est", position=0,
                bar_format="{desc}: {percentage:3.0f}%|{bar}| [{elapsed}<{remaining}]")
 
+    def skipped(name: str) -> bool:
+        """True (and the bar shrinks) when stages.json says ``name`` finished."""
+        if name not in st.done:
+            return False
+        tqdm.write(f"[experiment] {name}: finished earlier; skipped")
+        bar.total = max(bar.total - round(cost.get(name, 0.0)), bar.n)
+        bar.refresh()
+        return True
+
+    def finished(name: str, seconds: float, out: Any) -> dict[str, Any]:
+        summary = {"seconds": round(seconds, 1)} | _scalars(out)
+        st.finish(name, summary)
+        bar.update(round(cost.get(name, 0.0)))
+        return summary
+
     def job(name: str, fn, *args, **kw):
-        """Runs one unit unless stages.json says it finished; advances the overall bar."""
-        if name in st.done:
-            tqdm.write(f"[experiment] {name}: finished earlier; skipped")
-            bar.total = max(bar.total - round(cost.get(name, 0.0)), bar.n)
-            bar.refresh()
+        """Runs one unit here unless stages.json says it finished; advances the overall bar."""
+        if skipped(name):
             return st.done[name]
         bar.set_description_str(name)
         tqdm.write(f"[experiment] {name}")
         t0 = time.perf_counter()
         out = fn(*args, **kw)
-        summary = {"seconds": round(time.perf_counter() - t0, 1)}
-        if isinstance(out, Mapping):
-            summary.update({k: v for k, v in out.items()
-                            if isinstance(v, (int, float, str, bool)) or v is None})
-        st.finish(name, summary)
-        bar.update(round(cost.get(name, 0.0)))
-        return summary
+        return finished(name, time.perf_counter() - t0, out)
+
+    def jobs_side_by_side(units: Sequence[tuple[str, Any, tuple]]) -> None:
+        """Runs independent ``(name, fn, args)`` units, ``experiment.workers`` at a time in
+        their own processes (in order when ``workers == 1``); each is recorded as it ends."""
+        todo = [u for u in units if not skipped(u[0])]
+        if e.workers == 1:
+            for name, fn, args in todo:
+                job(name, fn, *args)
+            return
+        cache = (jax.config.jax_compilation_cache_dir,
+                 jax.config.jax_persistent_cache_min_compile_time_secs)
+        with _executor(e.workers) as pool:
+            running = {}
+            for name, fn, args in todo:
+                running[pool.submit(_in_worker, fn, args, cache)] = name
+                tqdm.write(f"[experiment] {name} (queued; {e.workers} processes)")
+            bar.set_description_str(f"{todo[0][0].split('/')[0]} x{e.workers}" if todo else "")
+            try:
+                for fut in as_completed(running):
+                    seconds, out = fut.result()
+                    finished(running[fut], seconds, out)
+                    tqdm.write(f"[experiment] {running[fut]}: done in {_human(seconds)}")
+            except BaseException:
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
 
     sft_cfg = dataclasses.replace(config, workdir=sft_dir(config))
     if e.sft_checkpoint:
@@ -657,10 +723,10 @@ def run_experiment(config: Config | Any, config_path: str | None = None) -> dict
             raise ControlFailed(msg + f"; see {os.path.join(workdir, 'report', 'report.md')}")
         tqdm.write(f"[experiment] warning: {msg}; continuing (stop_on_control_failure=False)")
 
-    if "grpo" in stages:
-        for s in e.seeds():  # seed-major: a run cut short still has whole pairs
-            for arm in ARMS:
-                job(f"grpo/{arm}_s{s}", run_grpo, arm_config(config, arm, s, calibration))
+    if "grpo" in stages:  # seed-major: a run cut short still has whole pairs
+        jobs_side_by_side([(f"grpo/{arm}_s{s}", run_grpo,
+                            (arm_config(config, arm, s, calibration),))
+                           for s in e.seeds() for arm in ARMS])
 
     policies = {"sft": sft_dir(config)}
     policies.update({f"{a}_s{s}": arm_config(config, a, s, calibration).grpo.workdir
@@ -670,13 +736,15 @@ def run_experiment(config: Config | Any, config_path: str | None = None) -> dict
     if "eval" in stages:
         from smoothvla_jax.evaluation import evaluate_or_reuse
 
+        units = []
         for name, d in policies.items():
             seed = e.first_seed if name == "sft" else int(name.rsplit("_s", 1)[1])
             for mode, temp in temps.items():
                 out_dir = os.path.join(workdir, "eval", name, mode)
                 step = e.sft_step if name == "sft" and e.sft_step >= 0 else None
-                job(f"eval/{name}/{mode}", evaluate_or_reuse, d, config, out_dir, tasks, temp,
-                    seed, False, step)
+                units.append((f"eval/{name}/{mode}", evaluate_or_reuse,
+                              (d, config, out_dir, tasks, temp, seed, False, step)))
+        jobs_side_by_side(units)
     if "report" in stages:
         def _report():
             return build_experiment_report(config, workdir, policies, calibration, control)

@@ -247,6 +247,43 @@ def test_resume_skips_finished_stages_and_refuses_a_changed_config(tmp_path, mon
         ex.run_experiment(changed)
 
 
+def test_workers_run_the_same_units_and_give_the_same_report(tmp_path, monkeypatch):
+    """experiment.workers = 2 hands the GRPO runs and evaluations to a pool (a thread pool
+    here, so the fakes are seen) and records each as it ends: the same units, stages.json
+    entries and analysis as one process."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    pools = []
+    monkeypatch.setattr(ex, "_executor", lambda n: pools.append(n) or ThreadPoolExecutor(n))
+    fakes = _Fakes(monkeypatch)
+    one = ex.run_experiment(_config(tmp_path / "one", control_iterations=4, control_window=1))
+    calls_one = sorted(fakes.calls)
+    assert pools == []
+    fakes.calls.clear()
+    two = ex.run_experiment(_config(tmp_path / "two", control_iterations=4, control_window=1,
+                                    workers=2))
+    assert pools == [2, 2] and sorted(fakes.calls) == calls_one  # grpo, eval: 2 processes
+    assert set(two["stages"]) == set(one["stages"])
+    rep = [json.loads((tmp_path / d / "run" / "report" / "report.json").read_text())
+           for d in ("one", "two")]
+    assert rep[0]["analyses"] == rep[1]["analyses"]
+
+
+def test_worker_processes_are_spawned_and_share_the_compilation_cache(tmp_path):
+    """The real pool: a spawned process (its own pid) runs the unit with the parent's cache."""
+    with ex._executor(2) as pool:
+        secs, out = pool.submit(ex._in_worker, _worker_probe, (), (str(tmp_path), 1.5)).result()
+    assert out["pid"] != os.getpid() and out["cache"] == str(tmp_path) and secs >= 0.0
+    assert out["min_secs"] == 1.5
+
+
+def _worker_probe() -> dict:
+    import jax
+
+    return {"pid": os.getpid(), "cache": jax.config.jax_compilation_cache_dir,
+            "min_secs": jax.config.jax_persistent_cache_min_compile_time_secs}
+
+
 def test_failed_positive_control_stops_before_the_arms(tmp_path, monkeypatch):
     c = _config(tmp_path, control_iterations=4, control_window=1)
     fakes = _Fakes(monkeypatch, drop=0.05)   # MSJ of successes falls 5% < 14%
@@ -262,6 +299,8 @@ def test_experiment_config_validation():
         ExperimentConfig(calib_low_pct=90, calib_high_pct=10)
     with pytest.raises(ConfigError, match="unknown stage"):
         ExperimentConfig(stages="sft,train")
+    with pytest.raises(ConfigError, match="workers must be >= 1"):
+        ExperimentConfig(workers=0)
     assert ExperimentConfig(stages="all").stage_list()[0] == "demos"
 
 
