@@ -231,6 +231,30 @@ def control_drop(rows: Sequence[Mapping[str, Any]], window: int) -> dict[str, An
             "curve": [(s, v, n) for s, v, n in it]}
 
 
+# (metrics.jsonl key, column, format) of the control's per-iteration table in the reports
+CONTROL_COLUMNS = (("grpo/success_rate", "success", "{:.0%}"),
+                   ("grpo/n_success", "successes", "{:.0f}"),
+                   ("grpo/log_msj_ee_success", "ln MSJ of successes", "{:.3f}"),
+                   ("grpo/dimensionless_jerk_ee", "dimensionless jerk", "{:.3g}"),
+                   ("grpo/episode_length", "steps", "{:.0f}"),
+                   ("grpo/kl_ref", "KL to SFT", "{:.4f}"),
+                   ("grpo/entropy", "entropy", "{:.3f}"),
+                   ("grpo/clip_frac", "clip fraction", "{:.4f}"))
+
+
+def control_table(rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The positive control's training curves as a Markdown table, one row per iteration of
+    its ``metrics.jsonl`` ``rows`` (how far the policy moved, KL and entropy, next to what the
+    reward asked for, ln MSJ of successes); a missing metric is blank."""
+    head = ["iteration"] + [c for _, c, _ in CONTROL_COLUMNS]
+    out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in rows:
+        cells = [str(int(r["step"]))] + [fmt.format(float(r[k])) if k in r else ""
+                                         for k, _, fmt in CONTROL_COLUMNS]
+        out.append("| " + " | ".join(cells) + " |")
+    return out
+
+
 # ============================================================================ analysis
 def _episodes(ev: Mapping[str, Any]) -> dict[str, dict[str, np.ndarray]]:
     """``{task: {metric: [n]}}`` of one eval.json dict (``None`` -> NaN)."""
@@ -713,10 +737,14 @@ def run_experiment(config: Config | Any, config_path: str | None = None) -> dict
     control = (_load_json(os.path.join(workdir, "control.json"))
                if os.path.isfile(os.path.join(workdir, "control.json")) else None)
     if control is not None and not control["passed"]:
+        g = config.grpo
         msg = (f"positive control FAILED: a jerk-only reward on successes changed the training "
                f"MSJ of successful episodes by {_pct(-control['drop'])} (required: at least "
-               f"-{100 * control['required']:.0f}%; {control.get('reason', '')}); the "
-               f"mechanism does not work here")
+               f"-{100 * control['required']:.0f}%"
+               + (f"; {control['reason']}" if control.get("reason") else "")
+               + f"); the mechanism does not work here at this size "
+               f"({e.control_iterations or g.num_iterations} iterations of "
+               f"{g.prompts_per_iteration} x {g.group_size} episodes, lr {g.lr:g})")
         if e.stop_on_control_failure:
             bar.close()
             _write_stop_report(config, workdir, control, calibration, msg)
@@ -777,6 +805,10 @@ def _protocol_lines(config: Config, calibration: Mapping[str, Any] | None,
                   f"-{100 * control['required']:.0f}%): "
                   f"**{'passed' if control['passed'] else 'FAILED'}**"
                   + (f" ({control['reason']})" if control.get("reason") else "") + ".", ""]
+        if calibration:
+            rows = read_metrics(control_config(config, calibration).grpo.workdir,
+                                "grpo/log_msj_ee_success")
+            lines += ["The control's training iterations:", ""] + control_table(rows) + [""]
     return lines
 
 

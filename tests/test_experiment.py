@@ -291,7 +291,16 @@ def test_failed_positive_control_stops_before_the_arms(tmp_path, monkeypatch):
         ex.run_experiment(c)
     assert not [x for x in fakes.calls if x.startswith(("grpo:binary", "grpo:smooth"))]
     report = (tmp_path / "run" / "report" / "report.md").read_text()
-    assert "FAILED" in report and "does not work here" in report
+    assert "FAILED" in report and "does not work here" in report and "; )" not in report
+    assert "4 iterations of 8 x 8 episodes" in report     # the size it failed at
+    # the control's curves, one row per iteration: ln MSJ 4 -> 4 + ln(0.95), 4 successes
+    lines = report.splitlines()
+    head = lines.index(next(x for x in lines if x.startswith("| iteration |")))
+    assert "| ln MSJ of successes |" in lines[head] and "| KL to SFT |" in lines[head]
+    rows = [x.split(" | ") for x in lines[head + 2:head + 6]]
+    assert [r[0] for r in rows] == ["| 1", "| 2", "| 3", "| 4"]
+    assert [r[3] for r in rows] == [f"{4 + math.log(0.95) * i / 3:.3f}" for i in range(4)]
+    assert {r[2] for r in rows} == {"4"} and rows[0][1] == ""   # success rate not logged
 
 
 def test_experiment_config_validation():
