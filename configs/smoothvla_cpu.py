@@ -77,6 +77,11 @@ seconds), P = 4 iterations (costs taken as linear in the episodes), and the info
 rate of the arms after the first iterations. ``experiment.sft_checkpoint=runs/cpu`` saves
 ~29 min (demos + SFT), enough for 2 more pairs (~14 min each) in the same 2.5 h.
 
+**The first run** (2026-11-30, RESULTS.md section 5) stopped at the positive control after 49
+min: demos 3.4 min, SFT 31.6 min (0.21 s per step while a low-priority test run shared the
+cores), calibration 3.2 min, control 11.3 min; the control failed (-4.5% vs -14%), so the arms
+and evaluations never ran.
+
 **Power**: six pairs is the protocol's minimum and what fits. They give power 0.8 for the
 paper's 13.8% MSJ reduction (paired t, two-sided alpha 0.05) only if the SD of the paired
 differences of mean ln MSJ is <= 0.10. The only SD measured so far, section 2's IK-era
