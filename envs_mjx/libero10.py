@@ -264,12 +264,17 @@ def _tasks() -> list[Task]:
     right = libero_data.task_data(f"{SUITE}/6").region("living_room_table_plate_right_region")
     rx0, ry0, rx1, ry1 = right.world_ranges[0]
     region = A.table_region(right.name, right.world_center, ((rx1 - rx0) / 2, (ry1 - ry0) / 2))
+    mug_on_plate = pick("porcelain_mug_1", _MUG_GRASP_Z) + place("plate_1", _ON_PLATE)
+    pudding_right = pick("chocolate_pudding_1", 0.013) + place(right.name, 0.03, carry_z=0.15)
+    # OSC + full contacts: the pudding goes first. Lowered to the region after the mug, the hand
+    # (19 cm along the closing direction, world y) lands on the mug standing on the plate
+    # beside the region, 7.5 cm above the pudding's release height; on the mug's +y edge it
+    # tips the mug off the plate (plate at y < -0.019: 8 of 40 states, C MuJoCo). Released
+    # first, the pudding is 2.7 cm tall and the mug clears it.
     t.append(_task(6, (region,), ("porcelain_mug_1", "chocolate_pudding_1", "plate_1"),
                    (Pred("on", "porcelain_mug_1", "plate_1"),
                     Pred("on", "chocolate_pudding_1", right.name)),
-                   pick("porcelain_mug_1", _MUG_GRASP_Z) + place("plate_1", _ON_PLATE)
-                   + pick("chocolate_pudding_1", 0.013)
-                   + place(right.name, 0.03, carry_z=0.15)))
+                   mug_on_plate + pudding_right, osc_plan=pudding_right + mug_on_plate))
     t.append(_basket_task(7, "alphabet_soup_1", "cream_cheese_1"))
     # 8: KITCHEN_SCENE8: the stove is on from the start (LIBERO's :init) and stays on (goal).
     # Both pots start on the +y side of the stove (LIBERO's regions): the first is set on the
