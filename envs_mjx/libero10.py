@@ -120,27 +120,45 @@ def _stove(key: str, knob_init: float = 0.0) -> Fixture:
 # basket stands on the boxes' +y side in LIBERO's layouts, so the TCP is set this far to -y of
 # the box's centre [m] (the +y finger still clears the box: 4 cm open, 2 cm half-width)
 _FLAT_BOX_OFFSET_OSC = 0.012
+# libero_10/1 under OSC: LIBERO's milk carton (13 cm tall) stands between the cream cheese
+# (7-13 cm to its -y) and the butter (10-18 cm to its +y), the orange juice to the cream
+# cheese's -x/-y, the basket beyond the butter. Pinched across y, the 19 cm hand lands on the
+# milk (the cream cheese: states 4, 17, 27, 33; the butter: 22, 34, 39; C MuJoCo). Turned
+# about the vertical (the pads close diagonally across the box's 4 cm and turn it square) and,
+# for the cream cheese, set 2.5 cm along the box away from the milk and the juice, the hand's
+# footprint clears milk, juice and basket by >= 6 mm in all 50 of LIBERO's layouts
+# (rectangles in the plane): (TCP xy offset, world yaw [rad])
+_L10_1_GRASPS_OSC = {"cream_cheese_1": ((0.025, -0.006), math.radians(-25.0)),
+                     "butter_1": ((0.0, 0.0), math.radians(-45.0))}
 
 
-def _basket_task(index: int, first: str, second: str) -> Task:
-    """Two groceries into the basket (LIVING_ROOM_SCENE1/2), each released on its own side."""
+def _basket_task(index: int, first: str, second: str,
+                 osc_grasps: dict[str, tuple[tuple[float, float], float]] | None = None) -> Task:
+    """Two groceries into the basket (LIVING_ROOM_SCENE1/2), each released on its own side.
+    ``osc_grasps``: object -> (TCP xy offset from its centre, gripper yaw in the world) of its
+    pinch under OSC, replacing the default (:data:`_FLAT_BOX_OFFSET_OSC`, yaw 0)."""
     grasp = {"alphabet_soup": (0.025, 0.075), "tomato_sauce": (0.025, 0.075),
              "cream_cheese": (0.011, 0.05), "butter": (0.011, 0.05)}
 
-    def plan(flat_offset: float) -> tuple[Stage, ...]:
+    def plan(osc: bool) -> tuple[Stage, ...]:
         out: tuple[Stage, ...] = ()
         for obj, side in ((first, -0.035), (second, 0.035)):
             g, r = grasp[obj[:-2]]
-            off = (0.0, -flat_offset) if flat_offset and g < 0.02 else (0.0, 0.0)
-            out += (pick(obj, g, off, speed=_CARRY_SPEED)
-                    + place("basket_1", r, (0.0, side), speed=_CARRY_SPEED, gain=0.5))
+            off = (0.0, -_FLAT_BOX_OFFSET_OSC) if osc and g < 0.02 else (0.0, 0.0)
+            if osc and obj in (osc_grasps or {}):
+                # a world yaw (LIBERO's boxes stand square to the world), not the box's: the
+                # pads turn the box square to them during the pinch, and the lift would chase it
+                off, yaw = osc_grasps[obj]
+                stages = pick(obj, g, off, yaw=yaw, yaw_rel=False, speed=_CARRY_SPEED)
+            else:
+                stages = pick(obj, g, off, speed=_CARRY_SPEED)
+            out += stages + place("basket_1", r, (0.0, side), speed=_CARRY_SPEED, gain=0.5)
         return out
 
-    osc = plan(_FLAT_BOX_OFFSET_OSC)
     return _task(index, (), (first, second, "basket_1"),
                  (Pred("in", first, "basket_1_contain_region"),
-                  Pred("in", second, "basket_1_contain_region")), plan(0.0),
-                 osc_plan=None if osc == plan(0.0) else osc)
+                  Pred("in", second, "basket_1_contain_region")), plan(False),
+                 osc_plan=None if plan(True) == plan(False) else plan(True))
 
 
 # --- KITCHEN_SCENE4: the bowl into the bottom drawer of the white cabinet, then close it -------
@@ -233,7 +251,7 @@ def _microwave_task() -> Task:
 def _tasks() -> list[Task]:
     t: list[Task] = []
     t.append(_basket_task(0, "alphabet_soup_1", "tomato_sauce_1"))
-    t.append(_basket_task(1, "cream_cheese_1", "butter_1"))
+    t.append(_basket_task(1, "cream_cheese_1", "butter_1", _L10_1_GRASPS_OSC))
     # 2: KITCHEN_SCENE3
     t.append(_task(2, (_stove(f"{SUITE}/2"),), ("moka_pot_1",),
                    (Pred("turnon", "stove_knob"), Pred("on", "moka_pot_1", "stove_cook_region")),
