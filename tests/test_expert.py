@@ -116,7 +116,10 @@ def test_tilted_stage_points_fingers_at_the_cabinet():
     ("libero_goal/5", 0),
     pytest.param("libero_goal/3", 2, marks=pytest.mark.slow),
     pytest.param("libero_10/1", 2, marks=pytest.mark.slow),
-    pytest.param("libero_10/3", 0, marks=pytest.mark.slow)])
+    pytest.param("libero_10/1", 4, marks=pytest.mark.slow),
+    pytest.param("libero_10/1", 22, marks=pytest.mark.slow),
+    pytest.param("libero_10/3", 0, marks=pytest.mark.slow),
+    pytest.param("libero_10/6", 11, marks=pytest.mark.slow)])
 def test_osc_expert_succeeds_in_c_mujoco(key, init):
     """Under LIBERO's dynamics (OSC + full contacts) the expert succeeds within LIBERO's
     limits, in C MuJoCo (no MJX compile), from states where an earlier plan failed:
@@ -126,8 +129,11 @@ def test_osc_expert_succeeds_in_c_mujoco(key, init):
     the drawer and the pinch slipped); libero_goal/5 (the plate's push from behind, under the
     cabinet's handle bars: 0/10 before); libero_goal/3 state 2 (the hand
     hit the open drawer's front panel going down to the bowl: 3/20 before);
-    libero_10/1 state 2 (the hand landed on the basket's wall above the butter); libero_10/3
-    (the wrist on the top drawer's tab kept the bottom drawer from closing: 0/3)."""
+    libero_10/1 state 2 (the hand landed on the basket's wall above the butter), states 4 and
+    22 (the hand landed on the milk carton beside the cream cheese, beside the butter);
+    libero_10/3 (the wrist on the top drawer's tab kept the bottom drawer from closing: 0/3);
+    libero_10/6 state 11 (the hand, lowering the pudding beside the plate, tipped the mug off
+    it)."""
     from envs_mjx.parity import c_mujoco_expert_rollout
     env = LiberoEnv(key, EnvConfig.libero())
     ok, steps, _ = c_mujoco_expert_rollout(env, init)
