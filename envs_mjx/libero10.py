@@ -121,7 +121,7 @@ def _stove(key: str, knob_init: float = 0.0) -> Fixture:
 # the box's centre [m] (the +y finger still clears the box: 4 cm open, 2 cm half-width)
 _FLAT_BOX_OFFSET_OSC = 0.012
 # libero_10/1 under OSC: LIBERO's milk carton (13 cm tall) stands between the cream cheese
-# (7-13 cm to its -y) and the butter (10-18 cm to its +y), the orange juice to the cream
+# (6-15 cm to its -y) and the butter (10-19 cm to its +y), the orange juice to the cream
 # cheese's -x/-y, the basket beyond the butter. Pinched across y, the 19 cm hand lands on the
 # milk (the cream cheese: states 4, 17, 27, 33; the butter: 22, 34, 39; C MuJoCo). Turned
 # about the vertical (the pads close diagonally across the box's 4 cm and turn it square) and,
@@ -286,9 +286,9 @@ def _tasks() -> list[Task]:
     pudding_right = pick("chocolate_pudding_1", 0.013) + place(right.name, 0.03, carry_z=0.15)
     # OSC + full contacts: the pudding goes first. Lowered to the region after the mug, the hand
     # (19 cm along the closing direction, world y) lands on the mug standing on the plate
-    # beside the region, 7.5 cm above the pudding's release height; on the mug's +y edge it
-    # tips the mug off the plate (plate at y < -0.019: 8 of 40 states, C MuJoCo). Released
-    # first, the pudding is 2.7 cm tall and the mug clears it.
+    # beside the region, 3 cm above the pudding's release point; on the mug's +y edge it tips
+    # the mug off the plate (plate at y <= -0.019 m: 8 of states 0-39, C MuJoCo). Released
+    # first, the pudding is 2.7 cm tall and the hand lowering the mug clears it by ~9 cm.
     t.append(_task(6, (region,), ("porcelain_mug_1", "chocolate_pudding_1", "plate_1"),
                    (Pred("on", "porcelain_mug_1", "plate_1"),
                     Pred("on", "chocolate_pudding_1", right.name)),
