@@ -270,18 +270,23 @@ def test_workers_run_the_same_units_and_give_the_same_report(tmp_path, monkeypat
 
 
 def test_worker_processes_are_spawned_and_share_the_compilation_cache(tmp_path):
-    """The real pool: a spawned process (its own pid) runs the unit with the parent's cache."""
+    """The real pool: a spawned process (its own pid) gets an arm's Config (as run_grpo does)
+    and runs the unit with the parent's cache."""
+    arm = ex.arm_config(_config(tmp_path), "smooth", 1, CAL)
     with ex._executor(2) as pool:
-        secs, out = pool.submit(ex._in_worker, _worker_probe, (), (str(tmp_path), 1.5)).result()
+        secs, out = pool.submit(ex._in_worker, _worker_probe, (arm,),
+                                (str(tmp_path), 1.5)).result()
     assert out["pid"] != os.getpid() and out["cache"] == str(tmp_path) and secs >= 0.0
     assert out["min_secs"] == 1.5
+    assert out["workdir"] == arm.grpo.workdir and out["reward"] == repr(arm.reward)
 
 
-def _worker_probe() -> dict:
+def _worker_probe(config: Config) -> dict:
     import jax
 
     return {"pid": os.getpid(), "cache": jax.config.jax_compilation_cache_dir,
-            "min_secs": jax.config.jax_persistent_cache_min_compile_time_secs}
+            "min_secs": jax.config.jax_persistent_cache_min_compile_time_secs,
+            "workdir": config.grpo.workdir, "reward": repr(config.reward)}
 
 
 def test_failed_positive_control_stops_before_the_arms(tmp_path, monkeypatch):
