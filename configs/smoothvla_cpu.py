@@ -40,9 +40,9 @@ of 6, dearer).
 
 **Two processes** (``experiment.workers = 2``): the two arms of each pair, and then the
 evaluations, run side by side in two spawned processes, since one XLA CPU process keeps only
-about one of the two cores busy. The table below is the one-process cost (the progress bar's
-weights); what two processes save is measured by the run (``stages.json`` has each unit's
-seconds; RESULTS.md section 5).
+about one of the two cores busy: on the same 8 GRPO iterations, each of two processes side by
+side was as fast as one process alone (BENCHMARKS.md). The table below is the one-process cost
+(the progress bar's weights), so with two processes it is an upper bound.
 
 **Budget** (2 CPU cores, ONE process; the estimates of ``smoothvla_jax.train.cpu_costs`` from
 speeds measured on 2026-11-30, which also weight the experiment's progress bar; the run must

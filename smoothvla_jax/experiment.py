@@ -514,11 +514,10 @@ def _executor(workers: int) -> Executor:
 def _in_worker(fn, args: tuple, cache: tuple[str | None, float]) -> tuple[float, dict[str, Any]]:
     """One unit in a worker process: the parent's persistent compilation cache (so the workers
     share compiled programs), then ``fn(*args)``; returns ``(seconds, scalar results)``."""
-    import jax
+    from smoothvla_jax.train import use_compilation_cache
 
-    if cache[0] and not jax.config.jax_compilation_cache_dir:
-        jax.config.update("jax_compilation_cache_dir", cache[0])
-        jax.config.update("jax_persistent_cache_min_compile_time_secs", cache[1])
+    if cache[0]:
+        use_compilation_cache(*cache)
     t0 = time.perf_counter()
     out = fn(*args)
     return time.perf_counter() - t0, _scalars(out)

@@ -209,16 +209,21 @@ def cpu_config_seconds() -> float:
 
 
 # ============================================================================ stages
-def _persistent_compilation_cache(config: Config) -> None:
-    """Compiled XLA programs go to ``<workdir>/jax_cache`` (unless ``JAX_COMPILATION_CACHE_DIR``
-    or the JAX config already names a cache), so a resumed or re-run stage skips compilation."""
+def use_compilation_cache(cache_dir: str, min_compile_secs: float = 2.0) -> None:
+    """Compiled XLA programs (those taking >= ``min_compile_secs`` to compile) go to
+    ``cache_dir``, unless ``JAX_COMPILATION_CACHE_DIR`` or the JAX config already names a cache."""
     import jax
 
     if jax.config.jax_compilation_cache_dir:
         return
-    jax.config.update("jax_compilation_cache_dir",
-                      os.path.join(os.path.abspath(config.workdir), "jax_cache"))
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 2.0)
+    jax.config.update("jax_compilation_cache_dir", cache_dir)
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", min_compile_secs)
+
+
+def _persistent_compilation_cache(config: Config) -> None:
+    """The persistent compilation cache in ``<workdir>/jax_cache`` (:func:`use_compilation_cache`),
+    so a resumed or re-run stage skips compilation."""
+    use_compilation_cache(os.path.join(os.path.abspath(config.workdir), "jax_cache"))
 
 
 def _has_checkpoint(run_dir: str) -> int | None:
