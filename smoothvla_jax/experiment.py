@@ -116,6 +116,12 @@ def arm_config(config: Config, arm: str, seed: int,
     return _grpo_config(config, seed, w, reward)
 
 
+def control_iterations(config: Config) -> int:
+    """GRPO iterations of the positive control (``experiment.control_iterations``, 0 = those of
+    the arms)."""
+    return config.experiment.control_iterations or config.grpo.num_iterations
+
+
 def control_config(config: Config, calibration: Mapping[str, Any]) -> Config:
     """Positive control: jerk-only reward on successes (``success * (1 - J_norm)``, ``lam=1``,
     calibrated ``log_msj``), all-success groups kept, seed ``first_seed``."""
@@ -126,7 +132,7 @@ def control_config(config: Config, calibration: Mapping[str, Any]) -> Config:
                           log_msj_high=float(calibration["log_msj_high"]))
     w = os.path.join(os.path.abspath(config.workdir), "control")
     return _grpo_config(config, e.first_seed, w, reward, ds_criterion="reward",
-                        num_iterations=e.control_iterations or config.grpo.num_iterations)
+                        num_iterations=control_iterations(config))
 
 
 def grpo_tasks(config: Config) -> list[str]:
@@ -577,7 +583,7 @@ def _jobs(config: Config) -> list[tuple[str, float]]:
     if "calibrate" in stages:
         jobs.append(("calibrate", e.calib_rounds * n_tasks * c.rollout_round + compile_s))
     if "control" in stages:
-        jobs.append(("control", c.grpo_run(e.control_iterations or g.num_iterations, n_tasks)))
+        jobs.append(("control", c.grpo_run(control_iterations(config), n_tasks)))
     if "grpo" in stages:
         jobs += [(f"grpo/{a}_s{s}",
                   c.grpo_run(g.num_iterations, n_tasks if s == e.first_seed else 0))
@@ -742,7 +748,7 @@ def run_experiment(config: Config | Any, config_path: str | None = None) -> dict
                f"-{100 * control['required']:.0f}%"
                + (f"; {control['reason']}" if control.get("reason") else "")
                + f"); the mechanism does not work here at this size "
-               f"({e.control_iterations or g.num_iterations} iterations of "
+               f"({control_iterations(config)} iterations of "
                f"{g.prompts_per_iteration} x {g.group_size} episodes, lr {g.lr:g})")
         if e.stop_on_control_failure:
             bar.close()
