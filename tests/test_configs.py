@@ -49,7 +49,8 @@ def test_cpu_horizon_is_sized_from_the_measured_experts():
         assert cpu.HORIZON >= 1.5 * cpu.EXPERT_STEPS[task], task   # fails here (KeyError)
     assert cpu.HORIZON < 1.5 * cpu.EXPERT_STEPS["libero_10/9"]  # why task 9 left this config
     # the configs that reuse it keep its single horizon (task 2 alone, or both tasks)
-    for name in ("cpu_t2", "grpo_cpu", "grpo_cpu_t03", "grpo_cpu_t2", "smoothvla_cpu"):
+    for name in ("cpu_t2", "grpo_cpu", "grpo_cpu_t03", "grpo_cpu_t03_lr6e5", "grpo_cpu_t2",
+                 "smoothvla_cpu"):
         d = _load(name)
         assert d.env.dynamics == "libero_fast", name
         assert d.data.horizon == d.eval.horizon == d.grpo.horizon == cpu.HORIZON, name
@@ -188,3 +189,16 @@ def test_grpo_cpu_t03_keeps_the_checkpoints_of_every_reported_look():
     # the resumed runs of RESULTS.md: same recipe, P = R = 8 kept groups of G = 8
     assert (g.prompts_per_iteration, g.rollout_prompts, g.group_size) == (8, 8, 8)
     assert (g.temperature, g.lr) == (0.3, 3e-5)
+
+
+def test_grpo_cpu_t03_lr6e5_changes_only_the_step_size_the_rounds_and_the_length():
+    """RESULTS.md's "Twice the step size" run: configs/grpo_cpu_t03.py with lr 6e-5, R = 10 > P = 8
+    and 16 iterations (the endpoint's checkpoint kept); every other setting the same."""
+    old, new = _load("grpo_cpu_t03").to_dict(), _load("grpo_cpu_t03_lr6e5").to_dict()
+    changed = {(s, k) for s in old if isinstance(old[s], dict)
+               for k in old[s] if old[s][k] != new[s][k]}
+    assert changed == {("grpo", k) for k in ("lr", "rollout_prompts", "num_iterations",
+                                             "keep_checkpoints", "workdir")}, changed
+    g = new["grpo"]
+    assert (g["lr"], g["rollout_prompts"], g["prompts_per_iteration"]) == (6e-5, 10, 8)
+    assert g["num_iterations"] == 16 and g["num_iterations"] % g["save_every"] == 0

@@ -114,3 +114,39 @@ def test_power_bad_input(args, match):
         stats.paired_t_power(*args)
     with pytest.raises(stats.StatsError, match="effect = 0"):
         stats.pairs_for_power(0.0, 1.0)
+
+
+def test_mcnemar_exact_hand_values():
+    # 14 states up, 3 down: p = 2 * P(Bin(17, 1/2) <= 3) = 2 * (1 + 17 + 136 + 680) / 2^17
+    new = np.r_[np.ones(14), np.zeros(3), np.ones(20), np.zeros(13)]
+    ref = np.r_[np.zeros(14), np.ones(3), np.ones(20), np.zeros(13)]
+    r = stats.mcnemar_exact(new, ref)
+    assert (r["up"], r["down"], r["n"]) == (14, 3, 50)
+    assert r["p"] == pytest.approx(2 * 834 / 2**17)                     # 0.0127
+    assert stats.mcnemar_exact(ref, new)["p"] == pytest.approx(r["p"])  # symmetric
+    assert stats.mcnemar_exact(new, new)["p"] == 1.0                    # no discordant state
+    with pytest.raises(stats.StatsError, match="0/1"):
+        stats.mcnemar_exact([0, 2], [0, 1])
+
+
+def test_success_gain_hand_values():
+    # 4 states; start: 2 sampling seeds, success 1/4 and 2/4 -> 0.375
+    base = np.array([[1, 0, 0, 0], [1, 1, 0, 0]])
+    # 2 policies x 2 sampling seeds: 3/4 and 2/4 -> 0.625; 4/4 and 3/4 -> 0.875
+    pol = np.array([[[1, 1, 1, 0], [1, 1, 0, 0]], [[1, 1, 1, 1], [1, 1, 1, 0]]])
+    r = stats.success_gain(base, pol, n_boot=2000)
+    assert r["base"] == pytest.approx(0.375)
+    np.testing.assert_allclose(r["policy"], [0.625, 0.875])
+    np.testing.assert_allclose(r["gain"], [0.25, 0.5])
+    assert r["mean"] == pytest.approx(0.375)
+    # t over the 2 gains: mean 0.375, sd 0.25 / sqrt(2), se 0.125, t_{0.975, 1} = 12.7062
+    assert r["t_low"] == pytest.approx(0.375 - 12.7062 * 0.125, rel=1e-4)
+    # per-state differences [0, 0.25, 0.75, 0.5]: the bootstrap mean stays within their range
+    assert 0.0 <= r["boot_low"] < r["mean"] < r["boot_high"] <= 0.75
+    assert (r["n_states"], r["n_seeds"]) == (4, 2)
+    assert r["mcnemar"][1]["up"] == 3 and r["mcnemar"][1]["down"] == 0  # seed 1, sampling 0
+    # one sampling seed each ([N] and [K, N]) is the same computation
+    one = stats.success_gain(base[0], pol[:, 0], n_boot=2000)
+    np.testing.assert_allclose(one["gain"], [0.5, 0.75])
+    with pytest.raises(stats.StatsError, match="do not match"):
+        stats.success_gain(base, pol[..., :3])

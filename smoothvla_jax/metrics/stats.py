@@ -1,4 +1,4 @@
-"""Paired statistics of the powered experiment (NumPy / SciPy, host side).
+"""Paired statistics of the experiments (NumPy / SciPy, host side).
 
 The experiment (:mod:`smoothvla_jax.experiment`) trains the binary-reward and the SmoothVLA arm
 in pairs: seed ``s`` of both arms shares the SFT start, the prompts and the first iteration's
@@ -16,6 +16,10 @@ samples, so the unit of analysis is the per-seed difference ``d_s = smooth_s - b
 * :func:`paired_t_power` / :func:`pairs_for_power`: power of the two-sided paired t test for a
   true mean difference ``effect`` and a (pilot) SD of the differences, from the noncentral t
   distribution; the fewest pairs reaching a target power.
+* :func:`mcnemar_exact`: exact McNemar test of two policies' 0/1 outcomes on the same states.
+* :func:`success_gain`: the gain of GRPO policies (seeds) over their start in success on the same
+  states, each policy evaluated with one or more sampling seeds: mean paired difference, a
+  bootstrap interval over states and a t interval over seeds (RESULTS.md section 4).
 
 Bad input (fewer than 2 pairs, zero variance, NaN, mismatched shapes) raises
 :class:`StatsError` (a ``ValueError``) with one line naming the problem and the fix.
@@ -202,3 +206,80 @@ def pairs_for_power(effect: float, sd: float, power: float = 0.8, alpha: float =
 
 __all__ = ["StatsError", "log_ratio_effect", "noninferiority_paired", "paired_t",
            "paired_t_power", "pairs_for_power"]
+
+
+def _outcomes(x: Any, what: str) -> np.ndarray:
+    """0/1 successes as float64 with the last axis = states; raises on other values."""
+    a = np.asarray(x, np.float64)
+    if a.size == 0 or not np.isin(a, (0.0, 1.0)).all():
+        raise StatsError(f"{what}: outcomes must be a non-empty array of 0/1 successes")
+    return a
+
+
+def mcnemar_exact(new: Any, ref: Any) -> dict[str, float]:
+    """Exact (binomial) McNemar test of ``new`` vs ``ref`` on paired 0/1 outcomes ``[n]``.
+
+    ``up`` = states only ``new`` solves, ``down`` = states only ``ref`` solves; under H0 each
+    discordant state is ``up`` with probability 1/2, so the two-sided
+    ``p = min(1, 2 * P(Bin(up + down, 1/2) <= min(up, down)))`` (``p = 1`` with no discordant
+    state). Returns ``dict(up, down, n, p)``.
+    """
+    from scipy import stats
+
+    x, y = _outcomes(new, "McNemar"), _outcomes(ref, "McNemar")
+    if x.shape != y.shape or x.ndim != 1:
+        raise StatsError(f"McNemar: shapes {x.shape} and {y.shape}; pass one outcome per state, "
+                         f"the same states in the same order for both")
+    up, down = int(np.sum((x == 1) & (y == 0))), int(np.sum((x == 0) & (y == 1)))
+    k = up + down
+    p = 1.0 if k == 0 else min(1.0, 2.0 * float(stats.binom.cdf(min(up, down), k, 0.5)))
+    return {"up": float(up), "down": float(down), "n": float(x.size), "p": p}
+
+
+def success_gain(base: Any, policies: Any, confidence: float = 0.95, n_boot: int = 10_000,
+                 seed: int = 0) -> dict[str, Any]:
+    """Gain in success of ``K`` trained policies (training seeds) over their start, paired by state.
+
+    Args:
+      base: ``[S_b, N]`` 0/1 outcomes of the start on ``N`` states, one row per sampling seed
+        (``[N]`` = one sampling seed, e.g. greedy).
+      policies: ``[K, S_p, N]`` outcomes of ``K`` policies, ``S_p`` sampling seeds each
+        (``[K, N]`` = one sampling seed).
+      confidence: level of both two-sided intervals.
+      n_boot: bootstrap resamples of the states (percentile interval), drawn with ``seed``.
+
+    Returns:
+      ``dict(base, policy [K], gain [K], mean, boot_low, boot_high, t_low, t_high, n_states,
+      n_seeds, mcnemar [K])``, rates as fractions: ``gain[k]`` = policy ``k``'s success minus the
+      start's (each averaged over its sampling seeds and the states); ``mean`` = mean of
+      ``gain``; the bootstrap interval resamples the states of the per-state difference
+      ``mean_{k,s} policies[k, s, i] - mean_s base[s, i]``; the t interval is over the ``K``
+      gains (``None`` when ``K < 2`` or all gains are equal); ``mcnemar[k]`` compares the first
+      sampling seed of policy ``k`` with the first of the start (:func:`mcnemar_exact`).
+    """
+    c = _check_level("confidence", confidence)
+    b = _outcomes(base, "success gain (base)")
+    p = _outcomes(policies, "success gain (policies)")
+    b = b[None] if b.ndim == 1 else b
+    p = p[:, None] if p.ndim == 2 else p
+    if b.ndim != 2 or p.ndim != 3 or b.shape[-1] != p.shape[-1]:
+        raise StatsError(f"success gain: base {b.shape} and policies {p.shape} do not match; "
+                         f"pass base [sampling seeds, states] and policies [seeds, sampling "
+                         f"seeds, states] over the same states")
+    if int(n_boot) < 100:
+        raise StatsError(f"n_boot = {n_boot} is too few resamples for a percentile interval; "
+                         f"use >= 1000")
+    per_state = p.mean(axis=(0, 1)) - b.mean(axis=0)                     # [N]
+    n = per_state.size
+    rng = np.random.default_rng(seed)
+    boot = per_state[rng.integers(0, n, size=(int(n_boot), n))].mean(axis=1)
+    lo, hi = np.quantile(boot, [0.5 - c / 2.0, 0.5 + c / 2.0])
+    gain = p.mean(axis=(1, 2)) - b.mean()                                 # [K]
+    t_low = t_high = None
+    if gain.size >= 2 and np.ptp(gain) > 0:
+        r = paired_t(gain, confidence=c)
+        t_low, t_high = r["ci_low"], r["ci_high"]
+    return {"base": float(b.mean()), "policy": p.mean(axis=(1, 2)).tolist(),
+            "gain": gain.tolist(), "mean": float(gain.mean()), "boot_low": float(lo),
+            "boot_high": float(hi), "t_low": t_low, "t_high": t_high, "n_states": int(n),
+            "n_seeds": int(p.shape[0]), "mcnemar": [mcnemar_exact(q[0], b[0]) for q in p]}
