@@ -243,11 +243,31 @@ def default_out_dir(checkpoint_dir: str, step: int) -> str:
     return os.path.join(os.path.dirname(checkpoint_dir), "eval", f"step_{step}")
 
 
+def parse_seeds(text: str | int) -> list[int]:
+    """Sampling seeds from ``"0"`` or ``"0,1,2,3"`` (distinct non-negative integers, in order)."""
+    parts = [p.strip() for p in str(text).split(",")]
+    try:
+        seeds = [int(p) for p in parts]
+    except ValueError:
+        raise ValueError(f"--seed={text!r}: give a sampling seed or a comma-separated list of "
+                         f"them, e.g. --seed=0 or --seed=0,1,2,3") from None
+    if min(seeds) < 0 or len(set(seeds)) != len(seeds):
+        raise ValueError(f"--seed={text!r}: seeds must be distinct and >= 0, e.g. --seed=0,1,2,3")
+    return seeds
+
+
+def seed_subdir(seeds: Sequence[int], seed: int) -> str:
+    """Where one seed of a multi-seed evaluation goes inside the output directory: ``""`` for a
+    single seed (``<out>/eval.json``), else ``seed_<s>`` (``<out>/seed_<s>/eval.json``)."""
+    return "" if len(seeds) == 1 else f"seed_{int(seed)}"
+
+
 def evaluate_policy(checkpoint: str, config: Config | Any = None,
                     tasks: str | Sequence[str] | None = None, num_init: int | None = None,
                     temperature: float | None = None, out_dir: str | None = None,
                     step: int | None = None, seed: int = 0, videos: bool = True,
-                    verbose: bool = True, layouts: str = "eval") -> dict[str, Any]:
+                    verbose: bool = True, layouts: str = "eval",
+                    out_subdir: str = "") -> dict[str, Any]:
     """Evaluates a checkpoint (run or checkpoint directory) under ``config.eval``.
 
     ``config`` defaults to the run's stored config; ``tasks`` / ``num_init`` / ``temperature``
@@ -258,7 +278,10 @@ def evaluate_policy(checkpoint: str, config: Config | Any = None,
     fixed initial states, or ``"train"``, the first ``num_init`` training layouts, see
     :func:`rollout_episodes`) and, when
     ``videos``, ``<out_dir>/videos/<task>_init<i>.<gif|mp4>``; returns the same dict plus
-    ``out_path``.
+    ``out_path``. ``out_subdir`` is appended to ``out_dir`` (:func:`seed_subdir`: the seeds of
+    one evaluation side by side). Calls in one process with the same protocol share one compiled
+    rollout (only the seed or the parameters differ), so several sampling seeds or checkpoints
+    are best evaluated in one process (``evaluate --seed=0,1,2,3``).
     """
     from smoothvla_jax import builders, checkpoints
 
@@ -276,7 +299,7 @@ def evaluate_policy(checkpoint: str, config: Config | Any = None,
                               "training layouts here" if train else "fixed initial states")
     temperature = float(ecfg.temperature if temperature is None else temperature)
     ckpt_dir = checkpoints.resolve_dir(checkpoint)
-    out_dir = out_dir or default_out_dir(ckpt_dir, policy.step)
+    out_dir = os.path.join(out_dir or default_out_dir(ckpt_dir, policy.step), out_subdir)
     from tqdm import tqdm
 
     rows, episodes, timing, pooled, horizons, video_paths = {}, {}, {}, [], {}, []

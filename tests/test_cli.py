@@ -145,6 +145,11 @@ def test_evaluate_unknown_task(sft_run):
                       "libero_10/77")
 
 
+def test_evaluate_bad_seed_list(sft_run):
+    assert_user_error(run_cli("evaluate", f"--checkpoint={sft_run}", "--seed=0,x"),
+                      "--seed='0,x'", "comma-separated list")
+
+
 def test_evaluate_unknown_step(sft_run):
     assert_user_error(run_cli("evaluate", f"--checkpoint={sft_run}", "--step=9"),
                       "no checkpoint step 9", "available: [3]")

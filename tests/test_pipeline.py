@@ -111,18 +111,17 @@ def test_rollout_trajectory_contract():
     assert a.frames is None and np.all(a.logp <= 0)
 
 
-def test_evaluation_on_training_layouts_starts_from_them(tmp_path, monkeypatch):
-    """``evaluate_policy(layouts="train")`` starts episodes from the first ``num_init`` training
-    layouts (indices 50.., C-MuJoCo-generated as for demos and GRPO prompts), records it, and
-    is never reused as a fixed-state evaluation; a rollout stub replaces the MJX program."""
-    from envs_mjx.init_states import generate
-    from smoothvla_jax import evaluation, rollout
-    from configs import smoke
+def _stub_rollouts(monkeypatch) -> dict:
+    """Replaces the MJX rollout program with a stub: even initial states succeed; records the
+    indices and initial qpos it ran (``seen["idx"]``, ``seen["qpos"]``) and how many programs
+    were built (``seen["builds"]``)."""
+    from smoothvla_jax import rollout
 
-    seen = {}
+    seen: dict = {"builds": 0}
 
     def fake_batch_rollout_fn(env, vcfg, atok, ids, mask, num_chunks, temperature, **kw):
         T = num_chunks * vcfg.chunk
+        seen["builds"] += 1
 
         def run(params, key, idx):
             idx = np.asarray(idx)
@@ -136,14 +135,30 @@ def test_evaluation_on_training_layouts_starts_from_them(tmp_path, monkeypatch):
         return SimpleNamespace(lower=lambda *a: SimpleNamespace(compile=lambda: run))
 
     monkeypatch.setattr(rollout, "make_batch_rollout_fn", fake_batch_rollout_fn)
-    vcfg = VLAConfig.tiny(image_size=16, chunk=4)
-    run = tmp_path / "run"
+    return seen
+
+
+def _stub_checkpoint(run, vcfg) -> None:
     ck = checkpoints.Checkpointer(run / "checkpoints")
     meta = checkpoints.make_meta(vcfg, ActionTokenizer(), ActionNormalizer(),
                                  default_tokenizer(), {"env": {"dynamics": "libero_fast"}},
                                  stage="sft", tasks=["libero_10/2"])
     ck.save(1, init_params(jax.random.PRNGKey(0), vcfg), {"step": np.int32(1)}, meta)
     ck.close()
+
+
+def test_evaluation_on_training_layouts_starts_from_them(tmp_path, monkeypatch):
+    """``evaluate_policy(layouts="train")`` starts episodes from the first ``num_init`` training
+    layouts (indices 50.., C-MuJoCo-generated as for demos and GRPO prompts), records it, and
+    is never reused as a fixed-state evaluation; a rollout stub replaces the MJX program."""
+    from envs_mjx.init_states import generate
+    from smoothvla_jax import evaluation
+    from configs import smoke
+
+    seen = _stub_rollouts(monkeypatch)
+    vcfg = VLAConfig.tiny(image_size=16, chunk=4)
+    run = tmp_path / "run"
+    _stub_checkpoint(run, vcfg)
     cfg = smoke.get_config()
     cfg.eval.tasks, cfg.eval.horizon, cfg.eval.batch_size = "libero_10/2", 8, 2
     res = evaluation.evaluate_policy(str(run), cfg, num_init=3, out_dir=str(tmp_path / "e"),
@@ -162,6 +177,34 @@ def test_evaluation_on_training_layouts_starts_from_them(tmp_path, monkeypatch):
     with pytest.raises(ValueError, match="layouts must be 'eval'"):
         evaluation.rollout_episodes(checkpoints.load_policy(str(run)), "libero_10/2", 2, 8,
                                     0.0, 2, layouts="training")
+
+
+def test_several_sampling_seeds_share_one_program_and_get_one_directory_each(tmp_path,
+                                                                           monkeypatch):
+    """``evaluate --seed=0,1,2``: each seed to ``<out>/seed_<s>/eval.json``, one compiled rollout
+    for all (a rollout stub counts the programs built); bad seed lists are one-line errors."""
+    from smoothvla_jax import evaluation
+    from configs import smoke
+
+    seen = _stub_rollouts(monkeypatch)
+    vcfg = VLAConfig.tiny(image_size=16, chunk=4)
+    run = tmp_path / "run"
+    _stub_checkpoint(run, vcfg)
+    cfg = smoke.get_config()
+    cfg.eval.tasks, cfg.eval.horizon, cfg.eval.batch_size = "libero_10/2", 8, 2
+    seeds = evaluation.parse_seeds("7, 8,9")
+    assert seeds == [7, 8, 9] and evaluation.parse_seeds(3) == [3]
+    for s in seeds:  # a temperature no other test uses: a protocol not yet compiled
+        evaluation.evaluate_policy(str(run), cfg, num_init=2, temperature=0.37, seed=s,
+                                   out_dir=str(tmp_path / "e"), videos=False, verbose=False,
+                                   out_subdir=evaluation.seed_subdir(seeds, s))
+    assert seen["builds"] == 1
+    for s in seeds:
+        assert json.loads((tmp_path / "e" / f"seed_{s}" / "eval.json").read_text())["seed"] == s
+    assert evaluation.seed_subdir([4], 4) == ""           # one seed: <out>/eval.json as before
+    for bad, msg in (("0,x", "comma-separated"), ("1,1", "distinct"), ("-1", ">= 0")):
+        with pytest.raises(ValueError, match=msg):
+            evaluation.parse_seeds(bad)
 
 
 def _mission_command(root, *extra):
