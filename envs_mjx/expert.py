@@ -94,6 +94,16 @@ def _wrap_half_pi(a: jax.Array, bias: float = 0.0) -> jax.Array:
     return (a + jnp.pi / 2 - bias) % jnp.pi - jnp.pi / 2 + bias
 
 
+def perturb_action(action: jax.Array, key: jax.Array, std: float) -> jax.Array:
+    """The expert's action ``[7]`` with Gaussian noise of ``std`` on the six arm dimensions (the
+    gripper command is kept), clipped to [-1, 1]: the imperfect demonstrations of
+    ``data.action_noise``. ``std = 0`` returns ``action`` unchanged."""
+    if std <= 0:
+        return action
+    noise = float(std) * jax.random.normal(key, action.shape)
+    return jnp.clip(action + noise.at[..., 6].set(0.0), -1.0, 1.0)
+
+
 class ScriptedExpert:
     """Waypoint expert for the task's plan under the env's controller
     (``env.task.plan_for(env.config.controller.kind)``).
@@ -229,9 +239,8 @@ class ScriptedExpert:
         rot_err = ctrl_lib.matrix_to_axis_angle(rz @ rx @ ry @ _DOWN @ inp.tcp_rot.T)
         drot = jnp.clip(self.rot_gain * rot_err / self.cfg.max_rot_delta, -1.0, 1.0)
         action = jnp.concatenate([dpos, drot, grip[None]])
-        if key is not None and self.action_noise > 0:
-            noise = self.action_noise * jax.random.normal(key, (7,))
-            action = jnp.clip(action + noise.at[6].set(0.0), -1.0, 1.0)
+        if key is not None:
+            action = perturb_action(action, key, self.action_noise)
 
         t = es.t + 1
         reached = (jnp.linalg.norm(err) < self.tol[s]) & (t >= self.min_steps[s])

@@ -26,18 +26,25 @@ from tqdm import tqdm
 
 from envs_mjx.dynamics import DEFAULT as DEFAULT_DYNAMICS
 from envs_mjx.env import CONTROL_DT, LiberoEnv
-from envs_mjx.expert import ScriptedExpert
+from envs_mjx.expert import ScriptedExpert, perturb_action
 from envs_mjx.renderer import RenderConfig
 from smoothvla_jax import builders, cli, data
-from smoothvla_jax.config import Config, DataConfig, as_config
+from smoothvla_jax.config import ACTION_LABELS, Config, DataConfig, as_config
 
 _STEP_KEYS = ("agentview", "wrist", "proprio", "actions", "ee_pos")
 
 
-def make_collect_fns(env: LiberoEnv, expert: ScriptedExpert, segment: int):
+def make_collect_fns(env: LiberoEnv, expert: ScriptedExpert, segment: int,
+                     action_labels: str = "executed"):
     """Returns jitted, batched ``(init(keys [B], idx [B]) -> carry, advance(carry) -> (carry,
     out))``; ``out`` holds [B, segment, ...] ``agentview/wrist/proprio`` (before the action),
-    ``actions`` (executed), ``ee_pos`` (after), ``valid`` (step taken before done)."""
+    ``actions``, ``ee_pos`` (after), ``valid`` (step taken before done). The env always runs
+    the expert's action with ``expert.action_noise`` added
+    (:func:`envs_mjx.expert.perturb_action`); ``actions`` records that executed action
+    (``action_labels="executed"``) or the expert's action before the noise (``"expert"``: the
+    noise only spreads the visited states, DART-style, and the labels stay noise-free)."""
+    if action_labels not in ACTION_LABELS:
+        raise ValueError(f"action_labels must be one of {ACTION_LABELS}, got {action_labels!r}")
 
     def init(key: jax.Array, idx: jax.Array):
         st = env.reset(key, idx)
@@ -47,11 +54,13 @@ def make_collect_fns(env: LiberoEnv, expert: ScriptedExpert, segment: int):
         def body(c, _):
             st, es, key = c
             key, k = jax.random.split(key)
-            action, es = expert.act(es, st, k)
-            action = jnp.clip(action, -1.0, 1.0)
+            clean, es = expert.act(es, st)
+            clean = jnp.clip(clean, -1.0, 1.0)
+            action = perturb_action(clean, k, expert.action_noise)
             nxt = env.step(st, action)
+            label = clean if action_labels == "expert" else action
             out = {"agentview": st.obs["agentview"], "wrist": st.obs["wrist"],
-                   "proprio": st.obs["proprio"], "actions": action, "ee_pos": nxt.ee_pos,
+                   "proprio": st.obs["proprio"], "actions": label, "ee_pos": nxt.ee_pos,
                    "valid": ~st.done}
             return (nxt, es, key), out
 
@@ -77,7 +86,7 @@ def collect_task(task_key: str, dcfg: DataConfig, key: jax.Array,
         train_layouts=max_attempts if layouts == "train" else 0))
     expert = ScriptedExpert(env, action_noise=float(dcfg.action_noise))
     seg, bsz = int(dcfg.segment), int(dcfg.batch_size)
-    init, advance = make_collect_fns(env, expert, seg)
+    init, advance = make_collect_fns(env, expert, seg, dcfg.action_labels)
     # attempt a starts from layout pool[a % len(pool)]: its own fresh training layout, or
     # (layouts="eval") one of the 50 fixed evaluation states
     pool = env.start_indices(layouts)
@@ -174,6 +183,7 @@ def collect(config: Config | Any) -> str:
                     image_size=[size, size],
                     cameras=["agentview", "wrist"], control_dt=CONTROL_DT,
                     horizon=int(dcfg.horizon), action_noise=float(dcfg.action_noise),
+                    action_labels=str(dcfg.action_labels),
                     keep_only_success=bool(dcfg.keep_only_success), seed=int(config.seed),
                     source="envs_mjx.expert.ScriptedExpert",
                     seconds=round(time.time() - t_start, 1))

@@ -65,6 +65,9 @@ class EnvSection:
         _choice("env.dynamics", self.dynamics, tuple(dynamics_lib.DYNAMICS))
 
 
+ACTION_LABELS = ("executed", "expert")  # what a demo records as its action (collect.py)
+
+
 @dataclasses.dataclass(frozen=True)
 class DataConfig:
     """Demonstrations (``python -m smoothvla_jax.collect``; format: docs/dataset.md)."""
@@ -76,6 +79,8 @@ class DataConfig:
     image_size: int = 128            # square camera images (also the model's image size)
     horizon: int = 520               # max control steps per demo (0 = the task's LIBERO limit)
     action_noise: float = 0.05       # Gaussian std added to the expert's arm actions
+    action_labels: str = "executed"  # recorded action: "executed" (with the noise) | "expert"
+                                     # (before the noise: DART-style noise-free labels)
     keep_only_success: bool = True   # drop failed expert episodes
     max_attempts: int = 3            # at most max_attempts * num_demos rollouts per task
     layouts: str = "train"           # "train": fresh training layouts; "eval": the 50 fixed
@@ -86,6 +91,7 @@ class DataConfig:
 
     def __post_init__(self) -> None:
         _choice("data.layouts", self.layouts, ("train", "eval"))
+        _choice("data.action_labels", self.action_labels, ACTION_LABELS)
         _choice("data.pad_mode", self.pad_mode, ("noop", "last"))
 
 

@@ -202,3 +202,11 @@ def test_grpo_cpu_t03_lr6e5_changes_only_the_step_size_the_rounds_and_the_length
     g = new["grpo"]
     assert (g["lr"], g["rollout_prompts"], g["prompts_per_iteration"]) == (6e-5, 10, 8)
     assert g["num_iterations"] == 16 and g["num_iterations"] % g["save_every"] == 0
+
+
+def test_cpu_dart_is_cpu_with_noise_free_labels():
+    old, new = _load("cpu").to_dict(), _load("cpu_dart").to_dict()
+    changed = {(s, k) for s in old if isinstance(old[s], dict)
+               for k in old[s] if old[s][k] != new[s][k]}
+    assert changed == {("data", "action_labels"), ("data", "root")}, changed
+    assert new["data"]["action_labels"] == "expert" and new["workdir"] != old["workdir"]
