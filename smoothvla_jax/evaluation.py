@@ -299,7 +299,8 @@ def evaluate_policy(checkpoint: str, config: Config | Any = None,
                               "training layouts here" if train else "fixed initial states")
     temperature = float(ecfg.temperature if temperature is None else temperature)
     ckpt_dir = checkpoints.resolve_dir(checkpoint)
-    out_dir = os.path.join(out_dir or default_out_dir(ckpt_dir, policy.step), out_subdir)
+    out_dir = out_dir or default_out_dir(ckpt_dir, policy.step)
+    out_dir = os.path.join(out_dir, out_subdir) if out_subdir else out_dir
     from tqdm import tqdm
 
     rows, episodes, timing, pooled, horizons, video_paths = {}, {}, {}, [], {}, []

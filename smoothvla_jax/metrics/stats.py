@@ -43,6 +43,27 @@ def _check_level(name: str, value: float) -> float:
     return float(value)
 
 
+def _outcomes(x: Any, what: str) -> np.ndarray:
+    """0/1 successes as float64 with the last axis = states; raises on other values."""
+    a = np.asarray(x, np.float64)
+    if a.size == 0 or not np.isin(a, (0.0, 1.0)).all():
+        raise StatsError(f"{what}: outcomes must be a non-empty array of 0/1 successes")
+    return a
+
+
+def _discordant(new: Any, ref: Any, what: str) -> tuple[int, int, int]:
+    """``(n, up, down)`` of paired 0/1 outcomes ``[n]``: ``up`` = pairs only ``new`` succeeds
+    on, ``down`` = pairs only ``ref`` succeeds on."""
+    x, y = np.asarray(new, np.float64), np.asarray(ref, np.float64)
+    if x.shape != y.shape or x.ndim != 1:
+        raise StatsError(f"{what}: outcomes of shapes {x.shape} and {y.shape}; pass one outcome "
+                         f"per paired state for both, the same states in the same order")
+    if x.size == 0:
+        raise StatsError(f"{what}: no paired outcomes; evaluate both first")
+    x, y = _outcomes(x, what), _outcomes(y, what)
+    return int(x.size), int(np.sum((x == 1) & (y == 0))), int(np.sum((x == 0) & (y == 1)))
+
+
 def _pairs(a: Any, b: Any | None, what: str) -> np.ndarray:
     """Differences ``a - b`` (or ``a`` itself when ``b`` is None) as a float64 vector ``[n]``."""
     x = np.asarray(a, np.float64).reshape(-1)
@@ -131,18 +152,8 @@ def noninferiority_paired(new: Any, ref: Any, margin: float = 0.05,
     _check_level("alpha", alpha)
     if not 0.0 <= float(margin) < 1.0:
         raise StatsError(f"margin must be in [0, 1) (a proportion: 0.05 = 5 points), got {margin}")
-    x = np.asarray(new, np.float64).reshape(-1)
-    y = np.asarray(ref, np.float64).reshape(-1)
-    if x.shape != y.shape:
-        raise StatsError(f"non-inferiority: {x.size} and {y.size} outcomes; pass one outcome per "
-                         f"paired state for both arms")
-    if x.size == 0:
-        raise StatsError("non-inferiority: no paired outcomes; evaluate both arms first")
-    if not (np.isin(x, (0.0, 1.0)).all() and np.isin(y, (0.0, 1.0)).all()):
-        raise StatsError("non-inferiority: outcomes must be 0/1 successes")
-    n = int(x.size)
-    b = float(np.sum((x == 1) & (y == 0)))
-    c = float(np.sum((x == 0) & (y == 1)))
+    n, up, down = _discordant(new, ref, "non-inferiority")
+    b, c = float(up), float(down)
     m = n + 2.0
     bb, cc = b + 0.5, c + 0.5
     diff_adj = (bb - cc) / m
@@ -208,12 +219,6 @@ __all__ = ["StatsError", "log_ratio_effect", "noninferiority_paired", "paired_t"
            "paired_t_power", "pairs_for_power"]
 
 
-def _outcomes(x: Any, what: str) -> np.ndarray:
-    """0/1 successes as float64 with the last axis = states; raises on other values."""
-    a = np.asarray(x, np.float64)
-    if a.size == 0 or not np.isin(a, (0.0, 1.0)).all():
-        raise StatsError(f"{what}: outcomes must be a non-empty array of 0/1 successes")
-    return a
 
 
 def mcnemar_exact(new: Any, ref: Any) -> dict[str, float]:
@@ -226,14 +231,10 @@ def mcnemar_exact(new: Any, ref: Any) -> dict[str, float]:
     """
     from scipy import stats
 
-    x, y = _outcomes(new, "McNemar"), _outcomes(ref, "McNemar")
-    if x.shape != y.shape or x.ndim != 1:
-        raise StatsError(f"McNemar: shapes {x.shape} and {y.shape}; pass one outcome per state, "
-                         f"the same states in the same order for both")
-    up, down = int(np.sum((x == 1) & (y == 0))), int(np.sum((x == 0) & (y == 1)))
+    n, up, down = _discordant(new, ref, "McNemar")
     k = up + down
     p = 1.0 if k == 0 else min(1.0, 2.0 * float(stats.binom.cdf(min(up, down), k, 0.5)))
-    return {"up": float(up), "down": float(down), "n": float(x.size), "p": p}
+    return {"up": float(up), "down": float(down), "n": float(n), "p": p}
 
 
 def success_gain(base: Any, policies: Any, confidence: float = 0.95, n_boot: int = 10_000,
