@@ -18,13 +18,16 @@ pass in 2 minibatches, KL 0, 240-step episodes; 16 iterations, a checkpoint ever
 
     python -m smoothvla_jax.train    --config=configs/cpu.py --config.stages=collect,sft   # -> runs/cpu
     python -m smoothvla_jax.train    --config=configs/grpo_cpu_t03_lr6e5.py --config.seed=0 \\
-        --config.grpo.workdir=runs/cpu_grpo_lr6e5/s0                   # seeds 0, 1, 2
+        --config.grpo.workdir=runs/cpu_grpo_lr6e5/s0                   # seeds 0-5
     python -m smoothvla_jax.evaluate --checkpoint=runs/cpu_grpo_lr6e5/s0 --step=16 \\
         --config=configs/grpo_cpu_t03_lr6e5.py --config.eval.num_videos=0 --num_init=50 \\
-        --temperature=0                        # and --temperature=0.3 --seed=0 / 1 / 2 / 3
-    python scripts/success_gain.py --sft runs/cpu/eval/... --grpo ...  # paired gain, RESULTS.md
+        --temperature=0.3 --seed=0,1,2,3 --out=eval/g0_T0.3          # and --temperature=0
+    python scripts/success_gain.py --base <SFT evals> --policy <seed 0 evals> --policy ...
 
-RESULTS.md section 4 ("Twice the step size") has the protocol and the outcome.
+Outcome (RESULTS.md section 4, "Twice the step size"; iteration 16, 50 fixed states, SFT 38%
+at T = 0.3 over 4 sampling seeds and 46% greedy): T = 0.3 +14.0 points [+5.8, +22.0] for seeds
+0-2 and +18.3 [+9.3, +27.3] for seeds 3-5 (every seed +12 to +22.5); greedy +10.7 [-3.3, +25.3]
+and +0.7 [-11.3, +12.7]. ~1 h per seed on 2 CPU cores with three seeds side by side.
 """
 
 from __future__ import annotations
