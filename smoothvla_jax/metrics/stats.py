@@ -52,12 +52,13 @@ def _outcomes(x: Any, what: str) -> np.ndarray:
 
 
 def _discordant(new: Any, ref: Any, what: str) -> tuple[int, int, int]:
-    """``(n, up, down)`` of paired 0/1 outcomes ``[n]``: ``up`` = pairs only ``new`` succeeds
+    """``(n, up, down)`` of paired 0/1 outcomes (flattened to ``[n]``): ``up`` = pairs only ``new`` succeeds
     on, ``down`` = pairs only ``ref`` succeeds on."""
-    x, y = np.asarray(new, np.float64), np.asarray(ref, np.float64)
-    if x.shape != y.shape or x.ndim != 1:
-        raise StatsError(f"{what}: outcomes of shapes {x.shape} and {y.shape}; pass one outcome "
-                         f"per paired state for both, the same states in the same order")
+    x = np.asarray(new, np.float64).reshape(-1)
+    y = np.asarray(ref, np.float64).reshape(-1)
+    if x.shape != y.shape:
+        raise StatsError(f"{what}: {x.size} and {y.size} outcomes; pass one outcome per paired "
+                         f"state for both, the same states in the same order")
     if x.size == 0:
         raise StatsError(f"{what}: no paired outcomes; evaluate both first")
     x, y = _outcomes(x, what), _outcomes(y, what)
@@ -215,12 +216,6 @@ def pairs_for_power(effect: float, sd: float, power: float = 0.8, alpha: float =
     return hi
 
 
-__all__ = ["StatsError", "log_ratio_effect", "noninferiority_paired", "paired_t",
-           "paired_t_power", "pairs_for_power"]
-
-
-
-
 def mcnemar_exact(new: Any, ref: Any) -> dict[str, float]:
     """Exact (binomial) McNemar test of ``new`` vs ``ref`` on paired 0/1 outcomes ``[n]``.
 
@@ -284,3 +279,7 @@ def success_gain(base: Any, policies: Any, confidence: float = 0.95, n_boot: int
             "gain": gain.tolist(), "mean": float(gain.mean()), "boot_low": float(lo),
             "boot_high": float(hi), "t_low": t_low, "t_high": t_high, "n_states": int(n),
             "n_seeds": int(p.shape[0]), "mcnemar": [mcnemar_exact(q[0], b[0]) for q in p]}
+
+
+__all__ = ["StatsError", "log_ratio_effect", "mcnemar_exact", "noninferiority_paired",
+           "paired_t", "paired_t_power", "pairs_for_power", "success_gain"]
