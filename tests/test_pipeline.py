@@ -138,13 +138,24 @@ def _stub_rollouts(monkeypatch) -> dict:
     return seen
 
 
-def _stub_checkpoint(run, vcfg) -> None:
+def _stub_evaluation(tmp_path, monkeypatch):
+    """``(seen, run, cfg)`` for evaluations without MJX: :func:`_stub_rollouts`, a random tiny
+    policy (16 px, chunk 4) saved as an SFT checkpoint at ``tmp_path/run``, and the smoke config
+    evaluating libero_10/2 for 8 steps in batches of 2."""
+    from configs import smoke
+
+    seen = _stub_rollouts(monkeypatch)
+    vcfg = VLAConfig.tiny(image_size=16, chunk=4)
+    run = tmp_path / "run"
     ck = checkpoints.Checkpointer(run / "checkpoints")
     meta = checkpoints.make_meta(vcfg, ActionTokenizer(), ActionNormalizer(),
                                  default_tokenizer(), {"env": {"dynamics": "libero_fast"}},
                                  stage="sft", tasks=["libero_10/2"])
     ck.save(1, init_params(jax.random.PRNGKey(0), vcfg), {"step": np.int32(1)}, meta)
     ck.close()
+    cfg = smoke.get_config()
+    cfg.eval.tasks, cfg.eval.horizon, cfg.eval.batch_size = "libero_10/2", 8, 2
+    return seen, run, cfg
 
 
 def test_evaluation_on_training_layouts_starts_from_them(tmp_path, monkeypatch):
@@ -153,14 +164,8 @@ def test_evaluation_on_training_layouts_starts_from_them(tmp_path, monkeypatch):
     is never reused as a fixed-state evaluation; a rollout stub replaces the MJX program."""
     from envs_mjx.init_states import generate
     from smoothvla_jax import evaluation
-    from configs import smoke
 
-    seen = _stub_rollouts(monkeypatch)
-    vcfg = VLAConfig.tiny(image_size=16, chunk=4)
-    run = tmp_path / "run"
-    _stub_checkpoint(run, vcfg)
-    cfg = smoke.get_config()
-    cfg.eval.tasks, cfg.eval.horizon, cfg.eval.batch_size = "libero_10/2", 8, 2
+    seen, run, cfg = _stub_evaluation(tmp_path, monkeypatch)
     res = evaluation.evaluate_policy(str(run), cfg, num_init=3, out_dir=str(tmp_path / "e"),
                                      videos=False, verbose=False, layouts="train")
     assert seen["idx"] == [50, 51, 52, 52]             # one padded batch of 2
@@ -184,14 +189,8 @@ def test_several_sampling_seeds_share_one_program_and_get_one_directory_each(tmp
     """``evaluate --seed=0,1,2``: each seed to ``<out>/seed_<s>/eval.json``, one compiled rollout
     for all (a rollout stub counts the programs built); bad seed lists are one-line errors."""
     from smoothvla_jax import evaluation
-    from configs import smoke
 
-    seen = _stub_rollouts(monkeypatch)
-    vcfg = VLAConfig.tiny(image_size=16, chunk=4)
-    run = tmp_path / "run"
-    _stub_checkpoint(run, vcfg)
-    cfg = smoke.get_config()
-    cfg.eval.tasks, cfg.eval.horizon, cfg.eval.batch_size = "libero_10/2", 8, 2
+    seen, run, cfg = _stub_evaluation(tmp_path, monkeypatch)
     seeds = evaluation.parse_seeds("7, 8,9")
     assert seeds == [7, 8, 9] and evaluation.parse_seeds(3) == [3]
     for s in seeds:  # a temperature no other test uses: a protocol not yet compiled
