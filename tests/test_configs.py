@@ -49,7 +49,7 @@ def test_cpu_horizon_is_sized_from_the_measured_experts():
         assert cpu.HORIZON >= 1.5 * cpu.EXPERT_STEPS[task], task   # fails here (KeyError)
     assert cpu.HORIZON < 1.5 * cpu.EXPERT_STEPS["libero_10/9"]  # why task 9 left this config
     # the configs that reuse it keep its single horizon (task 2 alone, or both tasks)
-    for name in ("cpu_t2", "grpo_cpu", "grpo_cpu_t03", "grpo_cpu_t03_lr6e5", "grpo_cpu_t2",
+    for name in ("cpu_t2", "grpo_cpu", "grpo_cpu_t03", "grpo_cpu_t03_lr6e5", "grpo_cpu_t015", "grpo_cpu_t2",
                  "smoothvla_cpu"):
         d = _load(name)
         assert d.env.dynamics == "libero_fast", name
@@ -202,6 +202,17 @@ def test_grpo_cpu_t03_lr6e5_changes_only_the_step_size_the_rounds_and_the_length
     g = new["grpo"]
     assert (g["lr"], g["rollout_prompts"], g["prompts_per_iteration"]) == (6e-5, 10, 8)
     assert g["num_iterations"] == 16 and g["num_iterations"] % g["save_every"] == 0
+
+
+def test_grpo_cpu_t015_changes_only_the_temperature():
+    """RESULTS.md's "Training nearer the greedy policy" run: the lr 6e-5 run at T = 0.15, for
+    sampling in training and in evaluation alike; every other setting the same."""
+    old, new = _load("grpo_cpu_t03_lr6e5").to_dict(), _load("grpo_cpu_t015").to_dict()
+    changed = {(s, k) for s in old if isinstance(old[s], dict)
+               for k in old[s] if old[s][k] != new[s][k]}
+    assert changed == {("grpo", "temperature"), ("eval", "temperature"),
+                       ("grpo", "workdir")}, changed
+    assert new["grpo"]["temperature"] == new["eval"]["temperature"] == 0.15
 
 
 def test_cpu_dart_is_cpu_with_noise_free_labels():
