@@ -52,8 +52,8 @@ def _outcomes(x: Any, what: str) -> np.ndarray:
 
 
 def _discordant(new: Any, ref: Any, what: str) -> tuple[int, int, int]:
-    """``(n, up, down)`` of paired 0/1 outcomes (flattened to ``[n]``): ``up`` = pairs only ``new`` succeeds
-    on, ``down`` = pairs only ``ref`` succeeds on."""
+    """``(n, up, down)`` of paired 0/1 outcomes (flattened to ``[n]``): ``up`` = pairs only
+    ``new`` succeeds on, ``down`` = pairs only ``ref`` succeeds on."""
     x = np.asarray(new, np.float64).reshape(-1)
     y = np.asarray(ref, np.float64).reshape(-1)
     if x.shape != y.shape:
