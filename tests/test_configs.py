@@ -50,7 +50,7 @@ def test_cpu_horizon_is_sized_from_the_measured_experts():
     assert cpu.HORIZON < 1.5 * cpu.EXPERT_STEPS["libero_10/9"]  # why task 9 left this config
     # the configs that reuse it keep its single horizon (task 2 alone, or both tasks)
     for name in ("cpu_t2", "grpo_cpu", "grpo_cpu_t03", "grpo_cpu_t03_lr6e5", "grpo_cpu_t015",
-                 "grpo_cpu_t2", "smoothvla_cpu"):
+                 "grpo_cpu_t5", "grpo_cpu_t2", "smoothvla_cpu"):
         d = _load(name)
         assert d.env.dynamics == "libero_fast", name
         assert d.data.horizon == d.eval.horizon == d.grpo.horizon == cpu.HORIZON, name
@@ -213,6 +213,17 @@ def test_grpo_cpu_t015_changes_only_the_temperature():
     assert changed == {("grpo", "temperature"), ("eval", "temperature"),
                        ("grpo", "workdir")}, changed
     assert new["grpo"]["temperature"] == new["eval"]["temperature"] == 0.15
+
+
+def test_grpo_cpu_t5_changes_only_the_task():
+    """RESULTS.md's "A start at 60%" run: the T = 0.15 recipe trained and evaluated on libero_10/5,
+    the other task of the same SFT start (configs/cpu.py); every other setting the same."""
+    old, new = _load("grpo_cpu_t015").to_dict(), _load("grpo_cpu_t5").to_dict()
+    changed = {(s, k) for s in old if isinstance(old[s], dict)
+               for k in old[s] if old[s][k] != new[s][k]}
+    assert changed == {("grpo", "tasks"), ("eval", "tasks"), ("grpo", "workdir")}, changed
+    assert new["grpo"]["tasks"] == new["eval"]["tasks"] == "libero_10/5"
+    assert "libero_10/5" in new["data"]["tasks"].split(",")        # a task the start was trained on
 
 
 def test_cpu_dart_is_cpu_with_noise_free_labels():

@@ -67,7 +67,7 @@ def test_config_dynamics_maps_to_the_env_config():
             "smoke": "libero_fast", "cpu": "libero_fast", "cpu_t2": "libero_fast",
             "grpo_cpu": "libero_fast", "grpo_cpu_t2": "libero_fast", "grpo_cpu_t03": "libero_fast",
             "grpo_cpu_t03_lr6e5": "libero_fast", "cpu_dart": "libero_fast",
-            "grpo_cpu_t015": "libero_fast",
+            "grpo_cpu_t015": "libero_fast", "grpo_cpu_t5": "libero_fast",
             "grpo_smoke": "libero_fast", "smoothvla_cpu": "libero_fast",
             "smoothvla_smoke": "libero_fast", "spatial_heldout": "libero_fast",
             "cpu_ik": "ik", "grpo_cpu_2task": "ik", "grpo_cpu_2task_t03": "ik"}
