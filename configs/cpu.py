@@ -34,6 +34,11 @@ demonstrations and 4/3 the steps did not raise the rate: the tiny VLA's SFT plat
 on training layouts here, final training loss ~2.16-2.18 in both; the 50-70% that issue 13 asks
 of a GRPO start needs something other than more of the same data and steps.)
 
+On its other task, ``libero_10/5``, the same 150-demo, 9,000-step policy succeeds **60% (30/50)
+at T = 0.15 and 58% (29/50) greedy** on the first 50 training layouts (2026-12-01; 57.5% at
+T = 0.15 over 4 sampling seeds and 54% greedy on the 50 fixed states): inside issue 13's
+50-70%, so ``configs/grpo_cpu_t5.py`` runs GRPO on that task from this start.
+
 (Collection runs at 258-290 env-steps/s after a ~36 s compile.) This start is the one
 ``configs/grpo_cpu_t03.py`` runs GRPO from.
 
