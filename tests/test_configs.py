@@ -48,7 +48,7 @@ def test_cpu_horizon_is_sized_from_the_measured_experts():
     for task in _tasks(c):                                       # a task without a measurement
         assert cpu.HORIZON >= 1.5 * cpu.EXPERT_STEPS[task], task   # fails here (KeyError)
     assert cpu.HORIZON < 1.5 * cpu.EXPERT_STEPS["libero_10/9"]  # why task 9 left this config
-    # the configs that reuse it keep its single horizon (task 2 alone, or both tasks)
+    # the configs that reuse it keep its single horizon (one of its tasks alone, or both)
     for name in ("cpu_t2", "grpo_cpu", "grpo_cpu_t03", "grpo_cpu_t03_lr6e5", "grpo_cpu_t015",
                  "grpo_cpu_t5", "grpo_cpu_t2", "smoothvla_cpu"):
         d = _load(name)
