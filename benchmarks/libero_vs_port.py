@@ -97,7 +97,8 @@ def main() -> None:
     for pixels in (False, True):
         cam = "2 x 128x128" if pixels else "none"
         print(
-            f"| original LIBERO (robosuite 1.4, MuJoCo 2.3.7) | {cam} | 1 | {lib[pixels]['steps_per_s']:.1f} | 1x | - |"
+            f"| original LIBERO (robosuite 1.4, MuJoCo 2.3.7) | {cam} | 1 "
+            f"| {lib[pixels]['steps_per_s']:.1f} | 1x | - |"
         )
         for p, b, rate, comp in rows:
             if p == pixels:

@@ -203,7 +203,8 @@ def poses_md(poses: dict) -> tuple[list[str], dict]:
     lines = [
         "## 2. Object and fixture poses after reset",
         "",
-        "LIBERO: `env.set_init_state(init_states[i])` (no settling); port: `reset(i)`. xy: LIBERO's body origin "
+        "LIBERO: `env.set_init_state(init_states[i])` (no settling); port: `reset(i)`. "
+        "xy: LIBERO's body origin "
         "vs the port's (its bottom centre); z: the lowest point of LIBERO's collision geoms vs the port's "
         "origin. Yaw compares the heading of the body x axes; LIBERO's meshes carry their own frames "
         "(many root bodies are turned 90° about x), so a constant 90°/180° there is a frame convention, not "
@@ -213,7 +214,8 @@ def poses_md(poses: dict) -> tuple[list[str], dict]:
         "(e.g. left/right plates) they are matched by nearest position (marked *pos*), which flatters the "
         "error. Errors are over the listed initial states.",
         "",
-        "| task | matched | xy err mean / max (cm) | z err mean (cm) | yaw err mean (deg) | unmatched port | unmatched LIBERO | port commit |",
+        "| task | matched | xy err mean / max (cm) | z err mean (cm) | yaw err mean (deg) "
+        "| unmatched port | unmatched LIBERO | port commit |",
         "|---|---|---|---|---|---|---|---|",
     ]
     all_xy, all_yaw, detail = [], [], []
@@ -636,9 +638,11 @@ def write(work: Path, docs: Path) -> dict:
         "Regenerate everything (≈1 h on 2 CPU cores), or one section / some tasks:",
         "",
         "```bash",
-        "python scripts/libero_reference/setup_reference.py --dest /path/to/libero_ref   # once",
+        "python scripts/libero_reference/setup_reference.py --dest /path/to/libero_ref"
+        "   # once",
         CMD,
-        "python scripts/libero_parity.py --sections=poses,expert --tasks=libero_goal --ref=/path/to/libero_ref",
+        "python scripts/libero_parity.py --sections=poses,expert --tasks=libero_goal "
+        "--ref=/path/to/libero_ref",
         "python scripts/libero_parity.py --sections=controller --port-dynamics=ik   # IK, to compare",
         "python scripts/libero_parity.py --report-only   # rewrite this page from cached results",
         "```",

@@ -117,7 +117,8 @@ def reset_to(env, state: np.ndarray, settle: int = 10) -> dict:
 
 
 def ee_pose(env) -> tuple[np.ndarray, np.ndarray]:
-    """(pos [3], rot [3, 3]) of the site the OSC controller drives (robosuite's grip site, obs robot0_eef_pos)."""
+    """(pos [3], rot [3, 3]) of the site the OSC controller drives (robosuite's grip site,
+    obs robot0_eef_pos)."""
     robot = env.env.robots[0]
     sim = env.env.sim
     return (
@@ -303,10 +304,12 @@ class Recorder:
 
 
 class PolicyProcess:
-    """A policy subprocess: runner writes ``obs <npz path>``, policy answers ``act <json [[7 floats], ...]>``.
+    """A policy subprocess: runner writes ``obs <npz path>``, policy answers
+    ``act <json [[7 floats], ...]>``.
 
-    The npz holds ``ee_pos [3]``, ``ee_rot [3,3]``, ``gripper_qpos [2]``, ``joint_qpos [7]``, ``obj_pose [n,7]``,
-    ``obj_bottom [n,3]``, ``obj_names [n]``, ``fixture_qpos [m]``, ``fixture_joint_names [m]``, ``step``,
+    The npz holds ``ee_pos [3]``, ``ee_rot [3,3]``, ``gripper_qpos [2]``, ``joint_qpos [7]``,
+    ``obj_pose [n,7]``, ``obj_bottom [n,3]``, ``obj_names [n]``, ``fixture_qpos [m]``,
+    ``fixture_joint_names [m]``, ``step``,
     ``init_index`` (the initial state's index), and with ``--images``
     ``agentview``/``wrist`` [H, W, 3] uint8 (upright).  An answer may hold several actions (a chunk); they are
     executed in order before the next observation; ``stop`` ends the episode.  At the end the runner writes
@@ -395,9 +398,11 @@ def policy_obs(env, obs: dict, step: int, images: bool, init: int = -1) -> dict:
 
 
 def run_actions(
-    env, state, actions: np.ndarray, settle: int = 10, images: bool = False, stop_on_success: bool = False
+    env, state, actions: np.ndarray, settle: int = 10, images: bool = False,
+    stop_on_success: bool = False,
 ) -> dict[str, np.ndarray]:
-    """Reset to `state`, settle, execute actions [T, 7]; records steps 0..T (row 0 before the first action)."""
+    """Reset to `state`, settle, execute actions [T, 7]; records steps 0..T (row 0 before the
+    first action)."""
     obs = reset_to(env, state, settle)
     rec = Recorder(env, images)
     rec.record(obs)
