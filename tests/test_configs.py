@@ -25,6 +25,13 @@ def _tasks(c) -> list[str]:
     return builders.task_keys(c.data.tasks, c.data.suite)
 
 
+def _changed(old: dict, new: dict) -> set[tuple[str, str]]:
+    """``(section, key)`` of every setting whose value differs between two configs' ``to_dict()``
+    (top-level sections only; plain top-level values such as ``name`` are not compared)."""
+    return {(s, k) for s in old if isinstance(old[s], dict)
+            for k in old[s] if old[s][k] != new[s][k]}
+
+
 def _expert_table() -> dict[str, tuple[int, int]]:
     """docs/controller.md, "Expert episode lengths under the CPU dynamics": task -> (min, max)
     control steps of the scripted expert under ``"libero_fast"`` (C MuJoCo, all successful)."""
@@ -66,8 +73,7 @@ def test_cpu_ik_is_the_ik_era_start_and_the_section_4_grpo_configs_keep_it():
     assert (c.workdir, c.data.root) == ("runs/cpu_ik", "data/cpu_ik")   # never meets runs/cpu
     # everything else is configs/cpu.py's (one source of truth)
     base = _load("cpu").to_dict()
-    changed = {(s, k) for s, sec in c.to_dict().items() if isinstance(sec, dict)
-               for k, v in sec.items() if base[s][k] != v}
+    changed = _changed(base, c.to_dict())
     assert changed == {("env", "dynamics"), ("data", "root"), ("data", "tasks"),
                        ("data", "num_demos"), ("data", "horizon"), ("sft", "num_steps"),
                        ("eval", "horizon"), ("grpo", "horizon")}
@@ -195,8 +201,7 @@ def test_grpo_cpu_t03_lr6e5_changes_only_the_step_size_the_rounds_and_the_length
     """RESULTS.md's "Twice the step size" run: configs/grpo_cpu_t03.py with lr 6e-5, R = 10 > P = 8
     and 16 iterations (the endpoint's checkpoint kept); every other setting the same."""
     old, new = _load("grpo_cpu_t03").to_dict(), _load("grpo_cpu_t03_lr6e5").to_dict()
-    changed = {(s, k) for s in old if isinstance(old[s], dict)
-               for k in old[s] if old[s][k] != new[s][k]}
+    changed = _changed(old, new)
     assert changed == {("grpo", k) for k in ("lr", "rollout_prompts", "num_iterations",
                                              "keep_checkpoints", "workdir")}, changed
     g = new["grpo"]
@@ -208,8 +213,7 @@ def test_grpo_cpu_t015_changes_only_the_temperature():
     """RESULTS.md's "Training nearer the greedy policy" run: the lr 6e-5 run at T = 0.15, for
     sampling in training and in evaluation alike; every other setting the same."""
     old, new = _load("grpo_cpu_t03_lr6e5").to_dict(), _load("grpo_cpu_t015").to_dict()
-    changed = {(s, k) for s in old if isinstance(old[s], dict)
-               for k in old[s] if old[s][k] != new[s][k]}
+    changed = _changed(old, new)
     assert changed == {("grpo", "temperature"), ("eval", "temperature"),
                        ("grpo", "workdir")}, changed
     assert new["grpo"]["temperature"] == new["eval"]["temperature"] == 0.15
@@ -219,8 +223,7 @@ def test_grpo_cpu_t5_changes_only_the_task():
     """RESULTS.md's "A start at 60%" run: the T = 0.15 recipe trained and evaluated on libero_10/5,
     the other task of the same SFT start (configs/cpu.py); every other setting the same."""
     old, new = _load("grpo_cpu_t015").to_dict(), _load("grpo_cpu_t5").to_dict()
-    changed = {(s, k) for s in old if isinstance(old[s], dict)
-               for k in old[s] if old[s][k] != new[s][k]}
+    changed = _changed(old, new)
     assert changed == {("grpo", "tasks"), ("eval", "tasks"), ("grpo", "workdir")}, changed
     assert new["grpo"]["tasks"] == new["eval"]["tasks"] == "libero_10/5"
     assert "libero_10/5" in new["data"]["tasks"].split(",")        # a task the start was trained on
@@ -228,7 +231,6 @@ def test_grpo_cpu_t5_changes_only_the_task():
 
 def test_cpu_dart_is_cpu_with_noise_free_labels():
     old, new = _load("cpu").to_dict(), _load("cpu_dart").to_dict()
-    changed = {(s, k) for s in old if isinstance(old[s], dict)
-               for k in old[s] if old[s][k] != new[s][k]}
+    changed = _changed(old, new)
     assert changed == {("data", "action_labels"), ("data", "root")}, changed
     assert new["data"]["action_labels"] == "expert" and new["workdir"] != old["workdir"]
