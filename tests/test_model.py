@@ -17,6 +17,7 @@ import pytest
 
 from smoothvla_jax.model import (
     DEFAULT_CORPUS,
+    LIBERO_10_INSTRUCTIONS,
     UNK_ID,
     ActionNormalizer,
     ActionTokenizer,
@@ -35,18 +36,7 @@ from smoothvla_jax.model import (
     tokens_to_actions,
 )
 
-LIBERO_10 = [
-    "put both the alphabet soup and the tomato sauce in the basket",
-    "put both the cream cheese box and the butter in the basket",
-    "turn on the stove and put the moka pot on it",
-    "put the black bowl in the bottom drawer of the cabinet and close it",
-    "put the white mug on the left plate and put the yellow and white mug on the right plate",
-    "pick up the book and place it in the back compartment of the caddy",
-    "put the white mug on the plate and put the chocolate pudding to the right of the plate",
-    "put both the alphabet soup and the cream cheese box in the basket",
-    "put both moka pots on the stove",
-    "put the yellow and white mug in the microwave and close it",
-]
+LIBERO_10 = list(LIBERO_10_INSTRUCTIONS)
 
 IMG = 32
 TEXT_LEN = 16
@@ -258,6 +248,15 @@ def test_action_normalizer():
     assert n.min() >= -1 - 1e-5 and n.max() <= 1 + 1e-5
     masked = ActionNormalizer.from_data(data, "mean_std", mask=[1] * 6 + [0])
     np.testing.assert_allclose(masked.normalize(data)[:, 6], data[:, 6], rtol=1e-6)
+    # Hand-computed (eps = 0): mean_std is (x - mean) / std; min_max maps [lo, hi] onto [-1, 1].
+    ms = ActionNormalizer(mode="mean_std", mean=(2.0, -1.0), std=(4.0, 0.5), eps=0.0)
+    mm = ActionNormalizer(mode="min_max", min=(-1.0, 0.0), max=(3.0, 10.0), eps=0.0)
+    for xp in (np, jnp):
+        np.testing.assert_allclose(ms.normalize(xp.array([[6.0, 0.0]])), [[1.0, 2.0]])
+        np.testing.assert_allclose(ms.unnormalize(xp.array([[1.0, 2.0]])), [[6.0, 0.0]])
+        raw = xp.array([[-1.0, 10.0], [1.0, 2.5]])
+        np.testing.assert_allclose(mm.normalize(raw), [[-1.0, 1.0], [0.0, -0.5]])
+        np.testing.assert_allclose(mm.unnormalize(xp.array([[0.0, -0.5]])), [[1.0, 2.5]])
 
 
 # ----------------------------------------------------------------------------- distributions

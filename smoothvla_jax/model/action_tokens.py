@@ -150,21 +150,27 @@ class ActionNormalizer:
             return new
         return xp.where(xp.asarray(self.mask), new, old)
 
+    def _center_scale(self, xp) -> tuple[Any, Any]:
+        """``(center, scale)`` [D] with ``normalised = (raw - center) / scale``.
+
+        mean_std: ``(mean, std + eps)``. min_max maps ``[lo, hi]`` onto ``[-1, 1]``:
+        ``half = (hi - lo + eps) / 2`` and ``(lo + half, half)``.
+        """
+        if self.mode == "mean_std":
+            return (xp.asarray(self.mean, dtype=xp.float32),
+                    xp.asarray(self.std, dtype=xp.float32) + self.eps)
+        lo = xp.asarray(self.min, dtype=xp.float32)
+        half = 0.5 * (xp.asarray(self.max, dtype=xp.float32) - lo + self.eps)
+        return lo + half, half
+
     def normalize(self, actions: Any) -> Any:
         """Raw actions [..., D] -> normalised actions [..., D] (float32)."""
         xp = _xp(actions)
         a = xp.asarray(actions, dtype=xp.float32)
         if self.mode == "identity":
             return a
-        if self.mode == "mean_std":
-            mean = xp.asarray(self.mean, dtype=xp.float32)
-            std = xp.asarray(self.std, dtype=xp.float32)
-            out = (a - mean) / (std + self.eps)
-        else:
-            lo = xp.asarray(self.min, dtype=xp.float32)
-            hi = xp.asarray(self.max, dtype=xp.float32)
-            out = 2.0 * (a - lo) / (hi - lo + self.eps) - 1.0
-        return self._apply_mask(xp, out, a).astype(xp.float32)
+        center, scale = self._center_scale(xp)
+        return self._apply_mask(xp, (a - center) / scale, a).astype(xp.float32)
 
     def unnormalize(self, actions: Any) -> Any:
         """Normalised actions [..., D] -> raw actions [..., D] (float32)."""
@@ -172,15 +178,8 @@ class ActionNormalizer:
         a = xp.asarray(actions, dtype=xp.float32)
         if self.mode == "identity":
             return a
-        if self.mode == "mean_std":
-            mean = xp.asarray(self.mean, dtype=xp.float32)
-            std = xp.asarray(self.std, dtype=xp.float32)
-            out = a * (std + self.eps) + mean
-        else:
-            lo = xp.asarray(self.min, dtype=xp.float32)
-            hi = xp.asarray(self.max, dtype=xp.float32)
-            out = (a + 1.0) * 0.5 * (hi - lo + self.eps) + lo
-        return self._apply_mask(xp, out, a).astype(xp.float32)
+        center, scale = self._center_scale(xp)
+        return self._apply_mask(xp, a * scale + center, a).astype(xp.float32)
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"mode": self.mode, "eps": float(self.eps)}
