@@ -10,7 +10,10 @@ with that policy's evaluations (one per sampling seed). Each argument is an ``ev
 directory holding it (``python -m smoothvla_jax.evaluate --out=DIR``); all must cover the same
 task and the same states. Prints one Markdown table row: the start's success, each seed's (and its
 gain), the mean gain, its 95% interval by bootstrap over states and by t over seeds, and the exact
-McNemar p-value per seed (first sampling seed each). ``--json`` also writes the numbers.
+McNemar p-value per seed (first sampling seed each). ``--json`` also writes the numbers and the
+per-state outcomes they came from (``init_index`` [N], ``base_success`` [S, N],
+``policy_success`` [K, S, N] for S sampling seeds and K training seeds), so the statistics can be
+recomputed, or a re-run compared state by state, from the JSON alone.
 The statistics are :func:`smoothvla_jax.metrics.stats.success_gain`.
 """
 
@@ -83,8 +86,10 @@ def main(argv: list[str] | None = None) -> dict:
           f"[{pts(r['boot_low'])}, {pts(r['boot_high'])}] | {t} | {mc} |")
     if a.json:
         with open(a.json, "w", encoding="utf-8") as fh:
-            json.dump(r | {"task": task, "base_files": a.base, "policy_files": a.policy}, fh,
-                      indent=1)
+            json.dump(r | {"task": task, "base_files": a.base, "policy_files": a.policy,
+                           "init_index": states.tolist(),
+                           "base_success": base.astype(int).tolist(),
+                           "policy_success": [p.astype(int).tolist() for p in pol]}, fh)
     return r
 
 

@@ -7,7 +7,10 @@ import importlib.util
 import json
 import pathlib
 
+import numpy as np
 import pytest
+
+from smoothvla_jax.metrics import stats
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 spec = importlib.util.spec_from_file_location("success_gain", REPO / "scripts" / "success_gain.py")
@@ -39,3 +42,17 @@ def test_other_states_is_an_error(tmp_path):
     p = _write(tmp_path / "p.json", [0, 1, 2, 4], [1, 0, 0, 0])
     with pytest.raises(SystemExit, match="other states"):
         sg.main(["--base", base, "--policy", p])
+
+
+def test_json_holds_the_outcomes_the_numbers_came_from(tmp_path):
+    base = _write(tmp_path / "b.json", [0, 1, 2, 3], [1, 0, 0, 0])
+    p0 = _write(tmp_path / "p0.json", [3, 2, 1, 0], [1, 1, 0, 1])
+    out = tmp_path / "gain.json"
+    r = sg.main(["--base", base, "--policy", p0, "--n_boot", "500", "--json", str(out)])
+    d = json.loads(out.read_text())
+    assert d["init_index"] == [0, 1, 2, 3]
+    assert d["base_success"] == [[1, 0, 0, 0]]
+    assert d["policy_success"] == [[[1, 0, 1, 1]]]          # ordered by state, not by file
+    again = stats.success_gain(np.array(d["base_success"]), np.array(d["policy_success"]),
+                               n_boot=500)
+    assert again["mean"] == pytest.approx(r["mean"]) == pytest.approx(d["mean"]) == 0.5
